@@ -1,0 +1,96 @@
+"""`Ledger`: the Python front door. The CLI is a thin skin over this class.
+
+Every write runs in one writer transaction (single-writer lock, BEGIN IMMEDIATE on SQLite): a
+`Book` is opened, the event is booked against it, and the journal is written; any refusal rolls
+the whole transaction back, so the ledger is exactly as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, insert, select
+
+from ledger import journal, queries
+from ledger.book import Book
+from ledger.booking import Outcome, book_reversal, book_row
+from ledger.db import tables as t
+from ledger.db.engine import make_engine, reader, resolve_url, upgrade, writer
+from ledger.errors import LedgerError
+from ledger.importer.pipeline import ImportReport, Progress, import_into
+from schemas.outputs import BalanceRow, ReconRow
+from schemas.rows import Row
+
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class Ledger:
+    """One ledger database. Opens (and migrates) it on construction."""
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+        self.url = resolve_url(url)
+        self.engine: Engine = make_engine(self.url)
+        if migrate:
+            upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def booking(self) -> Iterator[Book]:
+        """A Book inside a writer transaction; what it booked is written when the block ends."""
+        with writer(self.engine) as conn:
+            book = Book(conn)
+            yield book
+            journal.write(book)
+
+    # ---------------------------------------------------------------- writing
+
+    def post(self, row: Row) -> Outcome:
+        """Book one row of any kind (master data or event); idempotent under its natural key."""
+        with self.booking() as book:
+            return book_row(book, row)
+
+    def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
+        with self.booking() as book:
+            return import_into(book, paths, progress)
+
+    def reverse(self, entry_id: int, reason: str, on: dt.date | None = None) -> int:
+        with self.booking() as book:
+            return book_reversal(book, entry_id, reason, on or dt.date.today())
+
+    def close_period(self, month: str) -> None:
+        if not MONTH_RE.match(month):
+            raise LedgerError(f"period {month!r} is not a month: use YYYY-MM, e.g. 2023-05")
+        with writer(self.engine) as conn:
+            if conn.execute(select(t.ClosedPeriod).where(t.ClosedPeriod.month == month)).first():
+                raise LedgerError(f"period {month} is already closed")
+            conn.execute(insert(t.ClosedPeriod).values(month=month, closed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+
+    def closed_periods(self) -> list[str]:
+        with reader(self.engine) as conn:
+            return list(conn.execute(select(t.ClosedPeriod.month).order_by(t.ClosedPeriod.month)).scalars())
+
+    # ---------------------------------------------------------------- reading
+
+    def balances(self, account: str | None = None, by_lot: bool = False) -> list[BalanceRow]:
+        with reader(self.engine) as conn:
+            return queries.balances(conn, account, by_lot)
+
+    def reconcile(self, donor: str | None = None, recipient: str | None = None) -> list[ReconRow]:
+        with reader(self.engine) as conn:
+            return queries.reconcile(conn, donor, recipient)
+
+    def verify(self) -> journal.VerifyResult:
+        with reader(self.engine) as conn:
+            return journal.verify(conn)

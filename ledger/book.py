@@ -1,0 +1,386 @@
+"""The ledger's state as booking sees it: balances, lots, pledge lines, master data, records.
+
+A `Book` is opened inside one writer transaction, loads each table the first time booking asks
+for it, and then keeps the state in memory while a batch of events is booked (so an import of
+thousands of rows costs a handful of queries, not thousands). Booking never touches the database
+directly: it reads the Book and hands back entries and records, which `ledger.journal` writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from ledger.db import tables as t
+from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
+from ledger.errors import BookingError, ClosedPeriodError
+
+
+@dataclass(slots=True)
+class Lot:
+    """One shipment line: item, batch, expiry, unit value, donor, pledge line."""
+
+    id: int
+    shipment_ref: str
+    line_no: int
+    dispatch_date: dt.date
+    donor: str
+    recipient: str
+    item: str
+    quantity: Decimal
+    unit_value: Decimal
+    currency: str
+    batch: str | None
+    expiry: dt.date | None
+    pledge_line_id: int | None
+    carrier: str | None
+
+
+@dataclass(slots=True)
+class PledgeLine:
+    id: int
+    donor: str
+    pledge_ref: str
+    line_no: int
+    recipient: str
+    item: str
+    quantity: Decimal
+    unit_value: Decimal
+    currency: str
+
+
+@dataclass(slots=True)
+class BalanceLine:
+    account: str
+    commodity: str
+    lot_id: int | None
+    pledge_line_id: int | None
+    currency: str | None
+    kind: str
+    quantity: Decimal = ZERO
+    value: Decimal = ZERO
+    stored: bool = False  # a row exists in the `balance` table
+    dirty: bool = False
+
+
+@dataclass(slots=True)
+class Record:
+    """An event or master record under its natural key, as stored (or about to be)."""
+
+    table: str
+    id: int | None
+    src: dict[str, Any]
+    entry_id: int | None
+    values: dict[str, Any] = field(default_factory=dict)
+    stored: bool = True
+    updated: bool = False
+
+
+RECORD_TABLES: dict[str, type[t.Base]] = {
+    "parties": t.Party,
+    "partnerships": t.Partnership,
+    "items": t.Item,
+    "warehouses": t.Warehouse,
+    "fx_rates": t.FxRate,
+    "pledges": t.PledgeLine,
+    "shipments": t.ShipmentLine,
+    "customs": t.CustomsEvent,
+    "receipts": t.ReceiptLine,
+    "distributions": t.DistributionLine,
+    "writeoffs": t.WriteoffLine,
+    "transfers": t.TransferLine,
+}
+
+# The natural key columns per table, in the order the row schemas give them.
+RECORD_KEYS: dict[str, tuple[str, ...]] = {
+    "parties": ("code",),
+    "partnerships": ("party_a", "party_b", "kind"),
+    "items": ("code",),
+    "warehouses": ("code",),
+    "fx_rates": ("date", "currency", "base"),
+    "pledges": ("donor", "pledge_ref", "line_no"),
+    "shipments": ("shipment_ref", "line_no"),
+    "customs": ("shipment_ref", "event", "date"),
+    "receipts": ("receipt_ref", "shipment_ref", "line_no"),
+    "distributions": ("distribution_ref", "line_no"),
+    "writeoffs": ("writeoff_ref", "line_no"),
+    "transfers": ("transfer_ref", "line_no"),
+}
+
+
+class Book:
+    """In-memory, lazily loaded view of one ledger inside one writer transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._records: dict[str, dict[tuple[Any, ...], Record]] = {}
+        self._balances: dict[str, BalanceLine] | None = None
+        self._by_account: dict[str, set[str]] = defaultdict(set)
+        self._lots: dict[int, Lot] | None = None
+        self._lot_keys: dict[tuple[str, int], int] = {}
+        self._shipment_lots: dict[str, list[int]] = defaultdict(list)
+        self._pledges: dict[int, PledgeLine] | None = None
+        self._pledge_keys: dict[tuple[str, str, int], int] = {}
+        self._closed: set[str] | None = None
+        self._reversed: set[int] | None = None
+        self._next_ids: dict[str, int] = {}
+        self._tip: tuple[int, str] | None = None
+        self.new_entries: list[tuple[int, str, str, Entry]] = []  # id, prev hash, hash, entry
+        self.changed_records: list[Record] = []
+
+    # ---------------------------------------------------------------- ids and the hash chain
+
+    def next_id(self, table: type[t.Base]) -> int:
+        name = table.__tablename__
+        if name not in self._next_ids:
+            current = self.conn.execute(select(func.max(table.id))).scalar()  # type: ignore[attr-defined]
+            self._next_ids[name] = (current or 0) + 1
+        value = self._next_ids[name]
+        self._next_ids[name] = value + 1
+        return value
+
+    def _chain_tip(self) -> tuple[int, str]:
+        if self._tip is None:
+            row = self.conn.execute(
+                select(t.Entry.id, t.Entry.hash).order_by(t.Entry.id.desc()).limit(1)
+            ).first()
+            self._tip = (row.id, row.hash) if row else (0, GENESIS_HASH)
+        return self._tip
+
+    # ---------------------------------------------------------------- master data and periods
+
+    def records(self, kind: str) -> dict[tuple[Any, ...], Record]:
+        if kind not in self._records:
+            table = RECORD_TABLES[kind]
+            key_cols = RECORD_KEYS[kind]
+            loaded: dict[tuple[Any, ...], Record] = {}
+            for obj in self.conn.execute(select(table.__table__)).mappings():
+                key = tuple(obj[c] for c in key_cols)
+                loaded[key] = Record(
+                    table=kind,
+                    id=obj.get("id"),
+                    src=obj["src"],
+                    entry_id=obj.get("entry_id"),
+                    values=dict(obj),
+                )
+            self._records[kind] = loaded
+        return self._records[kind]
+
+    def put_record(self, kind: str, key: tuple[Any, ...], values: dict[str, Any]) -> None:
+        """Register a new (or corrected) record; `journal.write` stores it with the batch."""
+        existing = self.records(kind).get(key)
+        rec = Record(kind, values.get("id"), values["src"], values.get("entry_id"), values,
+                     stored=existing is not None and existing.stored,
+                     updated=existing is not None)  # fmt: skip
+        self.records(kind)[key] = rec
+        self.changed_records.append(rec)
+
+    def master(self, kind: str, code: str) -> dict[str, Any] | None:
+        rec = self.records(kind).get((code,))
+        return rec.values if rec else None
+
+    def require(self, kind: str, code: str, column: str, what: str) -> dict[str, Any]:
+        found = self.master(kind, code)
+        if found is None:
+            raise BookingError(f"unknown {what} {code!r}: not in {kind}", column, code)
+        return found
+
+    def fx_rate(self, on: dt.date, currency: str, base: str = "UAH") -> tuple[Decimal, str | None] | None:
+        if currency == base:
+            return Decimal(1), "identity"
+        rec = self.records("fx_rates").get((on, currency, base))
+        return (rec.values["rate"], rec.values.get("source")) if rec else None
+
+    def closed_months(self) -> set[str]:
+        if self._closed is None:
+            self._closed = set(self.conn.execute(select(t.ClosedPeriod.month)).scalars())
+        return self._closed
+
+    def check_open(self, on: dt.date, column: str = "date") -> None:
+        month = on.strftime("%Y-%m")
+        if month in self.closed_months():
+            raise ClosedPeriodError(
+                f"period {month} is closed: nothing may be posted on {on.isoformat()}",
+                column,
+                on.isoformat(),
+            )
+
+    def is_reversed(self, entry_id: int) -> bool:
+        if self._reversed is None:
+            self._reversed = set(
+                self.conn.execute(
+                    select(t.Entry.reverses_id).where(t.Entry.reverses_id.is_not(None))
+                ).scalars()
+            )
+        return entry_id in self._reversed
+
+    # ---------------------------------------------------------------- lots and pledge lines
+
+    def _load_lots(self) -> dict[int, Lot]:
+        if self._lots is None:
+            self._lots = {}
+            cols = t.ShipmentLine
+            query = select(
+                cols.id, cols.shipment_ref, cols.line_no, cols.dispatch_date, cols.donor,
+                cols.recipient, cols.item, cols.quantity, cols.unit_value, cols.currency,
+                cols.batch, cols.expiry, cols.pledge_line_id, cols.carrier,
+            )  # fmt: skip
+            for row in self.conn.execute(query):
+                self.add_lot(Lot(*row))
+        return self._lots
+
+    def add_lot(self, lot: Lot) -> None:
+        lots = self._lots if self._lots is not None else self._load_lots()
+        if lot.id not in lots:
+            self._shipment_lots[lot.shipment_ref].append(lot.id)
+        lots[lot.id] = lot
+        self._lot_keys[(lot.shipment_ref, lot.line_no)] = lot.id
+
+    def lot(self, lot_id: int) -> Lot:
+        return self._load_lots()[lot_id]
+
+    def lot_by_key(self, shipment_ref: str, line_no: int) -> Lot | None:
+        self._load_lots()
+        lot_id = self._lot_keys.get((shipment_ref, line_no))
+        return None if lot_id is None else self.lot(lot_id)
+
+    def shipment_lots(self, shipment_ref: str) -> list[Lot]:
+        self._load_lots()
+        return [self.lot(i) for i in self._shipment_lots.get(shipment_ref, [])]
+
+    def _load_pledges(self) -> dict[int, PledgeLine]:
+        if self._pledges is None:
+            self._pledges = {}
+            p = t.PledgeLine
+            query = select(
+                p.id, p.donor, p.pledge_ref, p.line_no, p.recipient, p.item, p.quantity,
+                p.unit_value, p.currency,
+            )  # fmt: skip
+            for row in self.conn.execute(query):
+                self.add_pledge_line(PledgeLine(*row))
+        return self._pledges
+
+    def add_pledge_line(self, pl: PledgeLine) -> None:
+        pledges = self._pledges if self._pledges is not None else self._load_pledges()
+        pledges[pl.id] = pl
+        self._pledge_keys[(pl.donor, pl.pledge_ref, pl.line_no)] = pl.id
+
+    def pledge_line(self, donor: str, ref: str, line_no: int) -> PledgeLine | None:
+        pledges = self._load_pledges()
+        pl_id = self._pledge_keys.get((donor, ref, line_no))
+        return None if pl_id is None else pledges[pl_id]
+
+    # ---------------------------------------------------------------- balances
+
+    def _load_balances(self) -> dict[str, BalanceLine]:
+        if self._balances is None:
+            self._balances = {}
+            b = t.Balance
+            query = select(
+                b.key, b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.kind,
+                b.quantity, b.value,
+            )  # fmt: skip
+            for row in self.conn.execute(query):
+                line = BalanceLine(*row[1:], stored=True)
+                self._balances[row.key] = line
+                self._by_account[line.account].add(row.key)
+        return self._balances
+
+    def balance(self, account: str, commodity: str, lot_id: int | None = None,
+                pledge_line_id: int | None = None) -> Decimal:  # fmt: skip
+        """Quantity on (account, commodity, lot, pledge line), summed over value currencies."""
+        balances = self._load_balances()
+        return sum(
+            (
+                balances[k].quantity
+                for k in self._by_account.get(account, ())
+                if balances[k].commodity == commodity
+                and balances[k].lot_id == lot_id
+                and balances[k].pledge_line_id == pledge_line_id
+            ),
+            ZERO,
+        )
+
+    def holdings(self, account: str, commodity: str | None = None) -> dict[tuple[str, int | None], Decimal]:
+        """Positive quantities on an account per (commodity, lot)."""
+        balances = self._load_balances()
+        out: dict[tuple[str, int | None], Decimal] = defaultdict(lambda: ZERO)
+        for k in self._by_account.get(account, ()):
+            line = balances[k]
+            if commodity is None or line.commodity == commodity:
+                out[(line.commodity, line.lot_id)] += line.quantity
+        return {k: q for k, q in out.items() if q != 0}
+
+    def dirty_balances(self) -> list[BalanceLine]:
+        if self._balances is None:
+            return []
+        return [b for b in self._balances.values() if b.dirty]
+
+    # ---------------------------------------------------------------- applying an entry
+
+    def apply(self, entry: Entry) -> int:
+        """Check and take an entry into the book; returns its id. Raises on any invariant."""
+        from ledger.accounts import is_physical
+
+        entry.check_balanced()
+        self.check_open(entry.date)
+        balances = self._load_balances()
+        deltas: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for p in entry.postings:
+            deltas[p.balance_key] += p.quantity
+        for key, delta in deltas.items():
+            if delta >= 0:
+                continue
+            p = next(p for p in entry.postings if p.balance_key == key)
+            if not is_physical(p.account):
+                continue
+            held = self.balance(p.account, p.commodity, p.lot_id, p.pledge_line_id)
+            if held + delta < 0:
+                where = f" lot {p.lot_id}" if p.lot_id else ""
+                raise BookingError(
+                    f"{p.account} holds {held} of {p.commodity}{where}; "
+                    f"cannot take out {-delta} (no account stage may go below zero)"
+                )
+        for p in entry.postings:
+            key = f"{p.balance_key}|{entry.kind}"
+            line = balances.get(key)
+            if line is None:
+                line = balances[key] = BalanceLine(
+                    p.account, p.commodity, p.lot_id, p.pledge_line_id, p.currency, entry.kind
+                )
+                self._by_account[p.account].add(key)
+            line.quantity += p.quantity
+            line.value += p.value or ZERO
+            line.dirty = True
+        prev_id, prev_hash = self._chain_tip()
+        entry_id = prev_id + 1
+        digest = entry_hash(prev_hash, entry_id, entry)
+        self.new_entries.append((entry_id, prev_hash, digest, entry))
+        self._tip = (entry_id, digest)
+        if entry.reverses_id is not None:
+            self.is_reversed(entry.reverses_id)
+            assert self._reversed is not None
+            self._reversed.add(entry.reverses_id)
+        return entry_id
+
+    def load_entry(self, entry_id: int) -> Entry | None:
+        row = self.conn.execute(
+            select(t.Entry.__table__).where(t.Entry.id == entry_id)
+        ).first()
+        if row is None:
+            return None
+        postings = tuple(
+            Posting(p.account, p.commodity, p.quantity, p.value, p.currency, p.lot_id,
+                    p.pledge_line_id)  # fmt: skip
+            for p in self.conn.execute(
+                select(t.Posting.__table__)
+                .where(t.Posting.entry_id == entry_id)
+                .order_by(t.Posting.seq)
+            )
+        )
+        return Entry(row.date, row.kind, row.ref, postings, row.memo, row.reverses_id, id=row.id)

@@ -1,0 +1,432 @@
+"""Booking: turn one validated row into one balanced journal entry (DESIGN §4, events table).
+
+Each `book_*` function reads the `Book`, refuses what the ledger cannot record (unknown codes,
+more than is in transit or in stock, a closed period) with a `BookingError` naming the column,
+and otherwise applies exactly one entry and registers the record under its natural key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from ledger import accounts as acc
+from ledger.book import Book, Lot, PledgeLine
+from ledger.db import tables as t
+from ledger.entries import ZERO, Entry, Posting, balance_values
+from ledger.errors import BookingError
+from schemas.rows import (
+    CustomsRow,
+    DistributionRow,
+    FxRateRow,
+    ItemRow,
+    PartnershipRow,
+    PartyRow,
+    PledgeRow,
+    ReceiptRow,
+    Row,
+    ShipmentRow,
+    TransferRow,
+    WarehouseRow,
+    WriteoffRow,
+)
+
+
+class Outcome(StrEnum):
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    CORRECTED = "corrected"
+
+
+class Conflict(BookingError):
+    """A row whose natural key is taken by a different stored version. Nothing is overwritten."""
+
+    def __init__(self, key: str, stored: dict[str, Any], given: dict[str, Any]) -> None:
+        diff = sorted(k for k in set(stored) | set(given) if stored.get(k) != given.get(k))
+        shown = "; ".join(f"{k}: ledger has {stored.get(k)!r}, file has {given.get(k)!r}" for k in diff)
+        super().__init__(f"conflict with the record already stored under {key}: {shown}", diff[0] if diff else None)
+        self.stored = stored
+        self.given = given
+
+
+def book_row(book: Book, row: Row) -> Outcome:
+    """Book one row of any kind, honouring natural keys (invariant 7)."""
+    kind = row.kind
+    src = row.canonical()
+    existing = book.records(kind).get(_store_key(row))
+    corrected = False
+    if existing is not None:
+        if existing.src == src:
+            return Outcome.UNCHANGED
+        if existing.entry_id is not None and book.is_reversed(existing.entry_id):
+            corrected = True  # the old version was reversed: the key is free for the correction
+        else:
+            raise Conflict(row.key_text, existing.src, src)
+    BOOKERS[kind](book, row, src, existing.id if corrected and existing else None)
+    return Outcome.CORRECTED if corrected else Outcome.NEW
+
+
+def _store_key(row: Row) -> tuple[Any, ...]:
+    return row.key
+
+
+def _record(book: Book, row: Row, values: dict[str, Any]) -> None:
+    book.put_record(row.kind, _store_key(row), values)
+
+
+# ---------------------------------------------------------------- master data
+
+
+def _book_party(book: Book, row: PartyRow, src: dict[str, Any], _id: int | None) -> None:
+    _record(book, row, {
+        "code": row.code, "name": row.name, "kind": row.party_kind, "country": row.country,
+        "name_local": row.name_local, "registry_id": row.registry_id,
+        "aid_register_no": row.aid_register_no, "src": src,
+    })  # fmt: skip
+
+
+def _book_partnership(book: Book, row: PartnershipRow, src: dict[str, Any], rid: int | None) -> None:
+    book.require("parties", row.party_a, "party_a", "party")
+    book.require("parties", row.party_b, "party_b", "party")
+    _record(book, row, {
+        "id": rid or book.next_id(t.Partnership), "party_a": row.party_a, "party_b": row.party_b,
+        "kind": row.partnership_kind, "signed_on": row.signed_on, "areas": row.areas, "src": src,
+    })  # fmt: skip
+
+
+def _book_item(book: Book, row: ItemRow, src: dict[str, Any], _id: int | None) -> None:
+    _record(book, row, {
+        "code": row.code, "name": row.name, "unit": row.unit, "hs_code": row.hs_code,
+        "category": row.category, "tracks_expiry": row.tracks_expiry, "name_uk": row.name_uk,
+        "flags": row.flags, "src": src,
+    })  # fmt: skip
+
+
+def _book_warehouse(book: Book, row: WarehouseRow, src: dict[str, Any], _id: int | None) -> None:
+    book.require("parties", row.party, "party", "party")
+    _record(book, row, {
+        "code": row.code, "party": row.party, "name": row.name, "settlement": row.settlement,
+        "src": src,
+    })  # fmt: skip
+
+
+def _book_fx(book: Book, row: FxRateRow, src: dict[str, Any], _id: int | None) -> None:
+    if row.currency == row.base:
+        raise BookingError("a rate of a currency into itself is always 1", "currency", row.currency)
+    _record(book, row, {
+        "date": row.date, "currency": row.currency, "base": row.base, "rate": row.rate,
+        "source": row.source, "src": src,
+    })  # fmt: skip
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _money(q: Decimal, unit_value: Decimal) -> Decimal:
+    return q * unit_value
+
+
+def _goods(account: str, lot: Lot, q: Decimal) -> Posting:
+    """A goods posting of `q` units of a lot, valued at the lot's declared unit value."""
+    return Posting(account, lot.item, q, _money(q, lot.unit_value), lot.currency, lot.id)
+
+
+def _check_party(book: Book, code: str, column: str) -> dict[str, Any]:
+    return book.require("parties", code, column, "party")
+
+
+def _check_item(book: Book, code: str) -> dict[str, Any]:
+    return book.require("items", code, "item", "item")
+
+
+def _warehouse_owner(book: Book, warehouse: str, column: str = "warehouse") -> str:
+    return str(book.require("warehouses", warehouse, column, "warehouse")["party"])
+
+
+def _not_before(on: dt.date, earliest: dt.date, what: str) -> None:
+    if on < earliest:
+        raise BookingError(f"dated before {what} ({earliest.isoformat()})", "date", on.isoformat())
+
+
+def pick_lots(
+    book: Book, account: str, item: str, quantity: Decimal, batch: str | None
+) -> list[tuple[Lot, Decimal]]:
+    """Choose lots to issue from: the named batch, else expiry first (FEFO), then oldest."""
+    held = book.holdings(account, item)
+    lots = [(book.lot(lot_id), q) for (_c, lot_id), q in held.items() if lot_id is not None and q > 0]
+    if batch is not None:
+        lots = [(lot, q) for lot, q in lots if lot.batch == batch]
+    lots.sort(key=lambda lq: (lq[0].expiry is None, lq[0].expiry or dt.date.max,
+                              lq[0].dispatch_date, lq[0].id))  # fmt: skip
+    available = sum((q for _lot, q in lots), ZERO)
+    if available < quantity:
+        what = f"{item} batch {batch}" if batch else item
+        raise BookingError(
+            f"{account} holds only {available} of {what}; cannot issue {quantity}",
+            "quantity",
+            str(quantity),
+        )
+    picked: list[tuple[Lot, Decimal]] = []
+    left = quantity
+    for lot, q in lots:
+        take = min(q, left)
+        picked.append((lot, take))
+        left -= take
+        if left == 0:
+            break
+    return picked
+
+
+# ---------------------------------------------------------------- events
+
+
+def _book_pledge(book: Book, row: PledgeRow, src: dict[str, Any], rid: int | None) -> None:
+    _check_party(book, row.donor, "donor")
+    _check_party(book, row.recipient, "recipient")
+    _check_item(book, row.item)
+    pl = PledgeLine(rid or book.next_id(t.PledgeLine), row.donor, row.pledge_ref, row.line_no,
+                    row.recipient, row.item, row.quantity, row.unit_value, row.currency)  # fmt: skip
+    value = _money(row.quantity, row.unit_value)
+    entry = Entry(row.date, "pledge", f"pledge:{row.donor}/{row.pledge_ref}/{row.line_no}", (
+        Posting(acc.pledged(row.donor, row.recipient), row.item, row.quantity, value,
+                row.currency, pledge_line_id=pl.id),
+        Posting(acc.donor(row.donor), row.item, -row.quantity, -value, row.currency,
+                pledge_line_id=pl.id),
+    ), memo=row.status)  # fmt: skip
+    entry_id = book.apply(entry)
+    book.add_pledge_line(pl)
+    _record(book, row, {
+        "id": pl.id, "donor": row.donor, "pledge_ref": row.pledge_ref, "line_no": row.line_no,
+        "date": row.date, "recipient": row.recipient, "item": row.item, "quantity": row.quantity,
+        "unit_value": row.unit_value, "currency": row.currency, "status": row.status,
+        "entry_id": entry_id, "src": src,
+    })  # fmt: skip
+
+
+def _book_shipment(book: Book, row: ShipmentRow, src: dict[str, Any], rid: int | None) -> None:
+    _check_party(book, row.donor, "donor")
+    _check_party(book, row.recipient, "recipient")
+    item = _check_item(book, row.item)
+    if row.carrier:
+        _check_party(book, row.carrier, "carrier")
+    if item["tracks_expiry"]:
+        for column in ("batch", "expiry"):
+            if getattr(row, column) is None:
+                raise BookingError(f"item {row.item} tracks expiry: {column} is required", column)
+    pledge: PledgeLine | None = None
+    if row.pledge_ref is not None and row.pledge_line is not None:
+        pledge = book.pledge_line(row.donor, row.pledge_ref, row.pledge_line)
+        if pledge is None:
+            raise BookingError(
+                f"no pledge line {row.donor}/{row.pledge_ref}/{row.pledge_line} in the ledger",
+                "pledge_ref", row.pledge_ref,
+            )  # fmt: skip
+        if pledge.item != row.item:
+            raise BookingError(f"pledge line is for {pledge.item}, not {row.item}", "item", row.item)
+        if pledge.recipient != row.recipient:
+            raise BookingError(f"pledge line is for recipient {pledge.recipient}", "recipient",
+                               row.recipient)  # fmt: skip
+    lot = Lot(rid or book.next_id(t.ShipmentLine), row.shipment_ref, row.line_no,
+              row.dispatch_date, row.donor, row.recipient, row.item, row.quantity, row.unit_value,
+              row.currency, row.batch, row.expiry, pledge.id if pledge else None, row.carrier)  # fmt: skip
+    postings = [_goods(acc.transit(row.shipment_ref), lot, row.quantity)]
+    from_pledge = ZERO
+    if pledge is not None:
+        remaining = book.balance(acc.pledged(row.donor, row.recipient), row.item, None, pledge.id)
+        from_pledge = min(row.quantity, max(remaining, ZERO))
+        if from_pledge > 0:
+            postings.append(Posting(
+                acc.pledged(row.donor, row.recipient), row.item, -from_pledge,
+                -_money(from_pledge, pledge.unit_value), pledge.currency,
+                pledge_line_id=pledge.id,
+            ))  # fmt: skip
+    beyond = row.quantity - from_pledge
+    if beyond > 0:  # unpledged, or more than the pledge line still promised
+        postings.append(_goods(acc.donor(row.donor), lot, -beyond))
+    for p in balance_values(postings, acc.donor(row.donor), row.item):
+        postings.append(Posting(p.account, p.commodity, p.quantity, p.value, p.currency, lot.id))
+    entry = Entry(row.dispatch_date, "dispatch", f"dispatch:{row.shipment_ref}/{row.line_no}",
+                  tuple(postings))  # fmt: skip
+    book.add_lot(lot)  # the lot must exist before postings that carry it are applied
+    entry_id = book.apply(entry)
+    _record(book, row, {
+        "id": lot.id, "shipment_ref": row.shipment_ref, "line_no": row.line_no,
+        "dispatch_date": row.dispatch_date, "donor": row.donor, "recipient": row.recipient,
+        "item": row.item, "quantity": row.quantity, "unit_value": row.unit_value,
+        "currency": row.currency, "pledge_line_id": lot.pledge_line_id, "batch": row.batch,
+        "expiry": row.expiry, "gross_kg": row.gross_kg, "packages": row.packages,
+        "vehicle_reg": row.vehicle_reg, "waybill_no": row.waybill_no, "carrier": row.carrier,
+        "route": row.route, "aid_code": row.aid_code, "aid_code_date": row.aid_code_date,
+        "entry_id": entry_id, "src": src,
+    })  # fmt: skip
+
+
+def _book_customs(book: Book, row: CustomsRow, src: dict[str, Any], rid: int | None) -> None:
+    lots = book.shipment_lots(row.shipment_ref)
+    if not lots:
+        raise BookingError(f"unknown shipment {row.shipment_ref!r}", "shipment_ref", row.shipment_ref)
+    _not_before(row.date, min(lot.dispatch_date for lot in lots), "the shipment's dispatch")
+    transit, customs = acc.transit(row.shipment_ref), acc.customs(row.shipment_ref)
+    source, target = (customs, transit) if row.event == "released" else (transit, customs)
+    postings: list[Posting] = []
+    for lot in lots:
+        q = book.balance(source, lot.item, lot.id)
+        if q > 0:
+            postings += [_goods(target, lot, q), _goods(source, lot, -q)]
+    at_customs = any(book.balance(customs, lot.item, lot.id) > 0 for lot in lots)
+    if row.event == "released" and not postings:
+        raise BookingError(f"shipment {row.shipment_ref} is not at customs: nothing to release",
+                           "event", row.event)  # fmt: skip
+    if row.event != "released" and not postings and not at_customs:
+        raise BookingError(f"nothing of shipment {row.shipment_ref} is in transit or at customs",
+                           "event", row.event)  # fmt: skip
+    entry = Entry(row.date, "customs", f"customs:{row.shipment_ref}/{row.event}/{row.date}",
+                  tuple(postings), memo=row.event)  # fmt: skip
+    entry_id = book.apply(entry)
+    _record(book, row, {
+        "id": rid or book.next_id(t.CustomsEvent), "shipment_ref": row.shipment_ref,
+        "event": row.event, "date": row.date, "declaration_no": row.declaration_no,
+        "office": row.office, "note": row.note, "entry_id": entry_id, "src": src,
+    })  # fmt: skip
+
+
+def _book_receipt(book: Book, row: ReceiptRow, src: dict[str, Any], rid: int | None) -> None:
+    lot = book.lot_by_key(row.shipment_ref, row.line_no)
+    if lot is None:
+        raise BookingError(f"no shipment line {row.shipment_ref}/{row.line_no} in the ledger",
+                           "line_no", str(row.line_no))  # fmt: skip
+    owner = _warehouse_owner(book, row.warehouse)
+    _not_before(row.date, lot.dispatch_date, "the shipment's dispatch")
+    customs = acc.customs(row.shipment_ref)
+    if any(book.balance(customs, other.item, other.id) > 0 for other in book.shipment_lots(row.shipment_ref)):
+        raise BookingError(
+            f"shipment {row.shipment_ref} is still at customs: record its release first",
+            "shipment_ref", row.shipment_ref,
+        )  # fmt: skip
+    transit = acc.transit(row.shipment_ref)
+    in_transit = book.balance(transit, lot.item, lot.id)
+    take = row.out_of_transit
+    if take > in_transit:
+        raise BookingError(
+            f"receipt takes {take} out of transit (received − excess + short + damaged) but only "
+            f"{in_transit} of line {row.line_no} is in transit; record a surplus in `excess`",
+            "received", str(row.received),
+        )  # fmt: skip
+    postings = [_goods(transit, lot, -take)]
+    if row.received:
+        postings.append(_goods(acc.stock(owner, row.warehouse), lot, row.received))
+    if row.short:
+        postings.append(_goods(acc.loss(lot.carrier or "carrier", "short"), lot, row.short))
+    if row.damaged:
+        postings.append(_goods(acc.loss(owner, "damaged"), lot, row.damaged))
+    if row.excess:
+        postings.append(_goods(acc.donor(lot.donor), lot, -row.excess))
+    ref = f"receipt:{row.receipt_ref}/{row.shipment_ref}/{row.line_no}"
+    entry_id = book.apply(Entry(row.date, "receipt", ref, tuple(postings), memo=row.remarks or ""))
+    rate = book.fx_rate(row.date, lot.currency)
+    _record(book, row, {
+        "id": rid or book.next_id(t.ReceiptLine), "receipt_ref": row.receipt_ref,
+        "shipment_ref": row.shipment_ref, "line_no": row.line_no, "shipment_line_id": lot.id,
+        "date": row.date, "warehouse": row.warehouse, "received": row.received,
+        "short": row.short, "damaged": row.damaged, "excess": row.excess, "remarks": row.remarks,
+        "fx_rate": rate[0] if rate else None, "fx_rate_date": row.date if rate else None,
+        "fx_source": rate[1] if rate else None,
+        "value_uah": row.received * lot.unit_value * rate[0] if rate else None,
+        "entry_id": entry_id, "src": src,
+    })  # fmt: skip
+
+
+def _issue(book: Book, on: dt.date, kind: str, ref: str, source: str, target: str,
+           item: str, quantity: Decimal, batch: str | None, memo: str = "") -> int:  # fmt: skip
+    """Move goods out of one stock account into another account, lot by lot."""
+    postings: list[Posting] = []
+    for lot, q in pick_lots(book, source, item, quantity, batch):
+        postings += [_goods(source, lot, -q), _goods(target, lot, q)]
+    return book.apply(Entry(on, kind, ref, tuple(postings), memo=memo))
+
+
+def _book_distribution(book: Book, row: DistributionRow, src: dict[str, Any], rid: int | None) -> None:
+    _check_party(book, row.recipient, "recipient")
+    _check_party(book, row.beneficiary, "beneficiary")
+    _check_item(book, row.item)
+    owner = _warehouse_owner(book, row.warehouse)
+    if owner != row.recipient:
+        raise BookingError(f"warehouse {row.warehouse} belongs to {owner}, not {row.recipient}",
+                           "warehouse", row.warehouse)  # fmt: skip
+    entry_id = _issue(book, row.date, "distribution",
+                      f"distribution:{row.distribution_ref}/{row.line_no}",
+                      acc.stock(owner, row.warehouse), acc.distributed(owner, row.beneficiary),
+                      row.item, row.quantity, row.batch, row.settlement or "")  # fmt: skip
+    _record(book, row, {
+        "id": rid or book.next_id(t.DistributionLine), "distribution_ref": row.distribution_ref,
+        "line_no": row.line_no, "date": row.date, "recipient": row.recipient,
+        "warehouse": row.warehouse, "beneficiary": row.beneficiary, "item": row.item,
+        "quantity": row.quantity, "batch": row.batch, "settlement": row.settlement,
+        "entry_id": entry_id, "src": src,
+    })  # fmt: skip
+
+
+def _book_writeoff(book: Book, row: WriteoffRow, src: dict[str, Any], rid: int | None) -> None:
+    _check_party(book, row.recipient, "recipient")
+    _check_item(book, row.item)
+    owner = _warehouse_owner(book, row.warehouse)
+    if owner != row.recipient:
+        raise BookingError(f"warehouse {row.warehouse} belongs to {owner}, not {row.recipient}",
+                           "warehouse", row.warehouse)  # fmt: skip
+    entry_id = _issue(book, row.date, "writeoff", f"writeoff:{row.writeoff_ref}/{row.line_no}",
+                      acc.stock(owner, row.warehouse), acc.loss(owner, row.reason),
+                      row.item, row.quantity, row.batch, row.reason)  # fmt: skip
+    _record(book, row, {
+        "id": rid or book.next_id(t.WriteoffLine), "writeoff_ref": row.writeoff_ref,
+        "line_no": row.line_no, "date": row.date, "recipient": row.recipient,
+        "warehouse": row.warehouse, "item": row.item, "quantity": row.quantity,
+        "batch": row.batch, "reason": row.reason, "entry_id": entry_id, "src": src,
+    })  # fmt: skip
+
+
+def _book_transfer(book: Book, row: TransferRow, src: dict[str, Any], rid: int | None) -> None:
+    _check_item(book, row.item)
+    src_owner = _warehouse_owner(book, row.from_warehouse, "from_warehouse")
+    dst_owner = _warehouse_owner(book, row.to_warehouse, "to_warehouse")
+    entry_id = _issue(book, row.date, "transfer", f"transfer:{row.transfer_ref}/{row.line_no}",
+                      acc.stock(src_owner, row.from_warehouse),
+                      acc.stock(dst_owner, row.to_warehouse), row.item, row.quantity, row.batch)  # fmt: skip
+    _record(book, row, {
+        "id": rid or book.next_id(t.TransferLine), "transfer_ref": row.transfer_ref,
+        "line_no": row.line_no, "date": row.date, "from_warehouse": row.from_warehouse,
+        "to_warehouse": row.to_warehouse, "item": row.item, "quantity": row.quantity,
+        "batch": row.batch, "entry_id": entry_id, "src": src,
+    })  # fmt: skip
+
+
+def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date) -> int:
+    """Post the exact reversal of a stored entry (invariant 2: corrections are reversals)."""
+    original = book.load_entry(entry_id)
+    if original is None:
+        raise BookingError(f"no entry {entry_id} in the ledger")
+    if original.reverses_id is not None:
+        raise BookingError(f"entry {entry_id} is itself a reversal; it cannot be reversed")
+    if book.is_reversed(entry_id):
+        raise BookingError(f"entry {entry_id} has already been reversed")
+    if not reason.strip():
+        raise BookingError("a reversal needs a reason")
+    return book.apply(original.reversal(on, reason.strip()))
+
+
+BOOKERS: dict[str, Callable[..., None]] = {
+    "parties": _book_party,
+    "partnerships": _book_partnership,
+    "items": _book_item,
+    "warehouses": _book_warehouse,
+    "fx_rates": _book_fx,
+    "pledges": _book_pledge,
+    "shipments": _book_shipment,
+    "customs": _book_customs,
+    "receipts": _book_receipt,
+    "distributions": _book_distribution,
+    "writeoffs": _book_writeoff,
+    "transfers": _book_transfer,
+}

@@ -1,0 +1,90 @@
+"""Opening a ledger database: engine settings per dialect, schema migration, writer transactions.
+
+SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout, and writers start
+with BEGIN IMMEDIATE so two read-then-write transactions cannot both read and then fail with
+"database is locked". PostgreSQL: writers take one transaction-scoped advisory lock, which gives
+the same single-writer discipline, so the no-negative-stock check cannot race.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+
+DEFAULT_URL = "sqlite:///aidledger.db"
+WRITER_LOCK_KEY = 0x41494444  # "AIDD": one advisory lock for all AidLedger writers
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def resolve_url(url: str | None) -> str:
+    """`--db` wins, then AIDLEDGER_DB, then ./aidledger.db; a bare path means an SQLite file."""
+    url = url or os.environ.get("AIDLEDGER_DB") or DEFAULT_URL
+    if "://" not in url:
+        url = f"sqlite:///{url}"
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = resolve_url(url)
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        _sqlite_events(engine)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+@contextmanager
+def writer(engine: Engine) -> Iterator[Connection]:
+    """One write transaction holding the single-writer lock; rolls back on any exception."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK_KEY})
+            yield conn
+
+
+@contextmanager
+def reader(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (a no-op when it already is)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

@@ -1,0 +1,289 @@
+"""The storage schema: typed SQLAlchemy tables for master data, event records and the journal.
+
+Event records (pledge lines, shipment lines, receipts ...) hold what the coordinator said, under
+their natural key, with `src` = the validated row as it was imported, so a re-import can tell
+"unchanged" from "conflict". The journal (`entry`, `posting`) is what the ledger booked from them;
+`balance` is the running total per (account, commodity, lot, pledge line, currency), kept in the
+same transaction as the postings so balances never need a scan of the journal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ledger.db.types import ExactDecimal
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {Decimal: ExactDecimal, dict[str, Any]: JSON}
+
+
+# ---------------------------------------------------------------- master data
+
+
+class Party(Base):
+    __tablename__ = "party"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    country: Mapped[str] = mapped_column(String(2))
+    name_local: Mapped[str | None] = mapped_column(String(300))
+    registry_id: Mapped[str | None] = mapped_column(String(64))
+    aid_register_no: Mapped[str | None] = mapped_column(String(64))
+    src: Mapped[dict[str, Any]]
+
+
+class Partnership(Base):
+    __tablename__ = "partnership"
+    __table_args__ = (UniqueConstraint("party_a", "party_b", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    party_a: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    party_b: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    kind: Mapped[str] = mapped_column(String(32))
+    signed_on: Mapped[dt.date]
+    areas: Mapped[str | None] = mapped_column(String(500))
+    src: Mapped[dict[str, Any]]
+
+
+class Item(Base):
+    __tablename__ = "item"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(String(16))
+    hs_code: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32))
+    tracks_expiry: Mapped[bool] = mapped_column(Boolean)
+    name_uk: Mapped[str | None] = mapped_column(String(300))
+    flags: Mapped[str | None] = mapped_column(String(200))
+    src: Mapped[dict[str, Any]]
+
+
+class Warehouse(Base):
+    __tablename__ = "warehouse"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    party: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    name: Mapped[str] = mapped_column(String(300))
+    settlement: Mapped[str | None] = mapped_column(String(200))
+    src: Mapped[dict[str, Any]]
+
+
+class FxRate(Base):
+    __tablename__ = "fx_rate"
+    date: Mapped[dt.date] = mapped_column(primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    base: Mapped[str] = mapped_column(String(3), primary_key=True)
+    rate: Mapped[Decimal]
+    source: Mapped[str | None] = mapped_column(String(32))
+    src: Mapped[dict[str, Any]]
+
+
+class ClosedPeriod(Base):
+    __tablename__ = "closed_period"
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 'YYYY-MM'
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+# ---------------------------------------------------------------- the journal
+
+
+class Entry(Base):
+    __tablename__ = "entry"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(300), index=True)
+    memo: Mapped[str] = mapped_column(String(1000), default="")
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Posting(Base):
+    __tablename__ = "posting"
+    __table_args__ = (Index("ix_posting_account", "account", "commodity"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entry.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    account: Mapped[str] = mapped_column(String(200))
+    commodity: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[Decimal]
+    value: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("shipment_line.id"))
+    pledge_line_id: Mapped[int | None] = mapped_column(ForeignKey("pledge_line.id"))
+
+
+class Balance(Base):
+    """Running total per (account, commodity, lot, pledge line, currency, entry kind).
+
+    Derived from `posting` in the same transaction and checked against it by `verify`. Keeping
+    the entry kind in the key lets reconciliation read flows ("received", "written off") as well
+    as stocks from this small table, without scanning the journal.
+    """
+
+    __tablename__ = "balance"
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    account: Mapped[str] = mapped_column(String(200), index=True)
+    commodity: Mapped[str] = mapped_column(String(64))
+    lot_id: Mapped[int | None] = mapped_column(Integer)
+    pledge_line_id: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[Decimal]
+    value: Mapped[Decimal]
+
+
+# ---------------------------------------------------------------- event records
+
+
+class PledgeLine(Base):
+    __tablename__ = "pledge_line"
+    __table_args__ = (UniqueConstraint("donor", "pledge_ref", "line_no"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    donor: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    pledge_ref: Mapped[str] = mapped_column(String(64))
+    line_no: Mapped[int]
+    date: Mapped[dt.date]
+    recipient: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    item: Mapped[str] = mapped_column(ForeignKey("item.code"))
+    quantity: Mapped[Decimal]
+    unit_value: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+    src: Mapped[dict[str, Any]]
+
+
+class ShipmentLine(Base):
+    """One line of one consignment; also the *lot* that stock postings carry."""
+
+    __tablename__ = "shipment_line"
+    __table_args__ = (UniqueConstraint("shipment_ref", "line_no"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    shipment_ref: Mapped[str] = mapped_column(String(64), index=True)
+    line_no: Mapped[int]
+    dispatch_date: Mapped[dt.date]
+    donor: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    recipient: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    item: Mapped[str] = mapped_column(ForeignKey("item.code"))
+    quantity: Mapped[Decimal]
+    unit_value: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    pledge_line_id: Mapped[int | None] = mapped_column(ForeignKey("pledge_line.id"))
+    batch: Mapped[str | None] = mapped_column(String(64))
+    expiry: Mapped[dt.date | None]
+    gross_kg: Mapped[Decimal | None]
+    packages: Mapped[int | None]
+    vehicle_reg: Mapped[str | None] = mapped_column(String(32))
+    waybill_no: Mapped[str | None] = mapped_column(String(64))
+    carrier: Mapped[str | None] = mapped_column(String(64))
+    route: Mapped[str | None] = mapped_column(String(100))
+    aid_code: Mapped[str | None] = mapped_column(String(64))
+    aid_code_date: Mapped[dt.date | None]
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+    src: Mapped[dict[str, Any]]
+
+
+class CustomsEvent(Base):
+    __tablename__ = "customs_event"
+    __table_args__ = (UniqueConstraint("shipment_ref", "event", "date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    shipment_ref: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[str] = mapped_column(String(16))
+    date: Mapped[dt.date]
+    declaration_no: Mapped[str | None] = mapped_column(String(64))
+    office: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+    src: Mapped[dict[str, Any]]
+
+
+class ReceiptLine(Base):
+    __tablename__ = "receipt_line"
+    __table_args__ = (UniqueConstraint("receipt_ref", "shipment_ref", "line_no"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    receipt_ref: Mapped[str] = mapped_column(String(64))
+    shipment_ref: Mapped[str] = mapped_column(String(64))
+    line_no: Mapped[int]
+    shipment_line_id: Mapped[int] = mapped_column(ForeignKey("shipment_line.id"), index=True)
+    date: Mapped[dt.date]
+    warehouse: Mapped[str] = mapped_column(ForeignKey("warehouse.code"))
+    received: Mapped[Decimal]
+    short: Mapped[Decimal]
+    damaged: Mapped[Decimal]
+    excess: Mapped[Decimal]
+    remarks: Mapped[str | None] = mapped_column(String(1000))
+    # Valuation in the functional currency (UAH) at the NBU rate of the day of receipt.
+    # NULL while the rate is missing: the ledger still records what physically happened.
+    fx_rate: Mapped[Decimal | None]
+    fx_rate_date: Mapped[dt.date | None]
+    fx_source: Mapped[str | None] = mapped_column(String(32))
+    value_uah: Mapped[Decimal | None]
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+    src: Mapped[dict[str, Any]]
+
+
+class DistributionLine(Base):
+    __tablename__ = "distribution_line"
+    __table_args__ = (UniqueConstraint("distribution_ref", "line_no"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    distribution_ref: Mapped[str] = mapped_column(String(64))
+    line_no: Mapped[int]
+    date: Mapped[dt.date]
+    recipient: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    warehouse: Mapped[str] = mapped_column(ForeignKey("warehouse.code"))
+    beneficiary: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    item: Mapped[str] = mapped_column(ForeignKey("item.code"))
+    quantity: Mapped[Decimal]
+    batch: Mapped[str | None] = mapped_column(String(64))
+    settlement: Mapped[str | None] = mapped_column(String(200))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+    src: Mapped[dict[str, Any]]
+
+
+class WriteoffLine(Base):
+    __tablename__ = "writeoff_line"
+    __table_args__ = (UniqueConstraint("writeoff_ref", "line_no"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    writeoff_ref: Mapped[str] = mapped_column(String(64))
+    line_no: Mapped[int]
+    date: Mapped[dt.date]
+    recipient: Mapped[str] = mapped_column(ForeignKey("party.code"))
+    warehouse: Mapped[str] = mapped_column(ForeignKey("warehouse.code"))
+    item: Mapped[str] = mapped_column(ForeignKey("item.code"))
+    quantity: Mapped[Decimal]
+    batch: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(16))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+    src: Mapped[dict[str, Any]]
+
+
+class TransferLine(Base):
+    __tablename__ = "transfer_line"
+    __table_args__ = (UniqueConstraint("transfer_ref", "line_no"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    transfer_ref: Mapped[str] = mapped_column(String(64))
+    line_no: Mapped[int]
+    date: Mapped[dt.date]
+    from_warehouse: Mapped[str] = mapped_column(ForeignKey("warehouse.code"))
+    to_warehouse: Mapped[str] = mapped_column(ForeignKey("warehouse.code"))
+    item: Mapped[str] = mapped_column(ForeignKey("item.code"))
+    quantity: Mapped[Decimal]
+    batch: Mapped[str | None] = mapped_column(String(64))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
+    src: Mapped[dict[str, Any]]

@@ -1,0 +1,55 @@
+"""Errors the ledger raises. Each carries one clear sentence meant for the user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LedgerError(Exception):
+    """Base: a refusal the user can act on (exit code 1 at the CLI)."""
+
+
+class UnbalancedEntry(LedgerError):
+    pass
+
+
+class BookingError(LedgerError):
+    """The event cannot be booked as given (unknown code, more than is in stock, ...)."""
+
+    def __init__(self, message: str, column: str | None = None, value: object = None) -> None:
+        super().__init__(message)
+        self.column = column
+        self.value = value
+
+
+class ClosedPeriodError(BookingError):
+    pass
+
+
+class NotFound(LedgerError):
+    pass
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad cell or row of an input file, as the user will see it."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: object
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file + (f", row {self.row}" if self.row is not None else "")
+        col = f", column {self.column}" if self.column else ""
+        val = "" if self.value in (None, "") else f", value {self.value!r}"
+        return f"{where}{col}{val}: {self.reason}"
+
+
+class ImportRejected(LedgerError):
+    """The whole import was refused; nothing was written. Carries every bad row."""
+
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        super().__init__(f"import refused: {len(errors)} problem(s); nothing was written")

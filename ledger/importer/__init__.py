@@ -1,0 +1,1 @@
+"""Reading the exchange format (CSV files, XLSX workbooks, folders) into validated rows."""

@@ -1,0 +1,176 @@
+"""The import: read every file, validate every row, book in a sensible order, all or nothing.
+
+Order: master data first (parties, items, warehouses, partnerships, rates), then events in date
+order, and within a day in pipeline order (pledge, dispatch, customs, receipt, distribution,
+write-off, transfer). Every problem of every row is collected before anything is decided; if
+there is any, nothing is written and the caller gets them all at once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ledger.book import Book
+from ledger.booking import Outcome, book_row
+from ledger.errors import BookingError, ImportRejected, RowError
+from ledger.importer.headers import canonical, suggest
+from ledger.importer.readers import Table, expand, read_path
+from schemas.rows import EVENT_KINDS, ROW_TYPES, Row
+
+MASTER_ORDER = ("parties", "items", "warehouses", "partnerships", "fx_rates")
+EVENT_ORDER = {t.kind: i for i, t in enumerate(EVENT_KINDS)}
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    file: str
+    row: int
+    model: Row
+
+
+@dataclass
+class ImportReport:
+    files: list[str] = field(default_factory=list)
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+
+    @property
+    def new(self) -> int:
+        return sum(c[Outcome.NEW] + c[Outcome.CORRECTED] for c in self.counts.values())
+
+    @property
+    def unchanged(self) -> int:
+        return sum(c[Outcome.UNCHANGED] for c in self.counts.values())
+
+
+def _pydantic_errors(exc: ValidationError, label: str, number: int, data: dict[str, Any]) -> list[RowError]:
+    out = []
+    for err in exc.errors():
+        column = str(err["loc"][0]) if err["loc"] else None
+        if column in ("party_kind", "partnership_kind"):
+            column = "kind"
+        reason = "required value is missing" if err["type"] == "missing" else err["msg"]
+        reason = reason.removeprefix("Value error, ")
+        out.append(RowError(label, number, column, data.get(column or "", None), reason))
+    return out
+
+
+def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
+    """Validate one table's rows; append problems to `errors` and return the good rows."""
+    row_type = ROW_TYPES.get(table.kind)
+    if row_type is None:
+        errors.append(RowError(table.label, None, None, table.kind,
+                               f"unknown kind of file: expected one of {', '.join(ROW_TYPES)}"))  # fmt: skip
+        return []
+    known = row_type.columns()
+    header = [canonical(h, known) if h.strip() else "" for h in table.header]
+    unknown = [h for h in header if h and h not in known]
+    missing = [c for c in row_type.required_columns() if c not in header]
+    for column in missing:
+        errors.append(RowError(table.label, 1, column, None,
+                               f"required column is missing{suggest(unknown, column)}"))  # fmt: skip
+    seen = Counter(h for h in header if h)
+    for column, n in seen.items():
+        if n > 1:
+            errors.append(RowError(table.label, 1, column, None, "column appears more than once"))
+    if missing or any(n > 1 for n in seen.values()):
+        return []
+    context = {"decimal_comma": table.decimal_comma}
+    good: list[SourceRow] = []
+    for number, cells in table.rows:
+        data: dict[str, Any] = {}
+        extra: dict[str, str] = {}
+        for name, value in zip(header, cells, strict=False):
+            if not name:
+                continue
+            if name in known:
+                data[name] = value
+            elif value not in (None, ""):
+                extra[name] = str(value)
+        if len(cells) > len(header) and any(str(c).strip() for c in cells[len(header):]):
+            errors.append(RowError(table.label, number, None, None,
+                                   "more cells than the header has columns"))  # fmt: skip
+            continue
+        try:
+            model = row_type.model_validate({**data, "extra": extra}, context=context)
+        except ValidationError as exc:
+            errors.extend(_pydantic_errors(exc, table.label, number, data))
+            continue
+        good.append(SourceRow(table.label, number, model))
+    return good
+
+
+def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list[SourceRow]]:
+    rows: list[SourceRow] = []
+    files: list[str] = []
+    for path in expand(paths):
+        if not path.exists():
+            errors.append(RowError(str(path), None, None, None, "no such file or folder"))
+            continue
+        try:
+            for table in read_path(path):
+                files.append(table.label)
+                rows += parse_table(table, errors)
+        except (ValueError, OSError, KeyError) as exc:
+            errors.append(RowError(str(path), None, None, None, f"cannot be read: {exc}"))
+    return files, rows
+
+
+def order(rows: list[SourceRow], errors: list[RowError]) -> list[SourceRow]:
+    """Drop in-batch duplicates (reported), then master data, then events by date."""
+    first: dict[tuple[str, tuple[Any, ...]], SourceRow] = {}
+    unique: list[SourceRow] = []
+    for r in rows:
+        k = (r.model.kind, r.model.key)
+        if k in first:
+            prior = first[k]
+            errors.append(RowError(r.file, r.row, r.model.key_fields[-1], r.model.key_text,
+                                   f"duplicate key {r.model.key_text}: already on row "
+                                   f"{prior.row} of {prior.file}"))  # fmt: skip
+            continue
+        first[k] = r
+        unique.append(r)
+    masters = sorted((r for r in unique if r.model.kind in MASTER_ORDER),
+                     key=lambda r: MASTER_ORDER.index(r.model.kind))  # fmt: skip
+    events = sorted(
+        (r for r in unique if r.model.kind not in MASTER_ORDER),
+        key=lambda r: (getattr(r.model, r.model.date_field or "date"), EVENT_ORDER[r.model.kind],
+                       r.file, r.row),
+    )  # fmt: skip
+    return masters + events
+
+
+def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: ImportReport,
+             progress: Progress | None = None) -> None:  # fmt: skip
+    total = len(rows)
+    for i, r in enumerate(rows, start=1):
+        try:
+            outcome = book_row(book, r.model)
+        except BookingError as exc:
+            value = exc.value
+            if value is None and exc.column:
+                value = getattr(r.model, exc.column, None)
+            errors.append(RowError(r.file, r.row, exc.column, value, str(exc)))
+        else:
+            report.counts.setdefault(r.model.kind, Counter())[outcome] += 1
+        if progress and (i % 500 == 0 or i == total):
+            progress(i, total)
+
+
+def import_into(book: Book, paths: list[Path], progress: Progress | None = None) -> ImportReport:
+    """Book every row of `paths` into `book`, or raise ImportRejected with every problem."""
+    errors: list[RowError] = []
+    files, rows = read_all(paths, errors)
+    ordered = order(rows, errors)
+    report = ImportReport(files=files)
+    book_all(book, ordered, errors, report, progress)
+    if errors:
+        raise ImportRejected(errors)
+    return report

@@ -1,0 +1,124 @@
+"""Raw tables out of CSV files and XLSX workbooks, streamed row by row.
+
+CSV: UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1251 (detected when the bytes are
+not UTF-8); delimiter `,`, `;` or tab, sniffed from the header; a `;` file may use decimal
+commas. XLSX: one sheet per record kind, named as the CSV file would be.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SAMPLE_BYTES = 1 << 20
+
+
+@dataclass
+class Table:
+    """One CSV file or one workbook sheet: its label for messages, kind, header and rows."""
+
+    label: str
+    kind: str
+    header: list[str]
+    rows: Iterator[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
+    decimal_comma: bool = False
+
+
+def detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(sample) - 4:  # not just a character cut at the sample's end
+            return "cp1251"
+    return "utf-8"
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def read_csv(path: Path) -> Table:
+    with path.open("rb") as fb:
+        sample = fb.read(SAMPLE_BYTES)
+    encoding = detect_encoding(sample)
+    first_line = sample.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[:1]
+    delimiter = _sniff_delimiter(first_line[0] if first_line else "")
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        with path.open(encoding=encoding, newline="") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            next(reader, None)
+            for number, cells in enumerate(reader, start=2):
+                if any(c.strip() for c in cells):
+                    yield number, cells
+
+    with path.open(encoding=encoding, newline="") as f:
+        header = next(csv.reader(f, delimiter=delimiter), [])
+    return Table(path.name, path.stem, header, rows(), decimal_comma=delimiter == ";")
+
+
+def _cell(value: Any) -> Any:
+    """Workbook cells as the row schemas expect them: text, or dates for date cells."""
+    if value is None or isinstance(value, str | dt.date):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+def read_xlsx(path: Path) -> Iterator[Table]:
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    for sheet in workbook.worksheets:
+        it = sheet.iter_rows(values_only=True)
+        first = next(it, None)
+        if first is None:
+            continue
+        header = ["" if h is None else str(h) for h in first]
+
+        def rows(it: Iterator[tuple[Any, ...]] = it) -> Iterator[tuple[int, list[Any]]]:
+            for number, cells in enumerate(it, start=2):
+                values = [_cell(c) for c in cells]
+                if any(v not in (None, "") for v in values):
+                    yield number, values
+
+        yield Table(f"{path.name}[{sheet.title}]", sheet.title.strip().lower(), header, rows())
+
+
+def read_path(path: Path) -> Iterator[Table]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        yield read_csv(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        yield from read_xlsx(path)
+    else:
+        raise ValueError(f"{path}: not a .csv or .xlsx file")
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Files as given; a folder contributes its .csv and .xlsx files (not recursively)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(
+                f for f in p.iterdir()
+                if f.suffix.lower() in (".csv", ".xlsx", ".xlsm") and not f.name.startswith(("~", "."))
+            )  # fmt: skip
+        else:
+            out.append(p)
+    return out

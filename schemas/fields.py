@@ -1,0 +1,150 @@
+"""Field types shared by the row schemas: codes, dates, exact decimals, ISO codes.
+
+Parsing is deliberately forgiving of how spreadsheets write things (DD.MM.YYYY, Excel dates,
+decimal commas in `;` files) and strict about what they mean (codes, signs, known currencies).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
+
+CODE_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+DMY_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(v: Any) -> Any:
+    """ISO `YYYY-MM-DD`, `DD.MM.YYYY`, an Excel date cell, or an Excel serial day number."""
+    if v is None or isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+        return v
+    if isinstance(v, dt.datetime):
+        if v.time() != dt.time(0):
+            raise ValueError("expected a date without a time of day")
+        return v.date()
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        if float(v).is_integer() and 20000 < v < 80000:
+            return EXCEL_EPOCH + dt.timedelta(days=int(v))
+        raise ValueError("not a date")
+    if isinstance(v, str):
+        s = v.strip()
+        if m := DMY_RE.match(s):
+            day, month, year = (int(x) for x in m.groups())
+            try:
+                return dt.date(year, month, day)
+            except ValueError as e:
+                raise ValueError(f"not a real date ({e})") from None
+        try:
+            return dt.date.fromisoformat(s)
+        except ValueError:
+            raise ValueError("not a date: use YYYY-MM-DD or DD.MM.YYYY") from None
+    raise ValueError("not a date")
+
+
+def parse_decimal(v: Any, info: ValidationInfo) -> Any:
+    """Exact decimal from text; a decimal comma only where the file allows it (`;` files)."""
+    if v is None or isinstance(v, Decimal):
+        return v
+    if isinstance(v, bool):
+        raise ValueError("not a number")
+    if isinstance(v, int):
+        return Decimal(v)
+    if isinstance(v, float):
+        # openpyxl hands numeric cells over as floats; repr() is the shortest exact round-trip.
+        return Decimal(repr(v))
+    if not isinstance(v, str):
+        raise ValueError("not a number")
+    s = v.strip().replace("\u00a0", "").replace("\u202f", "")
+    comma_ok = bool(info.context and info.context.get("decimal_comma"))
+    if "," in s:
+        if not comma_ok:
+            raise ValueError("decimal comma in a comma-delimited file: use a decimal point")
+        s = s.replace(" ", "").replace(".", "").replace(",", ".")
+    try:
+        d = Decimal(s)
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if not d.is_finite():
+        raise ValueError("not a finite number")
+    return d
+
+
+def _positive(d: Decimal) -> Decimal:
+    if d <= 0:
+        raise ValueError("must be greater than 0")
+    return d
+
+
+def _non_negative(d: Decimal) -> Decimal:
+    if d < 0:
+        raise ValueError("must not be negative")
+    return d
+
+
+def _code(s: str) -> str:
+    if not CODE_RE.match(s):
+        raise ValueError("codes may only use letters, digits, '.', '_' and '-'")
+    return s
+
+
+@cache
+def iso_currencies() -> frozenset[str]:
+    from babel.numbers import list_currencies
+
+    return frozenset(list_currencies())
+
+
+@cache
+def iso_countries() -> frozenset[str]:
+    from babel import Locale
+
+    return frozenset(k for k in Locale("en").territories if len(k) == 2 and k.isalpha())
+
+
+def _currency(s: str) -> str:
+    if s not in iso_currencies():
+        raise ValueError("unknown ISO 4217 currency code")
+    return s
+
+
+def _country(s: str) -> str:
+    if s not in iso_countries():
+        raise ValueError("unknown ISO 3166-1 alpha-2 country code")
+    return s
+
+
+def _bool(v: Any) -> Any:
+    if isinstance(v, bool) or v is None:
+        return v
+    s = str(v).strip().lower()
+    if s in ("true", "yes", "1", "так", "ano", "tak", "y"):
+        return True
+    if s in ("false", "no", "0", "ні", "ne", "nie", "n"):
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v.strip())
+    return v
+
+
+Code = Annotated[str, AfterValidator(_code)]
+Date = Annotated[dt.date, BeforeValidator(parse_date)]
+Dec = Annotated[Decimal, BeforeValidator(parse_decimal)]
+Quantity = Annotated[Decimal, BeforeValidator(parse_decimal), AfterValidator(_positive)]
+NonNegative = Annotated[
+    Decimal, BeforeValidator(parse_decimal), AfterValidator(_non_negative)
+]
+Currency = Annotated[str, AfterValidator(_currency)]
+Country = Annotated[str, AfterValidator(_country)]
+Flag = Annotated[bool, BeforeValidator(_bool)]
+LineNo = Annotated[int, BeforeValidator(_int)]

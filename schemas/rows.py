@@ -1,0 +1,362 @@
+"""One pydantic model per kind of row in the exchange format (FORMATS.md).
+
+The same models are the input of the Python API (`ledger.Ledger.receive(ReceiptRow(...))`) and of
+`aidledger import`, so a row means the same thing whichever door it comes through. Columns not
+named here are kept as metadata in `extra`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ledger.db.types import dstr
+from schemas.fields import (
+    Code,
+    Country,
+    Currency,
+    Date,
+    Dec,
+    Flag,
+    LineNo,
+    NonNegative,
+    Quantity,
+)
+
+PartyKind = Literal[
+    "city",
+    "municipal_body",
+    "communal_enterprise",
+    "budget_institution",
+    "ngo",
+    "hospital",
+    "school",
+    "carrier",
+    "other",
+]
+Category = Literal[
+    "medical",
+    "medicine",
+    "food",
+    "shelter",
+    "energy",
+    "hygiene",
+    "clothing",
+    "vehicle",
+    "equipment",
+    "other",
+]
+ItemFlag = Literal["excisable", "dual_use", "military", "used"]
+
+
+class Row(BaseModel):
+    """Base of every input row: blank cells count as absent; unknown columns go to `extra`."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True, extra="forbid")
+
+    kind: ClassVar[str]
+    key_fields: ClassVar[tuple[str, ...]]
+    date_field: ClassVar[str | None] = None
+
+    extra: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_blanks(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {
+                k: v
+                for k, v in data.items()
+                if not (v is None or (isinstance(v, str) and not v.strip()))
+            }
+        return data
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        """The natural key: the same key in a later import means the same record."""
+        return tuple(getattr(self, f) for f in self.key_fields)
+
+    @property
+    def key_text(self) -> str:
+        return "/".join(str(k) for k in self.key)
+
+    def canonical(self) -> dict[str, Any]:
+        """What is stored as `src` and compared on re-import (JSON-safe, exact decimals as text).
+
+        Decimals are written canonically ("1.50" and "1.5" are the same quantity), so a file
+        re-saved by a spreadsheet with other number formatting is still "unchanged".
+        """
+        raw = self.model_dump(exclude_none=True, by_alias=True)
+        return {k: _canon(v) for k, v in raw.items()}
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        return [n for n in cls.model_fields if n != "extra"]
+
+    @classmethod
+    def required_columns(cls) -> list[str]:
+        return [n for n, f in cls.model_fields.items() if n != "extra" and f.is_required()]
+
+
+def _canon(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return dstr(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, dict):
+        return {k: _canon(x) for k, x in v.items()}
+    return v
+
+
+# ---------------------------------------------------------------- master data
+
+
+class PartyRow(Row):
+    kind: ClassVar[str] = "parties"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    code: Code
+    name: str = Field(min_length=1)
+    party_kind: PartyKind = Field(alias="kind")
+    country: Country
+    name_local: str | None = None
+    registry_id: str | None = None
+    aid_register_no: str | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        return ["code", "name", "kind", "country", "name_local", "registry_id", "aid_register_no"]
+
+    @classmethod
+    def required_columns(cls) -> list[str]:
+        return ["code", "name", "kind", "country"]
+
+
+
+class PartnershipRow(Row):
+    kind: ClassVar[str] = "partnerships"
+    key_fields: ClassVar[tuple[str, ...]] = ("party_a", "party_b", "partnership_kind")
+    party_a: Code
+    party_b: Code
+    partnership_kind: Literal[
+        "twinning", "cooperation", "memorandum", "friendly_relations", "joint_declaration"
+    ] = Field(alias="kind")
+    signed_on: Date
+    areas: str | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        return ["party_a", "party_b", "kind", "signed_on", "areas"]
+
+    @classmethod
+    def required_columns(cls) -> list[str]:
+        return ["party_a", "party_b", "kind", "signed_on"]
+
+
+
+class ItemRow(Row):
+    kind: ClassVar[str] = "items"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    code: Code
+    name: str = Field(min_length=1)
+    unit: str = Field(min_length=1, max_length=16)
+    hs_code: str = Field(pattern=r"^\d{6,10}$")
+    category: Category
+    tracks_expiry: Flag
+    name_uk: str | None = None
+    flags: str | None = None
+
+    @model_validator(mode="after")
+    def _flags_known(self) -> ItemRow:
+        for flag in self.flag_set:
+            if flag not in ("excisable", "dual_use", "military", "used"):
+                raise ValueError(f"unknown item flag {flag!r}")
+        return self
+
+    @property
+    def flag_set(self) -> frozenset[str]:
+        return frozenset(f.strip() for f in (self.flags or "").split(";") if f.strip())
+
+
+class WarehouseRow(Row):
+    kind: ClassVar[str] = "warehouses"
+    key_fields: ClassVar[tuple[str, ...]] = ("code",)
+    code: Code
+    party: Code
+    name: str = Field(min_length=1)
+    settlement: str | None = None
+
+
+class FxRateRow(Row):
+    kind: ClassVar[str] = "fx_rates"
+    key_fields: ClassVar[tuple[str, ...]] = ("date", "currency", "base")
+    date: Date
+    currency: Currency
+    rate: Quantity
+    base: Currency
+    source: str | None = None
+
+
+# ---------------------------------------------------------------- events
+
+
+class PledgeRow(Row):
+    kind: ClassVar[str] = "pledges"
+    key_fields: ClassVar[tuple[str, ...]] = ("donor", "pledge_ref", "line_no")
+    date_field: ClassVar[str | None] = "date"
+    pledge_ref: Code
+    line_no: LineNo = Field(gt=0)
+    date: Date
+    donor: Code
+    recipient: Code
+    item: Code
+    quantity: Quantity
+    unit_value: NonNegative
+    currency: Currency
+    status: Literal["pledge", "commitment"] = "pledge"
+
+
+class ShipmentRow(Row):
+    kind: ClassVar[str] = "shipments"
+    key_fields: ClassVar[tuple[str, ...]] = ("shipment_ref", "line_no")
+    date_field: ClassVar[str | None] = "dispatch_date"
+    shipment_ref: Code
+    line_no: LineNo = Field(gt=0)
+    dispatch_date: Date
+    donor: Code
+    recipient: Code
+    item: Code
+    quantity: Quantity
+    unit_value: NonNegative
+    currency: Currency
+    pledge_ref: Code | None = None
+    pledge_line: LineNo | None = Field(default=None, gt=0)
+    batch: Code | None = None
+    expiry: Date | None = None
+    gross_kg: NonNegative | None = None
+    packages: LineNo | None = Field(default=None, ge=0)
+    vehicle_reg: str | None = None
+    waybill_no: str | None = None
+    carrier: Code | None = None
+    route: str | None = Field(default=None, pattern=r"^[A-Z]{2}(>[A-Z]{2})*$")
+    aid_code: str | None = None
+    aid_code_date: Date | None = None
+
+    @model_validator(mode="after")
+    def _pledge_pair(self) -> ShipmentRow:
+        if (self.pledge_ref is None) != (self.pledge_line is None):
+            raise ValueError("pledge_ref and pledge_line go together: fill both or neither")
+        return self
+
+
+class CustomsRow(Row):
+    kind: ClassVar[str] = "customs"
+    key_fields: ClassVar[tuple[str, ...]] = ("shipment_ref", "event", "date")
+    date_field: ClassVar[str | None] = "date"
+    shipment_ref: Code
+    event: Literal["arrived", "released", "held", "rejected"]
+    date: Date
+    declaration_no: str | None = None
+    office: str | None = None
+    note: str | None = None
+
+
+class ReceiptRow(Row):
+    kind: ClassVar[str] = "receipts"
+    key_fields: ClassVar[tuple[str, ...]] = ("receipt_ref", "shipment_ref", "line_no")
+    date_field: ClassVar[str | None] = "date"
+    receipt_ref: Code
+    shipment_ref: Code
+    line_no: LineNo = Field(gt=0)
+    date: Date
+    warehouse: Code
+    received: NonNegative
+    short: NonNegative = Decimal(0)
+    damaged: NonNegative = Decimal(0)
+    excess: NonNegative = Decimal(0)
+    remarks: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReceiptRow:
+        if self.excess > self.received:
+            raise ValueError("excess is part of received and cannot be larger than it")
+        if self.received + self.short + self.damaged <= 0:
+            raise ValueError("a receipt must account for some quantity (received, short or damaged)")
+        return self
+
+    @property
+    def out_of_transit(self) -> Decimal:
+        """What this receipt takes out of transit: all but the excess, plus losses."""
+        return self.received - self.excess + self.short + self.damaged
+
+
+class DistributionRow(Row):
+    kind: ClassVar[str] = "distributions"
+    key_fields: ClassVar[tuple[str, ...]] = ("distribution_ref", "line_no")
+    date_field: ClassVar[str | None] = "date"
+    distribution_ref: Code
+    line_no: LineNo = Field(gt=0)
+    date: Date
+    recipient: Code
+    warehouse: Code
+    beneficiary: Code
+    item: Code
+    quantity: Quantity
+    batch: Code | None = None
+    settlement: str | None = None
+
+
+class WriteoffRow(Row):
+    kind: ClassVar[str] = "writeoffs"
+    key_fields: ClassVar[tuple[str, ...]] = ("writeoff_ref", "line_no")
+    date_field: ClassVar[str | None] = "date"
+    writeoff_ref: Code
+    line_no: LineNo = Field(gt=0)
+    date: Date
+    recipient: Code
+    warehouse: Code
+    item: Code
+    quantity: Quantity
+    batch: Code | None = None
+    reason: Literal["expired", "damaged", "stolen", "other"]
+
+
+class TransferRow(Row):
+    kind: ClassVar[str] = "transfers"
+    key_fields: ClassVar[tuple[str, ...]] = ("transfer_ref", "line_no")
+    date_field: ClassVar[str | None] = "date"
+    transfer_ref: Code
+    line_no: LineNo = Field(gt=0)
+    date: Date
+    from_warehouse: Code
+    to_warehouse: Code
+    item: Code
+    quantity: Quantity
+    batch: Code | None = None
+
+    @model_validator(mode="after")
+    def _two_places(self) -> TransferRow:
+        if self.from_warehouse == self.to_warehouse:
+            raise ValueError("a transfer needs two different warehouses")
+        return self
+
+
+MASTER_KINDS: tuple[type[Row], ...] = (PartyRow, PartnershipRow, ItemRow, WarehouseRow, FxRateRow)
+EVENT_KINDS: tuple[type[Row], ...] = (
+    PledgeRow,
+    ShipmentRow,
+    CustomsRow,
+    ReceiptRow,
+    DistributionRow,
+    WriteoffRow,
+    TransferRow,
+)
+ROW_TYPES: dict[str, type[Row]] = {t.kind: t for t in (*MASTER_KINDS, *EVENT_KINDS)}
+
+EventDate = dt.date  # re-exported for type hints in callers
