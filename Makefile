@@ -1,0 +1,38 @@
+# AidLedger: two commands on a fresh machine.
+#   make demo   set up, build a fresh SQLite ledger from sample_data/, write out/
+#   make test   set up, run the whole test suite (SQLite and a throwaway PostgreSQL)
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST_ARGS ?=
+
+.PHONY: demo test setup system lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# System packages the tests need: PostgreSQL server binaries (for the throwaway cluster)
+# and fonts with Japanese glyphs for the PDFs. Installed only when missing and we are root.
+system:
+	@bash scripts/system-deps.sh
+
+demo: setup
+	$(BIN)/aidledger demo --out out
+
+test: setup system
+	$(BIN)/python -m pytest -q -n 2 $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,315 @@
+"""`aidledger`: the command line. Thin: parse, call `ledger.Ledger`, print.
+
+Heavy libraries (SQLAlchemy, pandas, WeasyPrint) are imported inside the commands, so
+`aidledger --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from ledger.api import Ledger
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMAT = click.Choice(["table", "csv", "json"])
+ROOT = Path(__file__).resolve().parent
+
+
+class Failure(click.ClickException):
+    """A refusal or bad input: one clear sentence (or list) on stderr, exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Turn ledger refusals into exit code 1 with their message; never a traceback."""
+    from ledger.errors import ImportRejected, LedgerError
+
+    try:
+        yield
+    except ImportRejected as exc:
+        for problem in exc.errors:
+            click.echo(f"  {problem}", err=True)
+        raise Failure(str(exc)) from None
+    except LedgerError as exc:
+        raise Failure(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--db", envvar="AIDLEDGER_DB", metavar="URL",
+              help="Ledger database: an SQLite path or URL (default ./aidledger.db) or "
+                   "postgresql://user@host/db. Also AIDLEDGER_DB.")  # fmt: skip
+@click.version_option("0.1.0", prog_name="aidledger")
+@click.pass_context
+def main(ctx: click.Context, db: str | None) -> None:
+    """AidLedger: a double-entry ledger of humanitarian aid between partner cities.
+
+    \b
+    Quick look:
+      aidledger demo                      build a ledger from sample_data/ into out/
+      aidledger import sample_data/       import the exchange-format files
+      aidledger reconcile --donor PRAGUE  where every unit of Prague's aid is now
+    """
+    ctx.obj = {"db": db}
+
+
+def _ledger(ctx: click.Context) -> Ledger:
+    from ledger.api import Ledger
+
+    with refusals():
+        return Ledger(ctx.obj["db"])
+
+
+def _emit(fmt: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    from reports.tabular import render
+
+    click.echo(render(fmt, columns, rows), nl=fmt == "table")
+
+
+# ---------------------------------------------------------------- import / template
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+    """Import exchange-format CSV files, XLSX workbooks or folders, all or nothing.
+
+    A folder is read master data first, then events in date order. Rows already in the
+    ledger are skipped; a changed row under an existing key is a conflict. Any problem:
+    every bad row is listed, nothing is written, exit code 1.
+
+    \b
+    Example:
+      aidledger import sample_data/
+      aidledger import pledges.csv shipments.xlsx
+    """
+    led = _ledger(ctx)
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= 2000:
+            bar = click.progressbar(length=total, label="booking", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+
+    try:
+        with refusals():
+            report = led.import_files(list(paths), progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    for kind, counts in report.counts.items():
+        parts = [f"{n} {outcome}" for outcome, n in sorted(counts.items()) if n]
+        click.echo(f"{kind:14} {', '.join(parts)}")
+    if report.new == 0:
+        click.echo("nothing new: the ledger already holds every row of these files")
+    else:
+        click.echo(f"imported {report.new} new row(s) from {len(report.files)} file(s)")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def template(directory: Path) -> None:
+    """Write empty exchange-format files (headers only) to fill in.
+
+    \b
+    Example:
+      aidledger template my_shipments/
+    """
+    from schemas.rows import ROW_TYPES
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for kind, row_type in ROW_TYPES.items():
+        target = directory / f"{kind}.csv"
+        if target.exists():
+            raise Failure(f"{target} exists; not overwriting it")
+        target.write_text(",".join(row_type.columns()) + "\n", encoding="utf-8")
+        click.echo(str(target))
+
+
+# ---------------------------------------------------------------- answers
+
+
+@main.command()
+@click.option("--account", metavar="PREFIX", help="Only accounts starting with PREFIX, e.g. stock:KYIV")
+@click.option("--by-lot", is_flag=True, help="One row per lot (shipment line, batch, expiry).")
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+@click.pass_context
+def balance(ctx: click.Context, account: str | None, by_lot: bool, fmt: str) -> None:
+    """Balances per account and commodity.
+
+    \b
+    Example:
+      aidledger balance --account stock:KYIV --by-lot
+      aidledger balance --format csv > balance.csv
+    """
+    rows = _ledger(ctx).balances(account, by_lot)
+    columns = ["account", "commodity", "quantity", "value", "currency"]
+    if by_lot:
+        columns += ["lot", "batch", "expiry"]
+    _emit(fmt, columns, [r.model_dump() for r in rows])
+
+
+@main.command()
+@click.option("--donor", metavar="CODE", help="Only this donor.")
+@click.option("--recipient", metavar="CODE", help="Only this recipient.")
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+@click.pass_context
+def reconcile(ctx: click.Context, donor: str | None, recipient: str | None, fmt: str) -> None:
+    """Pledged → dispatched → customs → received → distributed, per donor, recipient, item.
+
+    A unit dispatched and never received stays in_transit until a receipt or a loss act
+    explains it.
+
+    \b
+    Example:
+      aidledger reconcile --donor PRAGUE --recipient KYIV
+      aidledger reconcile --format csv > reconciliation.csv
+    """
+    from schemas.outputs import ReconRow
+
+    rows = _ledger(ctx).reconcile(donor, recipient)
+    columns = ["donor", "recipient", "item", *ReconRow.QUANTITIES]
+    if fmt != "table":
+        columns += ["unit", "currency", "dispatched_value", "received_value", "received_value_uah",
+                    "uah_pending"]  # fmt: skip
+    _emit(fmt, columns, [r.model_dump() for r in rows])
+
+
+@main.command()
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Check the hash chain, every entry's balance and the running balances.
+
+    Exit 0 when intact; exit 1 naming the first entry changed behind the ledger's back.
+    """
+    result = _ledger(ctx).verify()
+    if not result.ok:
+        raise Failure(f"ledger NOT intact: {result.problem}")
+    click.echo(f"ledger intact: {result.entries} entries, hash chain and balances verified")
+
+
+@main.command()
+@click.argument("entry_id", type=int)
+@click.option("--reason", required=True, help="Why the entry is reversed (kept in the journal).")
+@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Date of the reversal (default today).")
+@click.pass_context
+def reverse(ctx: click.Context, entry_id: int, reason: str, on: dt.datetime | None) -> None:
+    """Post the exact reversal of entry ENTRY_ID (once only).
+
+    \b
+    Example:
+      aidledger reverse 42 --reason "wrong warehouse" --date 2023-05-31
+    """
+    led = _ledger(ctx)
+    with refusals():
+        new_id = led.reverse(entry_id, reason, on.date() if on else None)
+    click.echo(f"entry {entry_id} reversed by entry {new_id}")
+
+
+@main.group()
+def period() -> None:
+    """Accounting periods (months): close them so nothing more is posted in them."""
+
+
+@period.command("close")
+@click.argument("month", metavar="YYYY-MM")
+@click.pass_context
+def period_close(ctx: click.Context, month: str) -> None:
+    """Close a month: any later posting dated in it is refused.
+
+    \b
+    Example:
+      aidledger period close 2023-05
+    """
+    led = _ledger(ctx)
+    with refusals():
+        led.close_period(month)
+    click.echo(f"period {month} closed")
+
+
+@period.command("list")
+@click.pass_context
+def period_list(ctx: click.Context) -> None:
+    """List closed periods."""
+    for month in _ledger(ctx).closed_periods():
+        click.echo(month)
+
+
+# ---------------------------------------------------------------- demo
+
+
+@main.command()
+@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=ROOT / "sample_data", show_default="sample_data/")  # fmt: skip
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
+              show_default=True)  # fmt: skip
+def demo(data: Path, out: Path) -> None:
+    """Build a fresh SQLite ledger from the sample data and write what it shows to OUT.
+
+    \b
+    Example:
+      aidledger demo --out out/
+    """
+    from ledger.api import Ledger
+    from reports.tabular import render
+    from schemas.outputs import ReconRow
+
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "aidledger.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    with refusals(), Ledger(f"sqlite:///{db}") as led:
+        report = led.import_files([data])
+        click.echo(f"imported {report.new} rows from {len(report.files)} files into {db}")
+        result = led.verify()
+        click.echo(f"verify: {'intact' if result.ok else result.problem} ({result.entries} entries)")
+        recon = [r.model_dump() for r in led.reconcile()]
+        columns = ["donor", "recipient", "item", *ReconRow.QUANTITIES, "unit", "currency",
+                   "dispatched_value", "received_value", "received_value_uah", "uah_pending"]  # fmt: skip
+        (out / "reconciliation.csv").write_text(render("csv", columns, recon), encoding="utf-8")
+        (out / "reconciliation.json").write_text(render("json", columns, recon), encoding="utf-8")
+        bal = [r.model_dump() for r in led.balances(by_lot=True)]
+        bal_cols = ["account", "commodity", "quantity", "value", "currency", "lot", "batch", "expiry"]
+        (out / "balance.csv").write_text(render("csv", bal_cols, bal), encoding="utf-8")
+        click.echo("\nReconciliation summary per donor → recipient (quantities, all items):")
+        click.echo(render("table", ["donor", "recipient", "items", *ReconRow.QUANTITIES],
+                          _summary(recon)))  # fmt: skip
+    click.echo("\nwritten:")
+    for path in sorted(out.iterdir()):
+        click.echo(f"  {path}")
+
+
+def _summary(recon: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from decimal import Decimal
+
+    from schemas.outputs import ReconRow
+
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in recon:
+        g = groups.setdefault((r["donor"], r["recipient"]),
+                              {"donor": r["donor"], "recipient": r["recipient"], "items": 0,
+                               **{c: Decimal(0) for c in ReconRow.QUANTITIES}})  # fmt: skip
+        g["items"] += 1
+        for c in ReconRow.QUANTITIES:
+            g[c] += r[c]
+    return [groups[k] for k in sorted(groups)]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Reports, packs and exports: queries -> frames -> PDF/XLSX/CSV/HTML."""

@@ -1,0 +1,77 @@
+"""Writing rows as a terminal table, CSV or JSON, safely.
+
+CSV cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR at the start) are
+neutralised with a leading apostrophe, unless they are plain numbers; JSON keeps decimals exact
+as strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from ledger.db.types import dstr
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def neutralise(value: Any) -> Any:
+    """Make text inert for spreadsheets; numbers, dates and None pass through unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return dstr(value)
+    if value is None:
+        return ""
+    return neutralise(str(value)) if isinstance(value, str) else value
+
+
+def to_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([cell(row.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def to_json(rows: Sequence[dict[str, Any]]) -> str:
+    def default(v: Any) -> Any:
+        if isinstance(v, Decimal):
+            return dstr(v)
+        return str(v)
+
+    return json.dumps(list(rows), default=default, ensure_ascii=False, indent=2)
+
+
+def to_table(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
+    from tabulate import tabulate
+
+    body = [[cell(r.get(c)) for c in columns] for r in rows]
+    return tabulate(body, headers=list(columns), disable_numparse=True,
+                    colalign=["left" if not body or not _is_number(str(v) or "x") else "right"
+                              for v in (body[0] if body else columns)])  # fmt: skip
+
+
+def render(fmt: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
+    if fmt == "csv":
+        return to_csv(columns, rows)
+    if fmt == "json":
+        return to_json(rows)
+    return to_table(columns, rows)

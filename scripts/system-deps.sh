@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian packages AidLedger's tests need, only if they are missing.
+# PostgreSQL server binaries: the suite starts a throwaway cluster from them.
+set -euo pipefail
+need=()
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  need+=(postgresql)
+fi
+if command -v fc-list >/dev/null 2>&1 && ! fc-list | grep -qi "IPAGothic"; then
+  need+=(fonts-ipafont-gothic)
+fi
+if ! fc-list 2>/dev/null | grep -qi "DejaVu Sans"; then
+  need+=(fonts-dejavu-core)
+fi
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != "0" ]; then
+  echo "system-deps: missing ${need[*]}; install them with apt-get (needs root)" >&2
+  exit 0
+fi
+echo "system-deps: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

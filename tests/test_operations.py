@@ -1,0 +1,194 @@
+"""The pipeline operations, one by one, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from ledger import operations as ops
+from ledger.booking import Outcome
+from ledger.errors import BookingError, ClosedPeriodError, LedgerError
+from tests import factories as f
+
+D = Decimal
+
+
+def bal(led, prefix: str, commodity: str = "GEN") -> Decimal:
+    return sum((r.quantity for r in led.balances(prefix) if r.commodity == commodity), D(0))
+
+
+def recon(led, item: str = "GEN"):
+    (row,) = [r for r in led.reconcile() if r.item == item]
+    return row
+
+
+def test_pledge_and_partial_dispatches(led):
+    f.world(led)
+    assert ops.pledge(led, f.pledge(qty="100")) is Outcome.NEW
+    ops.dispatch(led, f.ship("S1", qty="30", pledge_ref="P1", pledge_line=1))
+    ops.dispatch(led, f.ship("S2", qty="50", pledge_ref="P1", pledge_line=1))
+    r = recon(led)
+    assert (r.pledged, r.dispatched, r.in_transit, r.outstanding_pledge) == (100, 80, 80, 20)
+    assert bal(led, "pledged:PRAGUE:KYIV") == 20
+
+
+def test_dispatch_beyond_pledge_credits_donor_for_the_excess(led):
+    f.world(led)
+    ops.pledge(led, f.pledge(qty="10"))
+    ops.dispatch(led, f.ship("S1", qty="15", pledge_ref="P1", pledge_line=1))
+    assert bal(led, "pledged:") == 0
+    assert bal(led, "donor:PRAGUE") == -15
+    assert recon(led).outstanding_pledge == 0
+
+
+def test_unpledged_dispatch_and_value_difference_balances(led):
+    f.world(led)
+    ops.pledge(led, f.pledge(qty="10", unit_value="900"))
+    ops.dispatch(led, f.ship("S1", qty="10", unit_value="1000", pledge_ref="P1", pledge_line=1))
+    ops.dispatch(led, f.ship("S2", qty="5"))
+    assert led.verify().ok
+    transit = [r for r in led.balances("transit:S1")]
+    assert transit[0].value == D("10000")
+    assert sum(r.value for r in led.balances() if r.currency == "CZK") == 0
+
+
+def test_customs_hold_then_release_then_receive(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.customs(led, f.customs("S1", "arrived", 1))
+    ops.customs(led, f.customs("S1", "held", 1))
+    assert (recon(led).at_customs, recon(led).in_transit) == (10, 10)
+    with pytest.raises(BookingError, match="still at customs"):
+        ops.receive(led, f.receive(received="10"))
+    ops.customs(led, f.customs("S1", "released", 2))
+    ops.receive(led, f.receive(received="10", day=3))
+    r = recon(led)
+    assert (r.at_customs, r.in_transit, r.received, r.in_stock) == (0, 0, 10, 10)
+
+
+def test_release_without_arrival_is_refused(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    with pytest.raises(BookingError, match="not at customs"):
+        ops.customs(led, f.customs("S1", "released", 1))
+
+
+def test_receipt_short_damaged_excess_and_several_receipts(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive("R1", received="50", short="3", damaged="2", remarks="3 missing"))
+    ops.receive(led, f.receive("R2", received="47", excess="2", day=4))
+    r = recon(led)
+    assert (r.received, r.short, r.damaged, r.excess, r.in_transit) == (97, 3, 2, 2, 0)
+    assert r.dispatched == r.received - r.excess + r.short + r.damaged + r.in_transit
+    assert bal(led, "loss:CARRIER:short") == 3
+    assert bal(led, "loss:KYIV:damaged") == 2
+
+
+def test_receipt_above_transit_without_excess_is_refused(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    with pytest.raises(BookingError, match="only 10 of line 1 is in transit"):
+        ops.receive(led, f.receive(received="11"))
+    assert bal(led, "transit:") == 10
+
+
+def test_never_received_stays_in_transit(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.customs(led, f.customs("S1", "arrived", 1))
+    ops.customs(led, f.customs("S1", "released", 2))
+    assert recon(led).in_transit == 10
+
+
+def test_distribution_fefo_then_named_batch(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10", item="MED", batch="LATE", expiry=f.dt.date(2026, 1, 1)))
+    ops.dispatch(led, f.ship("S2", qty="10", item="MED", batch="EARLY", expiry=f.dt.date(2024, 6, 1)))
+    ops.receive(led, f.receive("R1", "S1", received="10"))
+    ops.receive(led, f.receive("R2", "S2", received="10"))
+    ops.distribute(led, f.distribute("D1", qty="12", item="MED"))
+    by_lot = {r.batch: r.quantity for r in led.balances("stock:", by_lot=True)}
+    assert by_lot == {"LATE": 8}
+    ops.distribute(led, f.distribute("D2", qty="3", item="MED", batch="LATE"))
+    with pytest.raises(BookingError, match="holds only 5"):
+        ops.distribute(led, f.distribute("D3", qty="6", item="MED", batch="LATE"))
+
+
+def test_write_off_and_transfer(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.receive(led, f.receive(received="10"))
+    ops.write_off(led, f.write_off(qty="2"))
+    ops.transfer(led, f.transfer(qty="3"))
+    assert bal(led, "stock:KYIV:WH1") == 5
+    assert bal(led, "stock:LVIV:WHL") == 3
+    r = recon(led)
+    assert (r.written_off, r.in_stock) == (2, 8)
+
+
+def test_distribute_from_someone_elses_warehouse_is_refused(led):
+    f.world(led)
+    with pytest.raises(BookingError, match="belongs to LVIV"):
+        ops.distribute(led, f.distribute(wh="WHL"))
+
+
+def test_closed_period_refuses_posting(led):
+    f.world(led)
+    led.close_period("2023-03")
+    with pytest.raises(ClosedPeriodError, match="period 2023-03 is closed"):
+        ops.dispatch(led, f.ship("S1", qty="10"))
+    with pytest.raises(LedgerError, match="already closed"):
+        led.close_period("2023-03")
+    with pytest.raises(LedgerError, match="not a month"):
+        led.close_period("2023-13")
+
+
+def test_reverse_exactly_once(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    entry_id = _last_entry(led)
+    rev = ops.reverse(led, entry_id, "wrong truck", f.DAY0)
+    assert rev == entry_id + 1
+    assert bal(led, "transit:") == 0 and bal(led, "donor:") == 0
+    with pytest.raises(BookingError, match="already been reversed"):
+        ops.reverse(led, entry_id, "again", f.DAY0)
+    with pytest.raises(BookingError, match="itself a reversal"):
+        ops.reverse(led, rev, "undo", f.DAY0)
+    assert led.verify().ok
+
+
+def test_reversal_refused_when_it_would_go_negative(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    dispatch_id = _last_entry(led)
+    ops.receive(led, f.receive(received="10"))
+    with pytest.raises(BookingError, match="below zero"):
+        ops.reverse(led, dispatch_id, "mistake", f.DAY0)
+
+
+def test_same_row_twice_is_unchanged_and_changed_row_conflicts(led):
+    f.world(led)
+    assert ops.dispatch(led, f.ship("S1", qty="10")) is Outcome.NEW
+    assert ops.dispatch(led, f.ship("S1", qty="10.000")) is Outcome.UNCHANGED
+    with pytest.raises(BookingError, match="quantity: ledger has '10', file has '11'"):
+        ops.dispatch(led, f.ship("S1", qty="11"))
+
+
+def test_correction_after_reversal_reuses_the_key(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.reverse(led, _last_entry(led), "typo in quantity", f.DAY0)
+    assert ops.dispatch(led, f.ship("S1", qty="12")) is Outcome.CORRECTED
+    assert bal(led, "transit:") == 12
+    assert led.verify().ok
+
+
+def _last_entry(led) -> int:
+    from sqlalchemy import func, select
+
+    from ledger.db import tables as t
+
+    with led.engine.connect() as conn:
+        return conn.execute(select(func.max(t.Entry.id))).scalar()
