@@ -311,5 +311,17 @@ def _summary(recon: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [groups[k] for k in sorted(groups)]
 
 
+# ---------------------------------------------------------------- other command modules
+# Each module below imports only click at its top level, so `--help` stays fast. A module adds
+# itself here with one line: main.add_command(...).
+
+
+def _register() -> None:
+    """Attach the commands that live beside their subject (rules, reports, exports)."""
+
+
+_register()
+
+
 if __name__ == "__main__":
     main()
