@@ -146,7 +146,9 @@ def template(directory: Path) -> None:
 
 
 @main.command()
-@click.option("--account", metavar="PREFIX", help="Only accounts starting with PREFIX, e.g. stock:KYIV")
+@click.option(
+    "--account", metavar="PREFIX", help="Only accounts starting with PREFIX, e.g. stock:KYIV"
+)
 @click.option("--by-lot", is_flag=True, help="One row per lot (shipment line, batch, expiry).")
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 @click.pass_context
@@ -207,7 +209,9 @@ def verify(ctx: click.Context) -> None:
 @main.command()
 @click.argument("entry_id", type=int)
 @click.option("--reason", required=True, help="Why the entry is reversed (kept in the journal).")
-@click.option("--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Date of the reversal (default today).")
+@click.option(
+    "--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Date of the reversal (default today)."
+)
 @click.pass_context
 def reverse(ctx: click.Context, entry_id: int, reason: str, on: dt.datetime | None) -> None:
     """Post the exact reversal of entry ENTRY_ID (once only).
@@ -278,14 +282,25 @@ def demo(data: Path, out: Path) -> None:
         report = led.import_files([data])
         click.echo(f"imported {report.new} rows from {len(report.files)} files into {db}")
         result = led.verify()
-        click.echo(f"verify: {'intact' if result.ok else result.problem} ({result.entries} entries)")
+        click.echo(
+            f"verify: {'intact' if result.ok else result.problem} ({result.entries} entries)"
+        )
         recon = [r.model_dump() for r in led.reconcile()]
         columns = ["donor", "recipient", "item", *ReconRow.QUANTITIES, "unit", "currency",
                    "dispatched_value", "received_value", "received_value_uah", "uah_pending"]  # fmt: skip
         (out / "reconciliation.csv").write_text(render("csv", columns, recon), encoding="utf-8")
         (out / "reconciliation.json").write_text(render("json", columns, recon), encoding="utf-8")
         bal = [r.model_dump() for r in led.balances(by_lot=True)]
-        bal_cols = ["account", "commodity", "quantity", "value", "currency", "lot", "batch", "expiry"]
+        bal_cols = [
+            "account",
+            "commodity",
+            "quantity",
+            "value",
+            "currency",
+            "lot",
+            "batch",
+            "expiry",
+        ]
         (out / "balance.csv").write_text(render("csv", bal_cols, bal), encoding="utf-8")
         click.echo("\nReconciliation summary per donor → recipient (quantities, all items):")
         click.echo(render("table", ["donor", "recipient", "items", *ReconRow.QUANTITIES],

@@ -1,9 +1,9 @@
 """AidLedger core: a double-entry ledger of humanitarian aid between partner cities.
 
-    from ledger import Ledger
-    with Ledger("sqlite:///aidledger.db") as led:
-        led.import_files([Path("sample_data")])
-        rows = led.reconcile(donor="PRAGUE")
+from ledger import Ledger
+with Ledger("sqlite:///aidledger.db") as led:
+    led.import_files([Path("sample_data")])
+    rows = led.reconcile(donor="PRAGUE")
 """
 
 from __future__ import annotations

@@ -75,11 +75,17 @@ class Ledger:
         with writer(self.engine) as conn:
             if conn.execute(select(t.ClosedPeriod).where(t.ClosedPeriod.month == month)).first():
                 raise LedgerError(f"period {month} is already closed")
-            conn.execute(insert(t.ClosedPeriod).values(month=month, closed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+            conn.execute(
+                insert(t.ClosedPeriod).values(
+                    month=month, closed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)
+                )
+            )
 
     def closed_periods(self) -> list[str]:
         with reader(self.engine) as conn:
-            return list(conn.execute(select(t.ClosedPeriod.month).order_by(t.ClosedPeriod.month)).scalars())
+            return list(
+                conn.execute(select(t.ClosedPeriod.month).order_by(t.ClosedPeriod.month)).scalars()
+            )
 
     # ---------------------------------------------------------------- reading
 

@@ -190,7 +190,9 @@ class Book:
             raise BookingError(f"unknown {what} {code!r}: not in {kind}", column, code)
         return found
 
-    def fx_rate(self, on: dt.date, currency: str, base: str = "UAH") -> tuple[Decimal, str | None] | None:
+    def fx_rate(
+        self, on: dt.date, currency: str, base: str = "UAH"
+    ) -> tuple[Decimal, str | None] | None:
         if currency == base:
             return Decimal(1), "identity"
         rec = self.records("fx_rates").get((on, currency, base))
@@ -306,7 +308,9 @@ class Book:
             ZERO,
         )
 
-    def holdings(self, account: str, commodity: str | None = None) -> dict[tuple[str, int | None], Decimal]:
+    def holdings(
+        self, account: str, commodity: str | None = None
+    ) -> dict[tuple[str, int | None], Decimal]:
         """Positive quantities on an account per (commodity, lot)."""
         balances = self._load_balances()
         out: dict[tuple[str, int | None], Decimal] = defaultdict(lambda: ZERO)
@@ -369,14 +373,13 @@ class Book:
         return entry_id
 
     def load_entry(self, entry_id: int) -> Entry | None:
-        row = self.conn.execute(
-            select(t.Entry.__table__).where(t.Entry.id == entry_id)
-        ).first()
+        row = self.conn.execute(select(t.Entry.__table__).where(t.Entry.id == entry_id)).first()
         if row is None:
             return None
         postings = tuple(
-            Posting(p.account, p.commodity, p.quantity, p.value, p.currency, p.lot_id,
-                    p.pledge_line_id)  # fmt: skip
+            Posting(
+                p.account, p.commodity, p.quantity, p.value, p.currency, p.lot_id, p.pledge_line_id
+            )
             for p in self.conn.execute(
                 select(t.Posting.__table__)
                 .where(t.Posting.entry_id == entry_id)

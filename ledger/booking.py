@@ -46,8 +46,13 @@ class Conflict(BookingError):
 
     def __init__(self, key: str, stored: dict[str, Any], given: dict[str, Any]) -> None:
         diff = sorted(k for k in set(stored) | set(given) if stored.get(k) != given.get(k))
-        shown = "; ".join(f"{k}: ledger has {stored.get(k)!r}, file has {given.get(k)!r}" for k in diff)
-        super().__init__(f"conflict with the record already stored under {key}: {shown}", diff[0] if diff else None)
+        shown = "; ".join(
+            f"{k}: ledger has {stored.get(k)!r}, file has {given.get(k)!r}" for k in diff
+        )
+        super().__init__(
+            f"conflict with the record already stored under {key}: {shown}",
+            diff[0] if diff else None,
+        )
         self.stored = stored
         self.given = given
 
@@ -88,7 +93,9 @@ def _book_party(book: Book, row: PartyRow, src: dict[str, Any], _id: int | None)
     })  # fmt: skip
 
 
-def _book_partnership(book: Book, row: PartnershipRow, src: dict[str, Any], rid: int | None) -> None:
+def _book_partnership(
+    book: Book, row: PartnershipRow, src: dict[str, Any], rid: int | None
+) -> None:
     book.require("parties", row.party_a, "party_a", "party")
     book.require("parties", row.party_b, "party_b", "party")
     _record(book, row, {
@@ -156,7 +163,9 @@ def pick_lots(
 ) -> list[tuple[Lot, Decimal]]:
     """Choose lots to issue from: the named batch, else expiry first (FEFO), then oldest."""
     held = book.holdings(account, item)
-    lots = [(book.lot(lot_id), q) for (_c, lot_id), q in held.items() if lot_id is not None and q > 0]
+    lots = [
+        (book.lot(lot_id), q) for (_c, lot_id), q in held.items() if lot_id is not None and q > 0
+    ]
     if batch is not None:
         lots = [(lot, q) for lot, q in lots if lot.batch == batch]
     lots.sort(key=lambda lq: (lq[0].expiry is None, lq[0].expiry or dt.date.max,
@@ -225,7 +234,9 @@ def _book_shipment(book: Book, row: ShipmentRow, src: dict[str, Any], rid: int |
                 "pledge_ref", row.pledge_ref,
             )  # fmt: skip
         if pledge.item != row.item:
-            raise BookingError(f"pledge line is for {pledge.item}, not {row.item}", "item", row.item)
+            raise BookingError(
+                f"pledge line is for {pledge.item}, not {row.item}", "item", row.item
+            )
         if pledge.recipient != row.recipient:
             raise BookingError(f"pledge line is for recipient {pledge.recipient}", "recipient",
                                row.recipient)  # fmt: skip
@@ -267,7 +278,9 @@ def _book_shipment(book: Book, row: ShipmentRow, src: dict[str, Any], rid: int |
 def _book_customs(book: Book, row: CustomsRow, src: dict[str, Any], rid: int | None) -> None:
     lots = book.shipment_lots(row.shipment_ref)
     if not lots:
-        raise BookingError(f"unknown shipment {row.shipment_ref!r}", "shipment_ref", row.shipment_ref)
+        raise BookingError(
+            f"unknown shipment {row.shipment_ref!r}", "shipment_ref", row.shipment_ref
+        )
     _not_before(row.date, min(lot.dispatch_date for lot in lots), "the shipment's dispatch")
     transit, customs = acc.transit(row.shipment_ref), acc.customs(row.shipment_ref)
     source, target = (customs, transit) if row.event == "released" else (transit, customs)
@@ -301,7 +314,10 @@ def _book_receipt(book: Book, row: ReceiptRow, src: dict[str, Any], rid: int | N
     owner = _warehouse_owner(book, row.warehouse)
     _not_before(row.date, lot.dispatch_date, "the shipment's dispatch")
     customs = acc.customs(row.shipment_ref)
-    if any(book.balance(customs, other.item, other.id) > 0 for other in book.shipment_lots(row.shipment_ref)):
+    if any(
+        book.balance(customs, other.item, other.id) > 0
+        for other in book.shipment_lots(row.shipment_ref)
+    ):
         raise BookingError(
             f"shipment {row.shipment_ref} is still at customs: record its release first",
             "shipment_ref", row.shipment_ref,
@@ -348,7 +364,9 @@ def _issue(book: Book, on: dt.date, kind: str, ref: str, source: str, target: st
     return book.apply(Entry(on, kind, ref, tuple(postings), memo=memo))
 
 
-def _book_distribution(book: Book, row: DistributionRow, src: dict[str, Any], rid: int | None) -> None:
+def _book_distribution(
+    book: Book, row: DistributionRow, src: dict[str, Any], rid: int | None
+) -> None:
     _check_party(book, row.recipient, "recipient")
     _check_party(book, row.beneficiary, "beneficiary")
     _check_item(book, row.item)

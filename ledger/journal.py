@@ -133,7 +133,9 @@ def verify(conn: Connection) -> VerifyResult:
     count = 0
     e = t.Entry
     for row in conn.execute(
-        select(e.id, e.date, e.kind, e.ref, e.memo, e.reverses_id, e.prev_hash, e.hash).order_by(e.id)
+        select(e.id, e.date, e.kind, e.ref, e.memo, e.reverses_id, e.prev_hash, e.hash).order_by(
+            e.id
+        )
     ):
         count += 1
         entry = Entry(row.date, row.kind, row.ref, tuple(postings.pop(row.id, [])), row.memo,

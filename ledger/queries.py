@@ -39,10 +39,14 @@ def _pledges(conn: Connection) -> dict[int, Any]:
     }
 
 
-def balances(conn: Connection, account_prefix: str | None = None, by_lot: bool = False) -> list[BalanceRow]:
+def balances(
+    conn: Connection, account_prefix: str | None = None, by_lot: bool = False
+) -> list[BalanceRow]:
     """Quantity (and value) per account and commodity, optionally per lot; zero rows left out."""
     b = t.Balance
-    query = select(b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.quantity, b.value)
+    query = select(
+        b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.quantity, b.value
+    )
     if account_prefix:
         query = query.where(b.account.startswith(account_prefix, autoescape=True))
     lots = _lots(conn) if by_lot else {}
@@ -110,16 +114,29 @@ def _columns_for(account: str, kind: str) -> list[str]:
     return cols
 
 
-def reconcile(conn: Connection, donor: str | None = None, recipient: str | None = None) -> list[ReconRow]:
+def reconcile(
+    conn: Connection, donor: str | None = None, recipient: str | None = None
+) -> list[ReconRow]:
     """Pledged → dispatched → customs → received → distributed per (donor, recipient, item)."""
     lots = _lots(conn)
     pledges = _pledges(conn)
     units = {r.code: r.unit for r in conn.execute(select(t.Item.code, t.Item.unit))}
-    figures: dict[tuple[str, str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    figures: dict[tuple[str, str, str], dict[str, Decimal]] = defaultdict(
+        lambda: defaultdict(lambda: ZERO)
+    )
     currency: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     b = t.Balance
     for r in conn.execute(
-        select(b.account, b.commodity, b.lot_id, b.pledge_line_id, b.kind, b.quantity, b.value, b.currency)
+        select(
+            b.account,
+            b.commodity,
+            b.lot_id,
+            b.pledge_line_id,
+            b.kind,
+            b.quantity,
+            b.value,
+            b.currency,
+        )
     ):
         if r.lot_id is not None:
             owner = lots[r.lot_id]

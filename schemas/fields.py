@@ -21,7 +21,7 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 def parse_date(v: Any) -> Any:
     """ISO `YYYY-MM-DD`, `DD.MM.YYYY`, an Excel date cell, or an Excel serial day number."""
-    if v is None or isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+    if v is None or (isinstance(v, dt.date) and not isinstance(v, dt.datetime)):
         return v
     if isinstance(v, dt.datetime):
         if v.time() != dt.time(0):
@@ -141,9 +141,7 @@ Code = Annotated[str, AfterValidator(_code)]
 Date = Annotated[dt.date, BeforeValidator(parse_date)]
 Dec = Annotated[Decimal, BeforeValidator(parse_decimal)]
 Quantity = Annotated[Decimal, BeforeValidator(parse_decimal), AfterValidator(_positive)]
-NonNegative = Annotated[
-    Decimal, BeforeValidator(parse_decimal), AfterValidator(_non_negative)
-]
+NonNegative = Annotated[Decimal, BeforeValidator(parse_decimal), AfterValidator(_non_negative)]
 Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
 Flag = Annotated[bool, BeforeValidator(_bool)]

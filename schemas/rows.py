@@ -19,7 +19,6 @@ from schemas.fields import (
     Country,
     Currency,
     Date,
-    Dec,
     Flag,
     LineNo,
     NonNegative,
@@ -136,7 +135,6 @@ class PartyRow(Row):
         return ["code", "name", "kind", "country"]
 
 
-
 class PartnershipRow(Row):
     kind: ClassVar[str] = "partnerships"
     key_fields: ClassVar[tuple[str, ...]] = ("party_a", "party_b", "partnership_kind")
@@ -157,7 +155,6 @@ class PartnershipRow(Row):
     @classmethod
     def required_columns(cls) -> list[str]:
         return ["party_a", "party_b", "kind", "signed_on"]
-
 
 
 class ItemRow(Row):
@@ -287,7 +284,9 @@ class ReceiptRow(Row):
         if self.excess > self.received:
             raise ValueError("excess is part of received and cannot be larger than it")
         if self.received + self.short + self.damaged <= 0:
-            raise ValueError("a receipt must account for some quantity (received, short or damaged)")
+            raise ValueError(
+                "a receipt must account for some quantity (received, short or damaged)"
+            )
         return self
 
     @property

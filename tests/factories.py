@@ -45,13 +45,17 @@ def world(led: Ledger) -> None:
                            base="UAH", source="NBU"))  # fmt: skip
 
 
-def pledge(ref: str = "P1", line: int = 1, qty: str = "100", item: str = "GEN", **kw: Any) -> PledgeRow:
+def pledge(
+    ref: str = "P1", line: int = 1, qty: str = "100", item: str = "GEN", **kw: Any
+) -> PledgeRow:
     return PledgeRow(pledge_ref=ref, line_no=line, date=kw.pop("date", DAY0), donor="PRAGUE",
                      recipient=kw.pop("recipient", "KYIV"), item=item, quantity=D(qty),
                      unit_value=D(kw.pop("unit_value", "1000")), currency="CZK", **kw)  # fmt: skip
 
 
-def ship(ref: str = "S1", line: int = 1, qty: str = "100", item: str = "GEN", **kw: Any) -> ShipmentRow:
+def ship(
+    ref: str = "S1", line: int = 1, qty: str = "100", item: str = "GEN", **kw: Any
+) -> ShipmentRow:
     if item == "MED":
         kw.setdefault("batch", "B1")
         kw.setdefault("expiry", dt.date(2025, 1, 1))

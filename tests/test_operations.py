@@ -104,8 +104,12 @@ def test_never_received_stays_in_transit(led):
 
 def test_distribution_fefo_then_named_batch(led):
     f.world(led)
-    ops.dispatch(led, f.ship("S1", qty="10", item="MED", batch="LATE", expiry=f.dt.date(2026, 1, 1)))
-    ops.dispatch(led, f.ship("S2", qty="10", item="MED", batch="EARLY", expiry=f.dt.date(2024, 6, 1)))
+    ops.dispatch(
+        led, f.ship("S1", qty="10", item="MED", batch="LATE", expiry=f.dt.date(2026, 1, 1))
+    )
+    ops.dispatch(
+        led, f.ship("S2", qty="10", item="MED", batch="EARLY", expiry=f.dt.date(2024, 6, 1))
+    )
     ops.receive(led, f.receive("R1", "S1", received="10"))
     ops.receive(led, f.receive("R2", "S2", received="10"))
     ops.distribute(led, f.distribute("D1", qty="12", item="MED"))

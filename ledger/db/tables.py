@@ -30,7 +30,7 @@ from ledger.db.types import ExactDecimal
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {Decimal: ExactDecimal, dict[str, Any]: JSON}
+    type_annotation_map = {Decimal: ExactDecimal, dict[str, Any]: JSON}  # noqa: RUF012
 
 
 # ---------------------------------------------------------------- master data

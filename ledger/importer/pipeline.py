@@ -50,7 +50,9 @@ class ImportReport:
         return sum(c[Outcome.UNCHANGED] for c in self.counts.values())
 
 
-def _pydantic_errors(exc: ValidationError, label: str, number: int, data: dict[str, Any]) -> list[RowError]:
+def _pydantic_errors(
+    exc: ValidationError, label: str, number: int, data: dict[str, Any]
+) -> list[RowError]:
     out = []
     for err in exc.errors():
         column = str(err["loc"][0]) if err["loc"] else None
@@ -94,7 +96,7 @@ def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
                 data[name] = value
             elif value not in (None, ""):
                 extra[name] = str(value)
-        if len(cells) > len(header) and any(str(c).strip() for c in cells[len(header):]):
+        if len(cells) > len(header) and any(str(c).strip() for c in cells[len(header) :]):
             errors.append(RowError(table.label, number, None, None,
                                    "more cells than the header has columns"))  # fmt: skip
             continue

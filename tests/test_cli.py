@@ -1,0 +1,163 @@
+"""The command line, through click's CliRunner on a real SQLite file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def run(sqlite_url):
+    runner = CliRunner()
+
+    def _run(*args: str):
+        return runner.invoke(main, ["--db", sqlite_url, *args], catch_exceptions=False)
+
+    return _run
+
+
+@pytest.fixture
+def imported(run, sample_dir):
+    result = run("import", str(sample_dir))
+    assert result.exit_code == 0, result.output
+    return run
+
+
+def test_help_does_not_load_heavy_libraries():
+    code = "import cli, sys; print(sorted(m for m in ('pandas', 'weasyprint', 'sqlalchemy', 'openpyxl') if m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_command_has_help_with_an_example():
+    runner = CliRunner()
+    for name in ("import", "template", "balance", "reconcile", "reverse"):
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0 and "Example" in result.output, name
+
+
+def test_import_twice_changes_nothing(imported, sample_dir):
+    again = imported("import", str(sample_dir))
+    assert again.exit_code == 0
+    assert "nothing new" in again.output
+
+
+def test_bad_import_exits_1_lists_rows_and_writes_nothing(run, tmp_path):
+    (tmp_path / "parties.csv").write_text(
+        "code,name,kind,country\nKYIV,Kyiv,city,UA\nBAD CODE,x,city,UA\nLVIV,Lviv,planet,UA\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(tmp_path))
+    assert result.exit_code == 1
+    assert "parties.csv, row 3, column code, value 'BAD CODE'" in result.stderr
+    assert "parties.csv, row 4, column kind, value 'planet'" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert (
+        run("balance", "--format", "csv").output.strip()
+        == "account,commodity,quantity,value,currency"
+    )
+
+
+def test_balance_csv_and_json(imported):
+    rows = list(csv.DictReader(io.StringIO(imported("balance", "--format", "csv").output)))
+    assert {"account", "commodity", "quantity"} <= set(rows[0])
+    by_lot = list(
+        csv.DictReader(
+            io.StringIO(
+                imported("balance", "--by-lot", "--account", "stock:", "--format", "csv").output
+            )
+        )
+    )
+    assert all(r["account"].startswith("stock:") and r["lot"] for r in by_lot)
+    data = json.loads(imported("balance", "--format", "json").output)
+    total = {}
+    for r in data:
+        total[r["commodity"]] = total.get(r["commodity"], Decimal(0)) + Decimal(r["quantity"])
+    assert all(v == 0 for v in total.values())  # every item balances across all accounts
+
+
+def test_reconcile_csv_has_the_format_columns(imported):
+    out = imported("reconcile", "--format", "csv").output
+    rows = list(csv.DictReader(io.StringIO(out)))
+    needed = (
+        "donor recipient item pledged dispatched at_customs in_transit received short "
+        "damaged excess distributed written_off in_stock outstanding_pledge"
+    ).split()
+    assert set(needed) <= set(rows[0])
+    for r in rows:
+        q = {k: Decimal(r[k]) for k in needed[3:]}
+        assert q["in_stock"] == q["received"] - q["distributed"] - q["written_off"]
+        assert q["at_customs"] <= q["in_transit"]
+    filtered = list(
+        csv.DictReader(
+            io.StringIO(imported("reconcile", "--donor", "PRAGUE", "--format", "csv").output)
+        )
+    )
+    assert filtered and {r["donor"] for r in filtered} == {"PRAGUE"}
+
+
+def test_verify_reverse_and_period_close(imported):
+    verified = imported("verify")
+    assert verified.exit_code == 0
+    last = verified.output.split(":")[1].split()[0]  # "ledger intact: N entries ..."
+    refused = imported("reverse", "1", "--reason", "pledge already shipped", "--date", "2024-12-01")
+    assert refused.exit_code == 1 and "below zero" in refused.stderr
+    result = imported("reverse", last, "--reason", "entered twice", "--date", "2024-12-01")
+    assert result.exit_code == 0, result.output
+    again = imported("reverse", last, "--reason", "again", "--date", "2024-12-01")
+    assert again.exit_code == 1 and "already been reversed" in again.stderr
+    assert imported("period", "close", "2024-12").exit_code == 0
+    closed = imported("reverse", str(int(last) - 1), "--reason", "late", "--date", "2024-12-02")
+    assert closed.exit_code == 1 and "period 2024-12 is closed" in closed.stderr
+    assert imported("period", "list").output.split() == ["2024-12"]
+    assert imported("verify").exit_code == 0
+
+
+def test_template_writes_headers(tmp_path):
+    result = CliRunner().invoke(main, ["template", str(tmp_path / "t")])
+    assert result.exit_code == 0
+    header = (tmp_path / "t" / "receipts.csv").read_text().strip().split(",")
+    assert header[:3] == ["receipt_ref", "shipment_ref", "line_no"]
+    assert {"received", "short", "damaged", "excess", "remarks"} <= set(header)
+
+
+def test_demo_writes_outputs(tmp_path, sample_dir):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["demo", "--data", str(sample_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "verify: intact" in result.output
+    assert (out / "reconciliation.csv").exists() and (out / "aidledger.db").exists()
+
+
+def test_csv_output_neutralises_formula_text(run, tmp_path):
+    (tmp_path / "parties.csv").write_text("code,name,kind,country\nX,x,city,UA\n", encoding="utf-8")
+    (tmp_path / "items.csv").write_text(
+        'code,name,unit,hs_code,category,tracks_expiry\nEVIL,"=HYPERLINK(""http://x"",""y"")",pcs,300490,other,false\n',
+        encoding="utf-8",
+    )
+    assert run("import", str(tmp_path)).exit_code == 0
+    from reports.tabular import to_csv
+
+    text = to_csv(
+        ["name", "n"],
+        [{"name": "=1+2", "n": Decimal("-5")}, {"name": "@SUM(A1)", "n": Decimal("1.50")}],
+    )
+    assert "'=1+2" in text and "'@SUM(A1)" in text and ",-5" in text and ",1.5" in text
+
+
+def test_missing_path_is_a_clear_error(run):
+    result = run("import", str(Path("/nonexistent/file.csv")))
+    assert result.exit_code == 1 and "no such file" in result.stderr
