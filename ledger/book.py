@@ -120,7 +120,11 @@ class Book:
         self.conn = conn
         self._records: dict[str, dict[tuple[Any, ...], Record]] = {}
         self._balances: dict[str, BalanceLine] | None = None
-        self._by_account: dict[str, set[str]] = defaultdict(set)
+        # Indexes over the same BalanceLine objects: exact slot, and (account, commodity).
+        self._slots: dict[tuple[str, str, int | None, int | None], list[BalanceLine]] = defaultdict(
+            list
+        )
+        self._by_holding: dict[tuple[str, str], list[BalanceLine]] = defaultdict(list)
         self._lots: dict[int, Lot] | None = None
         self._lot_keys: dict[tuple[str, int], int] = {}
         self._shipment_lots: dict[str, list[int]] = defaultdict(list)
@@ -290,35 +294,27 @@ class Book:
             for row in self.conn.execute(query):
                 line = BalanceLine(*row[1:], stored=True)
                 self._balances[row.key] = line
-                self._by_account[line.account].add(row.key)
+                self._index(line)
         return self._balances
+
+    def _index(self, line: BalanceLine) -> None:
+        self._slots[(line.account, line.commodity, line.lot_id, line.pledge_line_id)].append(line)
+        self._by_holding[(line.account, line.commodity)].append(line)
 
     def balance(self, account: str, commodity: str, lot_id: int | None = None,
                 pledge_line_id: int | None = None) -> Decimal:  # fmt: skip
         """Quantity on (account, commodity, lot, pledge line), summed over value currencies."""
-        balances = self._load_balances()
-        return sum(
-            (
-                balances[k].quantity
-                for k in self._by_account.get(account, ())
-                if balances[k].commodity == commodity
-                and balances[k].lot_id == lot_id
-                and balances[k].pledge_line_id == pledge_line_id
-            ),
-            ZERO,
-        )
+        self._load_balances()
+        lines = self._slots.get((account, commodity, lot_id, pledge_line_id), ())
+        return sum((line.quantity for line in lines), ZERO)
 
-    def holdings(
-        self, account: str, commodity: str | None = None
-    ) -> dict[tuple[str, int | None], Decimal]:
-        """Positive quantities on an account per (commodity, lot)."""
-        balances = self._load_balances()
-        out: dict[tuple[str, int | None], Decimal] = defaultdict(lambda: ZERO)
-        for k in self._by_account.get(account, ()):
-            line = balances[k]
-            if commodity is None or line.commodity == commodity:
-                out[(line.commodity, line.lot_id)] += line.quantity
-        return {k: q for k, q in out.items() if q != 0}
+    def holdings(self, account: str, commodity: str) -> dict[int | None, Decimal]:
+        """Non-zero quantities of one commodity on an account, per lot."""
+        self._load_balances()
+        out: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
+        for line in self._by_holding.get((account, commodity), ()):
+            out[line.lot_id] += line.quantity
+        return {lot: q for lot, q in out.items() if q != 0}
 
     def dirty_balances(self) -> list[BalanceLine]:
         if self._balances is None:
@@ -357,7 +353,7 @@ class Book:
                 line = balances[key] = BalanceLine(
                     p.account, p.commodity, p.lot_id, p.pledge_line_id, p.currency, entry.kind
                 )
-                self._by_account[p.account].add(key)
+                self._index(line)
             line.quantity += p.quantity
             line.value += p.value or ZERO
             line.dirty = True

@@ -163,9 +163,7 @@ def pick_lots(
 ) -> list[tuple[Lot, Decimal]]:
     """Choose lots to issue from: the named batch, else expiry first (FEFO), then oldest."""
     held = book.holdings(account, item)
-    lots = [
-        (book.lot(lot_id), q) for (_c, lot_id), q in held.items() if lot_id is not None and q > 0
-    ]
+    lots = [(book.lot(lot_id), q) for lot_id, q in held.items() if lot_id is not None and q > 0]
     if batch is not None:
         lots = [(lot, q) for lot, q in lots if lot.batch == batch]
     lots.sort(key=lambda lq: (lq[0].expiry is None, lq[0].expiry or dt.date.max,
