@@ -326,6 +326,80 @@ def _summary(recon: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [groups[k] for k in sorted(groups)]
 
 
+# ---------------------------------------------------------------- one event at a time
+
+
+class EventCommand(click.Command):
+    """A command whose options are the columns of one row schema, built only when used.
+
+    Building the options needs pydantic; doing it lazily keeps `aidledger --help` fast while
+    `aidledger receive --help` still lists every column with its meaning.
+    """
+
+    def __init__(self, name: str, kind: str, help: str, example: str) -> None:
+        super().__init__(name, help=f"{help}\n\n\b\nExample:\n  {example}", callback=self._post)
+        self.kind = kind
+        self._built = False
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if not self._built:
+            from schemas.rows import ROW_TYPES
+
+            row_type = ROW_TYPES[self.kind]
+            required = set(row_type.required_columns())
+            for column in row_type.columns():
+                flag = "--" + column.replace("_", "-")
+                self.params.append(click.Option([flag, column], required=column in required))
+            self._built = True
+        return super().get_params(ctx)
+
+    def _post(self, **values: Any) -> None:
+        from pydantic import ValidationError
+
+        from schemas.rows import ROW_TYPES
+
+        ctx = click.get_current_context()
+        data = {k: v for k, v in values.items() if v is not None}
+        try:
+            row = ROW_TYPES[self.kind].model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"--{str(e['loc'][0]).replace('_', '-') if e['loc'] else self.name}: "
+                f"{e['msg'].removeprefix('Value error, ')}"
+                for e in exc.errors()
+            )
+            raise Failure(problems) from None
+        led = _ledger(ctx)
+        with refusals():
+            outcome = led.post(row)
+        click.echo(f"{self.name} {row.key_text}: {outcome}")
+
+
+for _name, _kind, _help, _example in [
+    ("pledge", "pledges", "Record a pledge (or signed commitment) line.",
+     "aidledger pledge --pledge-ref P-1 --line-no 1 --date 2023-05-02 --donor PRAGUE "
+     "--recipient KYIV --item GEN --quantity 10 --unit-value 25000 --currency CZK"),
+    ("dispatch", "shipments", "Record one loaded shipment line (against a pledge line or not).",
+     "aidledger dispatch --shipment-ref S-1 --line-no 1 --dispatch-date 2023-05-10 --donor PRAGUE "
+     "--recipient KYIV --item GEN --quantity 10 --unit-value 25000 --currency CZK"),
+    ("customs", "customs", "Record a customs event: arrived, held, rejected or released.",
+     "aidledger customs --shipment-ref S-1 --event arrived --date 2023-05-12"),
+    ("receive", "receipts", "Record the acceptance of a shipment line into a warehouse.",
+     "aidledger receive --receipt-ref GRN-1 --shipment-ref S-1 --line-no 1 --date 2023-05-14 "
+     "--warehouse KYIV-WH --received 9 --short 1 --remarks '1 missing, noted on CMR'"),
+    ("distribute", "distributions", "Hand goods over to a beneficiary (FEFO unless --batch).",
+     "aidledger distribute --distribution-ref DA-1 --line-no 1 --date 2023-05-20 --recipient KYIV "
+     "--warehouse KYIV-WH --beneficiary KYIV-HOSP-1 --item GEN --quantity 2"),
+    ("write-off", "writeoffs", "Write goods off stock (expired, damaged, stolen, other).",
+     "aidledger write-off --writeoff-ref WO-1 --line-no 1 --date 2023-06-01 --recipient KYIV "
+     "--warehouse KYIV-WH --item MED --quantity 5 --reason expired"),
+    ("transfer", "transfers", "Move stock between warehouses (same or another recipient).",
+     "aidledger transfer --transfer-ref TR-1 --line-no 1 --date 2023-06-02 --from-warehouse KYIV-WH "
+     "--to-warehouse LVIV-WH --item GEN --quantity 1"),
+]:  # fmt: skip
+    main.add_command(EventCommand(_name, _kind, _help, _example))
+
+
 # ---------------------------------------------------------------- other command modules
 # Each module below imports only click at its top level, so `--help` stays fast. A module adds
 # itself here with one line: main.add_command(...).

@@ -24,6 +24,7 @@ def run(sqlite_url):
     def _run(*args: str):
         return runner.invoke(main, ["--db", sqlite_url, *args], catch_exceptions=False)
 
+    _run.url = sqlite_url
     return _run
 
 
@@ -161,3 +162,45 @@ def test_csv_output_neutralises_formula_text(run, tmp_path):
 def test_missing_path_is_a_clear_error(run):
     result = run("import", str(Path("/nonexistent/file.csv")))
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_one_event_at_a_time_from_the_command_line(run):
+    steps = [
+        ["pledge", "--pledge-ref", "P-1", "--line-no", "1", "--date", "2023-05-02", "--donor", "PRAGUE",
+         "--recipient", "KYIV", "--item", "GEN", "--quantity", "10", "--unit-value", "25000", "--currency", "CZK"],
+        ["dispatch", "--shipment-ref", "S-1", "--line-no", "1", "--dispatch-date", "2023-05-10",
+         "--donor", "PRAGUE", "--recipient", "KYIV", "--item", "GEN", "--quantity", "10",
+         "--unit-value", "25000", "--currency", "CZK", "--pledge-ref", "P-1", "--pledge-line", "1"],
+        ["customs", "--shipment-ref", "S-1", "--event", "arrived", "--date", "2023-05-12"],
+        ["customs", "--shipment-ref", "S-1", "--event", "released", "--date", "2023-05-13"],
+        ["receive", "--receipt-ref", "GRN-1", "--shipment-ref", "S-1", "--line-no", "1", "--date",
+         "14.05.2023", "--warehouse", "WH1", "--received", "9", "--short", "1", "--remarks", "1 missing"],
+        ["distribute", "--distribution-ref", "DA-1", "--line-no", "1", "--date", "2023-05-20",
+         "--recipient", "KYIV", "--warehouse", "WH1", "--beneficiary", "HOSP", "--item", "GEN", "--quantity", "2"],
+        ["write-off", "--writeoff-ref", "WO-1", "--line-no", "1", "--date", "2023-06-01", "--recipient",
+         "KYIV", "--warehouse", "WH1", "--item", "GEN", "--quantity", "1", "--reason", "damaged"],
+        ["transfer", "--transfer-ref", "TR-1", "--line-no", "1", "--date", "2023-06-02",
+         "--from-warehouse", "WH1", "--to-warehouse", "WHL", "--item", "GEN", "--quantity", "1"],
+    ]  # fmt: skip
+    from ledger.api import Ledger
+    from tests import factories as f
+
+    with Ledger(run.url, migrate=False) as led:
+        f.world(led)
+    for step in steps:
+        result = run(*step)
+        assert result.exit_code == 0, (step[0], result.output, result.stderr)
+        assert ": new" in result.output
+    assert run(*steps[0]).output.strip().endswith(": unchanged")
+    rows = list(csv.DictReader(io.StringIO(run("reconcile", "--format", "csv").output)))
+    (gen,) = [r for r in rows if r["item"] == "GEN"]
+    assert (
+        gen["received"],
+        gen["short"],
+        gen["distributed"],
+        gen["written_off"],
+        gen["in_stock"],
+    ) == ("9", "1", "2", "1", "6")
+    bad = run("receive", "--receipt-ref", "GRN-2", "--shipment-ref", "S-1", "--line-no", "1",
+              "--date", "2023-05-14", "--warehouse", "WH1", "--received", "-3")  # fmt: skip
+    assert bad.exit_code == 1 and "--received: must not be negative" in bad.stderr
