@@ -14,7 +14,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
@@ -33,6 +33,10 @@ test: setup system
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Benchmarks (not part of the tests): see benchmarks/README.md and benchmarks/RESULTS.md.
+bench: setup system
+	$(BIN)/python benchmarks/run.py --sizes 10k,100k
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

@@ -305,8 +305,15 @@ def demo(data: Path, out: Path) -> None:
         click.echo("\nReconciliation summary per donor → recipient (quantities, all items):")
         click.echo(render("table", ["donor", "recipient", "items", *ReconRow.QUANTITIES],
                           _summary(recon)))  # fmt: skip
+        from ledger.rules.commands import demo_findings
+
+        demo_findings(led, out, click.echo)
+        from reports.produce import demo_reports
+
+        click.echo("\nreports (PDF, XLSX, HTML, CSV) with their verification codes:")
+        demo_reports(led, out, click.echo)
     click.echo("\nwritten:")
-    for path in sorted(out.iterdir()):
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
         click.echo(f"  {path}")
 
 
@@ -407,6 +414,12 @@ for _name, _kind, _help, _example in [
 
 def _register() -> None:
     """Attach the commands that live beside their subject (rules, reports, exports)."""
+    from ledger.rules.commands import check, rules
+    from reports.commands import report, verify_document
+    from reports.export_commands import export
+
+    for command in (check, rules, report, verify_document, export):
+        main.add_command(command)
 
 
 _register()

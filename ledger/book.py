@@ -94,6 +94,7 @@ RECORD_TABLES: dict[str, type[t.Base]] = {
     "distributions": t.DistributionLine,
     "writeoffs": t.WriteoffLine,
     "transfers": t.TransferLine,
+    "documents": t.Document,
 }
 
 # The natural key columns per table, in the order the row schemas give them.
@@ -110,6 +111,7 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "distributions": ("distribution_ref", "line_no"),
     "writeoffs": ("writeoff_ref", "line_no"),
     "transfers": ("transfer_ref", "line_no"),
+    "documents": ("kind", "number", "subject"),
 }
 
 

@@ -11,16 +11,20 @@ import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
+from sqlalchemy import String
+
 from ledger import accounts as acc
-from ledger.book import Book, Lot, PledgeLine
+from ledger.book import RECORD_TABLES, Book, Lot, PledgeLine
 from ledger.db import tables as t
 from ledger.entries import ZERO, Entry, Posting, balance_values
 from ledger.errors import BookingError
 from schemas.rows import (
     CustomsRow,
     DistributionRow,
+    DocumentRow,
     FxRateRow,
     ItemRow,
     PartnershipRow,
@@ -60,6 +64,7 @@ class Conflict(BookingError):
 def book_row(book: Book, row: Row) -> Outcome:
     """Book one row of any kind, honouring natural keys (invariant 7)."""
     kind = row.kind
+    _check_lengths(row)
     src = row.canonical()
     existing = book.records(kind).get(_store_key(row))
     corrected = False
@@ -76,6 +81,29 @@ def book_row(book: Book, row: Row) -> Outcome:
 
 def _store_key(row: Row) -> tuple[Any, ...]:
     return row.key
+
+
+@cache
+def _text_limits(kind: str) -> dict[str, int]:
+    """Longest text each stored column takes, read off the table (one source of truth)."""
+    table = RECORD_TABLES[kind].__table__
+    return {
+        c.name: c.type.length
+        for c in table.columns
+        if isinstance(c.type, String) and c.type.length is not None
+    }
+
+
+def _check_lengths(row: Row) -> None:
+    """Refuse text longer than the ledger stores, as a row error rather than a database error."""
+    for column, limit in _text_limits(row.kind).items():
+        attr = {"kind": "party_kind"}.get(column, column) if row.kind == "parties" else column
+        if row.kind == "partnerships" and column == "kind":
+            attr = "partnership_kind"
+        value = getattr(row, attr, None)
+        if isinstance(value, str) and len(value) > limit:
+            raise BookingError(f"text of {len(value)} characters; at most {limit} are stored",
+                               column, value[:40] + "…")  # fmt: skip
 
 
 def _record(book: Book, row: Row, values: dict[str, Any]) -> None:
@@ -306,6 +334,9 @@ def _book_customs(book: Book, row: CustomsRow, src: dict[str, Any], rid: int | N
 
 def _book_receipt(book: Book, row: ReceiptRow, src: dict[str, Any], rid: int | None) -> None:
     lot = book.lot_by_key(row.shipment_ref, row.line_no)
+    if lot is None and not book.shipment_lots(row.shipment_ref):
+        raise BookingError(f"unknown shipment {row.shipment_ref!r}: not in the ledger",
+                           "shipment_ref", row.shipment_ref)  # fmt: skip
     if lot is None:
         raise BookingError(f"no shipment line {row.shipment_ref}/{row.line_no} in the ledger",
                            "line_no", str(row.line_no))  # fmt: skip
@@ -418,6 +449,15 @@ def _book_transfer(book: Book, row: TransferRow, src: dict[str, Any], rid: int |
     })  # fmt: skip
 
 
+def _book_document(book: Book, row: DocumentRow, src: dict[str, Any], rid: int | None) -> None:
+    """A document is kept as a record for the rules engine; it posts nothing."""
+    _record(book, row, {
+        "id": rid or book.next_id(t.Document), "kind": row.doc_kind, "number": row.number,
+        "subject": row.subject, "date": row.date, "signed": row.signed,
+        "signatory": row.signatory, "sha256": row.sha256, "src": src,
+    })  # fmt: skip
+
+
 def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date) -> int:
     """Post the exact reversal of a stored entry (invariant 2: corrections are reversals)."""
     original = book.load_entry(entry_id)
@@ -445,4 +485,5 @@ BOOKERS: dict[str, Callable[..., None]] = {
     "distributions": _book_distribution,
     "writeoffs": _book_writeoff,
     "transfers": _book_transfer,
+    "documents": _book_document,
 }

@@ -51,14 +51,23 @@ def balances(
         query = query.where(b.account.startswith(account_prefix, autoescape=True))
     lots = _lots(conn) if by_lot else {}
     pledges = _pledges(conn) if by_lot else {}
-    sums: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [ZERO, ZERO, set()])
+    # Net each slot over entry kinds first: a lot issued in full nets to zero and must not
+    # lend its currency (or its value) to what the account still holds.
+    slots: dict[tuple[Any, ...], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for r in conn.execute(query):
-        lot_key = (r.lot_id, r.pledge_line_id) if by_lot else None
-        acc = sums[(r.account, r.commodity, lot_key)]
-        acc[0] += r.quantity
-        acc[1] += r.value
-        if r.currency:
-            acc[2].add(r.currency)
+        slot = slots[(r.account, r.commodity, r.lot_id, r.pledge_line_id, r.currency)]
+        slot[0] += r.quantity
+        slot[1] += r.value
+    sums: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [ZERO, ZERO, set()])
+    for (account, commodity, lot_id, pl_id, currency), (q, v) in slots.items():
+        if q == 0 and v == 0:
+            continue
+        lot_key = (lot_id, pl_id) if by_lot else None
+        acc = sums[(account, commodity, lot_key)]
+        acc[0] += q
+        acc[1] += v
+        if currency:
+            acc[2].add(currency)
     rows = []
     for (account, commodity, lot_key), (q, v, currencies) in sorted(
         sums.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2]))
@@ -114,6 +123,26 @@ def _columns_for(account: str, kind: str) -> list[str]:
     return cols
 
 
+def _live_dispatch_currencies(
+    conn: Connection, lots: dict[int, Any]
+) -> dict[tuple[str, str, str], set[str]]:
+    """Currencies of the lots whose dispatch still stands (a reversed dispatch nets to zero)."""
+    out: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    net: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    b = t.Balance
+    for r in conn.execute(
+        select(b.lot_id, b.currency, b.quantity).where(
+            b.kind == "dispatch", b.account.startswith("transit:"), b.lot_id.is_not(None)
+        )
+    ):
+        net[(r.lot_id, r.currency)] += r.quantity
+    for (lot_id, cur), q in net.items():
+        if q != 0 and cur:
+            lot = lots[lot_id]
+            out[(lot.donor, lot.recipient, lot.item)].add(cur)
+    return out
+
+
 def reconcile(
     conn: Connection, donor: str | None = None, recipient: str | None = None
 ) -> list[ReconRow]:
@@ -124,20 +153,10 @@ def reconcile(
     figures: dict[tuple[str, str, str], dict[str, Decimal]] = defaultdict(
         lambda: defaultdict(lambda: ZERO)
     )
-    currency: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     b = t.Balance
-    for r in conn.execute(
-        select(
-            b.account,
-            b.commodity,
-            b.lot_id,
-            b.pledge_line_id,
-            b.kind,
-            b.quantity,
-            b.value,
-            b.currency,
-        )
-    ):
+    query = select(b.account, b.commodity, b.lot_id, b.pledge_line_id, b.kind, b.quantity,
+                   b.value, b.currency)  # fmt: skip
+    for r in conn.execute(query):
         if r.lot_id is not None:
             owner = lots[r.lot_id]
         elif r.pledge_line_id is not None:
@@ -152,14 +171,19 @@ def reconcile(
             else:
                 fig[col] += r.quantity
         if r.lot_id is not None and r.currency:
-            currency[key].add(r.currency)
             if stage(r.account) == "transit" and r.kind == "dispatch":
                 fig["dispatched_value"] += r.value
             if stage(r.account) == "stock" and r.kind == "receipt":
                 fig["received_value"] += r.value
+    currency = _live_dispatch_currencies(conn, lots)  # values are shown in one currency only
     uah: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [ZERO, 0])
     rl = t.ReceiptLine
-    for r in conn.execute(select(rl.shipment_line_id, rl.value_uah)):
+    reversed_ids = set(
+        conn.execute(select(t.Entry.reverses_id).where(t.Entry.reverses_id.is_not(None))).scalars()
+    )
+    for r in conn.execute(select(rl.shipment_line_id, rl.value_uah, rl.entry_id)):
+        if r.entry_id in reversed_ids:
+            continue  # a reversed receipt values nothing
         lot = lots[r.shipment_line_id]
         acc = uah[(lot.donor, lot.recipient, lot.item)]
         if r.value_uah is None:

@@ -19,7 +19,7 @@ stock per warehouse / item / lot never negative with FEFO picking (earliest expi
 dispatch; checked with a second tie-break too), no expired lot handed out, and every scenario.
 """
 
-# ruff: noqa: E501, S311 - hand-laid data tables; seeded random numbers make sample data, not secrets
+# ruff: noqa: S311 - hand-laid data tables; seeded random numbers make sample data, not secrets
 from __future__ import annotations
 
 import csv
@@ -133,6 +133,8 @@ PARTIES = [
 ]
 PARTY = {p[0]: p for p in PARTIES}
 RECIPIENTS = ("KYIV", "LVIV", "KHARKIV")
+# optional party columns read by the rules engine (CUS-001): the recipients are LSG bodies
+ENTITY_TYPE = {"KYIV": "lsg_body", "LVIV": "lsg_body", "KHARKIV": "lsg_body"}
 
 # party_a, party_b, kind, signed_on, areas.  Dates marked * in README are documented years with an
 # illustrative day; the others are plausible, illustrative dates.
@@ -446,6 +448,13 @@ PLEDGES = [
         ("SH-BLANKET", 1000, "46.00"),
     ]),
 ]
+# pledges.csv `variance_reason` (REP-008): why dispatched differs from pledged
+VARIANCE_REASON = {
+    ("MHMP-UA-2022-01", 7): "2000 bottles of saline replaced by the city's own stock; donor agreed "
+                            "by letter of 2022-05-02",
+    ("WRO-POM-2022-03", 3): "1000 cans above the pledge: surplus donated by a Wrocław food bank, "
+                            "confirmed by the donor",
+}
 PLEDGE_LINE = {}
 for _ref, _date, _donor, _rcp, _st, _lines in PLEDGES:
     for _n, (_it, _q, _uv) in enumerate(_lines, 1):
@@ -456,14 +465,15 @@ for _ref, _date, _donor, _rcp, _st, _lines in PLEDGES:
 # ================================================================================ shipments
 
 
-def L(item, qty, pl=None, uv=None, batch=None, exp=None):
-    """One shipment line: pl = (pledge_ref, line_no) or None (unpledged, then uv is needed)."""
-    return dict(item=item, qty=qty, pl=pl, uv=uv, batch=batch, exp=exp)
+def L(item, qty, pl=None, uv=None, batch=None, exp=None, **extra):
+    """One shipment line: pl = (pledge_ref, line_no) or None (unpledged, then uv is needed).
+    `extra`: optional columns read by the rules engine (licence_no, vin, make, ...)."""
+    return dict(item=item, qty=qty, pl=pl, uv=uv, batch=batch, exp=exp, extra=extra)
 
 
 P1, P2 = "MHMP-UA-2022-01", "MHMP-UA-2022-02"
 P3 = "WRO-POM-2022-03"
-BORDER_DAYS = {"CZ>PL>UA": 3, "PL>UA": 1, "FI>EE>LV>LT>PL>UA": 4, "BE>DE>PL>UA": 3,
+BORDER_DAYS = {"FI>EE>LV>BY>UA": 3, "CZ>PL>UA": 3, "PL>UA": 1, "FI>EE>LV>LT>PL>UA": 4, "BE>DE>PL>UA": 3,
                "IE>FR>BE>DE>PL>UA": 5, "JP>PL>UA": 6, "TW>CZ>PL>UA": 7}
 INLAND_DAYS = {"KYIV": 2, "LVIV": 1, "KHARKIV": 3}
 BORDER_OFFICE = {  # office, declaration prefix
@@ -550,7 +560,8 @@ SHIPMENTS = [
          ]),
     dict(ref="HEL-2022-002", date="2022-05-30", donor="HELSINKI", rcp="KYIV",
          carrier="CARR-FI-POHJOLA", vehicle="ZKP-117", route="FI>EE>LV>LT>PL>UA", lines=[
-             L("VH-FIRETRUCK", 1, ("HEL-KYIV-2022-1", 1)),  # driven on its own wheels
+             L("VH-FIRETRUCK", 1, ("HEL-KYIV-2022-1", 1), vin="YS2P4X20005318842",
+               make="Scania P 310 pump tender", condition="used", depreciation_pct="45"),
          ]),
     dict(ref="HEL-2022-003", date="2022-09-12", donor="HELSINKI", rcp="KYIV",
          carrier="CARR-FI-POHJOLA", vehicle="HRT-905", route="FI>EE>LV>LT>PL>UA", lines=[
@@ -572,7 +583,9 @@ SHIPMENTS = [
          ]),
     dict(ref="DUB-2022-001", date="2022-11-07", donor="DUBLIN", rcp="KYIV",
          carrier="CARR-UA-ZAKHID", vehicle="08-D-41752", route="IE>FR>BE>DE>PL>UA", lines=[
-             L("VH-AMBULANCE", 1, ("DCC-UKR-2022-02", 1)),  # driven, carries the kit below
+             L("VH-AMBULANCE", 1, ("DCC-UKR-2022-02", 1), vin="WDB9066331S772154",
+               make="Mercedes-Benz Sprinter 316 CDI", condition="used",
+               depreciation_pct="40"),  # driven, carries the kit below
              L("MS-STRETCHER", 10, ("DCC-UKR-2022-02", 2)),
              L("MS-IFAK", 300, ("DCC-UKR-2022-02", 3)),
          ]),
@@ -614,7 +627,8 @@ SHIPMENTS = [
          flow="held_release", lines=[
              L("EN-HEATER", 1000, ("HEL-KYIV-2023-2", 1)),
              L("EN-POWERBANK", 3000, ("HEL-KYIV-2023-2", 2)),
-             L("EQ-DRONE-THERM", 4, ("HEL-KYIV-2023-2", 3)),
+             L("EQ-DRONE-THERM", 4, ("HEL-KYIV-2023-2", 3), licence_no="FI-DU-2023-0117",
+               licence_type="individual"),
          ]),
     dict(ref="WRO-2023-001", date="2023-11-06", donor="WROCLAW", rcp="KYIV",
          carrier="CARR-PL-TRANSODRA", vehicle="DW 4KP72", route="PL>UA", lines=[
@@ -663,7 +677,7 @@ SHIPMENTS = [
          ]),
     dict(ref="BXL-2024-001", date="2024-09-30", donor="BRUSSELS", rcp="KHARKIV",
          carrier="CARR-PL-TRANSODRA", vehicle="DW 9PL07", route="BE>DE>PL>UA",
-         flow="released_no_receipt", aid=("UA-HA-2024-005036", "2024-09-26"), lines=[
+         flow="released_no_receipt", lines=[  # deliberately no AHARS code (CUS-002)
              L("EN-GEN-100KVA", 2, ("BXL-2024-UA-09", 1)),
              L("EN-CHARGESTATION", 100, ("BXL-2024-UA-09", 2)),
              L("SH-BLANKET", 2000, ("BXL-2024-UA-09", 3)),
@@ -676,10 +690,23 @@ SHIPMENTS = [
              L("FD-CANFISH", 12000, ("WRO-POM-2024-09", 3), batch="SRD2407", exp="2027-06-30"),
              L("SH-BLANKET", 1000, ("WRO-POM-2024-09", 4)),
          ]),
+    # deliberate: thermal drones (dual-use) planned through Belarus (CUS-012)
+    dict(ref="HEL-2024-002", date="2024-10-28", donor="HELSINKI", rcp="KYIV",
+         carrier="CARR-FI-POHJOLA", vehicle="KLM-482", route="FI>EE>LV>BY>UA", flow="no_events",
+         aid=("UA-HA-2024-005870", "2024-10-23"), lines=[
+             L("EQ-DRONE-THERM", 6, uv="5200.00", licence_no="FI-DU-2024-0342",
+               licence_type="individual"),
+         ]),
     dict(ref="PRG-2024-002", date="2024-10-29", donor="PRAGUE", rcp="KYIV",
          carrier="CARR-CZ-TRANSKARGO", vehicle="5AK 2291", route="CZ>PL>UA", flow="no_events",
          aid=("UA-HA-2024-005911", "2024-10-24"), lines=[
              L("MED-PARACET-500", 5000, ("MHMP-UA-2024-03", 3), batch="PCM240921", exp="2027-08-31"),
+             # deliberate: an expired medicine (QLT-003) ...
+             L("MED-IBUPROF-400", 2000, uv="42.00", batch="IBU2309X", exp="2024-09-30"),
+             # ... and a short-dated one admitted with a justification (QLT-002)
+             L("MED-INSULIN-HUM", 1500, uv="310.00", batch="INS2405S", exp="2025-04-30",
+               short_date_justification="Requested by Kyiv EMS for the winter stock-out; "
+               "to be used by 2025-02 (MoH letter 12/2024-ЛЗ)"),
          ]),
 ]
 SHIP = {s["ref"]: s for s in SHIPMENTS}
@@ -703,6 +730,12 @@ RECEIPT_SPECIAL = {
             "Truck 2 of 2 (4000 packs) arrived two days later / Машина 2 з 2, прибула через 2 дні")),
     ],
 }
+RECEIPT_SPECIAL[("WRO-2024-004", 4)] = [dict(received=985, short=15)]  # no remark (DOC-007)
+NO_REMARK = {("WRO-2024-004", 4)}
+DELIBERATE_SHELF = {("PRG-2024-002", 2), ("PRG-2024-002", 3)}  # expired / short-dated medicine
+# the NBU rate deliberately missing for the day a shipment was received (ACC-001/ACC-002)
+MISSING_RATE_FOR = "HEL-2024-001"
+
 # receipts into a warehouse other than the default, and receipts not followed by auto distribution
 RECEIPT_WAREHOUSE = {("KYOTO-2022-001", 2): "KYIV-WH-CENTRAL"}  # gloves came with the blankets
 NO_AUTO = {("KYOTO-2022-001", 2)}  # moved to the medical store by transfer KV-TR-2022-001
@@ -815,7 +848,8 @@ def build_pledges() -> list[dict]:
         for n, (item, qty, uv) in enumerate(lines, 1):
             rows.append(dict(pledge_ref=ref, line_no=n, date=date, donor=donor, recipient=rcp,
                              item=item, quantity=qty, unit_value=uv,
-                             currency=DONOR_CURRENCY[donor], status=status))
+                             currency=DONOR_CURRENCY[donor], status=status,
+                             variance_reason=VARIANCE_REASON.get((ref, n), "")))
     return rows
 
 
@@ -824,13 +858,27 @@ def waybill_no(s: dict, seq: int) -> str:
     return f"CMR-{country}-{s['date'][2:4]}-{seq:05d}"
 
 
+EU = {"BE", "CZ", "DE", "EE", "FI", "FR", "IE", "LT", "LV", "PL"}
+DURABLE_HS = ("8502", "8504", "8703", "8705")  # generators, transformers, vehicles (DOC-008)
+
+
 def build_shipments() -> list[dict]:
     rows = []
     rng = random.Random(7)
+    rng_x = random.Random(23)  # export MRNs and seals: a separate stream keeps the rest stable
     for s in SHIPMENTS:
         wb = waybill_no(s, rng.randrange(1000, 99999))
         s["waybill"] = wb
         aid_code, aid_date = s.get("aid", ("", ""))
+        route = s["route"].split(">")
+        exporter = next(c for c in route if c in EU)
+        mrn = f"{s['date'][2:4]}{exporter}{rng_x.randrange(16**12):012X}{rng_x.randrange(10)}E"
+        seals = ";".join(f"{exporter}-{rng_x.randrange(100000, 999999)}" for _ in range(2)) \
+            if len(route) >= 3 else ""
+        arrived = ("" if s.get("flow") == "no_events" else
+                   (D(s["date"]) + dt.timedelta(days=BORDER_DAYS[s["route"]])).isoformat())
+        header = dict(declared_via="electronic" if aid_code else "", export_mrn=mrn,
+                      exit_confirmed_at=arrived, seal_nos=seals)
         for n, ln in enumerate(s["lines"], 1):
             item = ln["item"]
             if ln["pl"]:
@@ -853,7 +901,7 @@ def build_shipments() -> list[dict]:
                 batch=ln["batch"] or "", expiry=ln["exp"] or "",
                 gross_kg=fmt_kg(gross), packages=packages,
                 vehicle_reg=s["vehicle"], waybill_no=wb, carrier=s["carrier"], route=s["route"],
-                aid_code=aid_code, aid_code_date=aid_date))
+                aid_code=aid_code, aid_code_date=aid_date, **header, **ln["extra"]))
     return rows
 
 
@@ -869,7 +917,8 @@ def build_customs_and_receipts() -> tuple[list[dict], list[dict]]:
         office, prefix = BORDER_OFFICE[s["rcp"]]
         decl = f"{prefix}/{arrived.year}/{rng.randrange(1000, 999999):06d}"
         regime = ("CMU Res. 174 simplified passage" if disp < AHARS_FROM
-                  else f"AHARS code {s['aid'][0]}")
+                  else f"AHARS code {s['aid'][0]}" if "aid" in s
+                  else "paper declaration, no AHARS code quoted")
         def ev(e, d, note="", s=s, decl=decl, office=office, regime=regime):
             customs.append(dict(shipment_ref=s["ref"], event=e, date=d.isoformat(),
                                 declaration_no=decl, office=office, note=note or regime))
@@ -1169,29 +1218,119 @@ def transfer_rows() -> list[dict]:
             for n, (item, qty, batch) in enumerate(lines, 1)]
 
 
+def add_asset_numbers(receipts: list[dict]) -> None:
+    """Durable goods get asset numbers on the goods received note (DOC-008)."""
+    item_of = {(s["ref"], n): ln["item"] for s in SHIPMENTS for n, ln in enumerate(s["lines"], 1)}
+    seq: dict[tuple, int] = defaultdict(int)
+    for r in receipts:
+        item = item_of[(r["shipment_ref"], r["line_no"])]
+        if not ITEM[item][3].startswith(DURABLE_HS) or not r["received"]:
+            continue
+        rcp, y, q = WH_OWNER[r["warehouse"]], r["date"][:4], int(r["received"])
+        first = seq[(rcp, y)] + 1
+        seq[(rcp, y)] += q
+        tag = f"{RECIPIENT_PREFIX[rcp]}-OS-{y}-"
+        r["asset_no"] = f"{tag}{first:04d}" + (f"..{first + q - 1:04d}" if q > 1 else "")
+
+
+def build_documents(shipments: list[dict], receipts: list[dict]) -> list[dict]:
+    """documents.csv: the paper trail the rules engine checks (all signed and on time, except
+    the deliberate AHARS mismatch of KYOTO-2024-002)."""
+    docs: list[dict] = []
+
+    def doc(kind, number, day, subject, **kw):
+        docs.append(dict(kind=kind, number=number, subject=subject, date=day.isoformat(), **kw))
+
+    by_ship = defaultdict(list)
+    for r in shipments:
+        by_ship[r["shipment_ref"]].append(r)
+    for s in SHIPMENTS:
+        ref, disp, rows = s["ref"], D(s["date"]), by_ship[s["ref"]]
+        donor, rcp = PARTY[s["donor"]][1], PARTY[s["rcp"]][1]
+        pref = next((ln["pl"][0] for ln in s["lines"] if ln["pl"]), None)
+        value = sum(Decimal(str(r["quantity"])) * Decimal(str(r["unit_value"])) for r in rows)
+        packages = sum(int(r["packages"]) for r in rows)
+        pieces = sum(int(r["quantity"]) for r in rows)
+        kg = sum(Decimal(r["gross_kg"]) for r in rows)
+        doc("donation_letter", f"DL-{ref}", disp - dt.timedelta(days=10), ref, signed="true",
+            signatory=donor, note="free and non-returnable" + (f"; under {pref}" if pref else ""))
+        doc("recipient_consent", f"RC-{ref}", disp - dt.timedelta(days=8), ref, signed="true",
+            signatory=rcp)
+        doc("packing_list", f"PL-{ref}", disp, ref, packages=packages, gross_kg=kg)
+        doc("proforma", f"PF-{ref}", disp, ref, value=f"{value:.2f}",
+            currency=DONOR_CURRENCY[s["donor"]], note="no commercial value, for customs only")
+        doc("gift_certificate", f"GC-{ref}", disp, ref, signed="true", signatory=donor)
+        if "aid" in s:
+            if ref == "KYOTO-2024-002":  # deliberate: registered 12 packages / 180 kg more
+                packages, kg = packages + 12, kg + 180
+            doc("ahars_registration", s["aid"][0], D(s["aid"][1]), ref, packages=packages,
+                pieces=pieces, gross_kg=kg)
+    first: dict[str, dt.date] = {}
+    for r in receipts:
+        first[r["shipment_ref"]] = min(first.get(r["shipment_ref"], D(r["date"])), D(r["date"]))
+    for ref, day in sorted(first.items()):
+        rcp = PARTY[SHIP[ref]["rcp"]][1]
+        doc("acceptance_act", f"AKT-PP-{ref}", day, ref, signed="true",
+            signatory=f"Receiving commission, {rcp}")
+    for r in receipts:
+        if int(r["short"]) or int(r["damaged"]):
+            doc("loss_report", f"LR-{r['receipt_ref']}-{r['line_no']}", D(r["date"]),
+                r["receipt_ref"], signed="true", signatory="Warehouse manager and driver")
+    for ref, date, wh, lines in WRITEOFFS:
+        doc("writeoff_act", f"{ref}-A", D(date), ref, signed="true",
+            signatory=f"Write-off commission, {PARTY[WH_OWNER[wh]][1]}")
+        if any(reason != "expired" for *_x, reason in lines):
+            doc("loss_report", f"{ref}-LR", D(date), ref, signed="true",
+                signatory="Warehouse manager")
+    for ref, date, _donor, _rcp, status, _lines in PLEDGES:
+        if status == "commitment":
+            doc("agreement", f"AGR-{ref}", D(date), ref, signed="true",
+                signatory=f"{PARTY[_donor][1]} / {PARTY[_rcp][1]}")
+    start: dict[str, dt.date] = {}
+    for r in receipts:
+        start[r["warehouse"]] = min(start.get(r["warehouse"], D(r["date"])), D(r["date"]))
+    for _ref, date, _src, dst, _lines in TRANSFERS:
+        start[dst] = min(start.get(dst, D(date)), D(date))
+    for wh, day in sorted(start.items()):
+        month = dt.date(day.year, day.month, 1)
+        while True:
+            nxt = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+            end = nxt - dt.timedelta(days=1)
+            if end > EVENTS_END:
+                break
+            doc("stock_count", f"INV-{wh}-{end:%Y-%m}", end, wh, signed="true",
+                signatory="Stock-count commission", note="full count, no differences")
+            month = nxt
+    return docs
+
+
 COLUMNS = {
     "parties": ["code", "name", "kind", "country", "name_local", "registry_id",
-                "aid_register_no"],
+                "aid_register_no", "entity_type", "register_status"],
     "partnerships": ["party_a", "party_b", "kind", "signed_on", "areas"],
     "items": ["code", "name", "unit", "hs_code", "category", "tracks_expiry", "name_uk",
               "flags"],
     "warehouses": ["code", "party", "name", "settlement"],
     "fx_rates": ["date", "currency", "rate", "base", "source"],
     "pledges": ["pledge_ref", "line_no", "date", "donor", "recipient", "item", "quantity",
-                "unit_value", "currency", "status"],
+                "unit_value", "currency", "status", "variance_reason"],
     "shipments": ["shipment_ref", "line_no", "dispatch_date", "donor", "recipient", "item",
                   "quantity", "unit_value", "currency", "pledge_ref", "pledge_line", "batch",
                   "expiry", "gross_kg", "packages", "vehicle_reg", "waybill_no", "carrier",
-                  "route", "aid_code", "aid_code_date"],
+                  "route", "aid_code", "aid_code_date", "declared_via", "export_mrn",
+                  "exit_confirmed_at", "seal_nos", "licence_no", "licence_type", "vin", "make",
+                  "condition", "depreciation_pct", "short_date_justification"],
     "customs": ["shipment_ref", "event", "date", "declaration_no", "office", "note"],
     "receipts": ["receipt_ref", "shipment_ref", "line_no", "date", "warehouse", "received",
-                 "short", "damaged", "excess", "remarks"],
+                 "short", "damaged", "excess", "remarks", "asset_no"],
     "distributions": ["distribution_ref", "line_no", "date", "recipient", "warehouse",
                       "beneficiary", "item", "quantity", "batch", "settlement"],
     "writeoffs": ["writeoff_ref", "line_no", "date", "recipient", "warehouse", "item",
                   "quantity", "batch", "reason"],
     "transfers": ["transfer_ref", "line_no", "date", "from_warehouse", "to_warehouse", "item",
                   "quantity", "batch"],
+    "documents": ["kind", "number", "subject", "date", "signed", "signatory", "value", "currency",
+                  "packages", "pieces", "gross_kg", "note"],
 }
 
 
@@ -1203,9 +1342,19 @@ def write(kind: str, rows: list[dict]) -> None:
             w.writerow({k: r.get(k, "") for k in COLUMNS[kind]})
 
 
+def missing_rate(receipts: list[dict]) -> tuple[str, str]:
+    """(date, currency) of the NBU rate left out on purpose: the day MISSING_RATE_FOR arrived."""
+    days = {r["date"] for r in receipts if r["shipment_ref"] == MISSING_RATE_FOR}
+    assert len(days) == 1
+    return (days.pop(), DONOR_CURRENCY[SHIP[MISSING_RATE_FOR]["donor"]])
+
+
 def build() -> None:
     write("parties", [dict(code=p[0], name=p[1], kind=p[2], country=p[3], name_local=p[4],
-                           registry_id=p[5], aid_register_no=p[6]) for p in PARTIES])
+                           registry_id=p[5], aid_register_no=p[6],
+                           entity_type=ENTITY_TYPE.get(p[0], ""),
+                           register_status="active" if p[0] in RECIPIENTS else "")
+                      for p in PARTIES])
     write("partnerships", [dict(party_a=a, party_b=b, kind=k, signed_on=s, areas=ar)
                            for a, b, k, s, ar in PARTNERSHIPS])
     write("items", [dict(code=i[0], name=i[1], unit=i[2], hs_code=i[3], category=i[4],
@@ -1213,13 +1362,17 @@ def build() -> None:
                     for i in ITEMS])
     write("warehouses", [dict(code=c, party=p, name=n, settlement=s)
                          for c, p, n, s in WAREHOUSES])
-    write("fx_rates", build_fx())
+    fx = build_fx()
     write("pledges", build_pledges())
     shipments = build_shipments()
     write("shipments", shipments)
     customs, receipts = build_customs_and_receipts()
+    add_asset_numbers(receipts)
     write("customs", customs)
     write("receipts", receipts)
+    gap = missing_rate(receipts)
+    write("fx_rates", [r for r in fx if (r["date"], r["currency"]) != gap])
+    write("documents", build_documents(shipments, receipts))
     dists, _wos, _trs = plan_distributions(shipments, receipts)
     write("distributions", distribution_rows(dists))
     write("writeoffs", writeoff_rows())
@@ -1275,7 +1428,8 @@ def verify() -> dict[str, int]:
             "customs": ("shipment_ref", "event", "date"),
             "receipts": ("receipt_ref", "shipment_ref", "line_no"),
             "distributions": ("distribution_ref", "line_no"),
-            "writeoffs": ("writeoff_ref", "line_no"), "transfers": ("transfer_ref", "line_no")}
+            "writeoffs": ("writeoff_ref", "line_no"), "transfers": ("transfer_ref", "line_no"),
+            "documents": ("kind", "number", "subject")}
     for kind, cols in keys.items():
         ks = [tuple(r[c] for c in cols) for r in data[kind]]
         assert len(ks) == len(set(ks)), f"duplicate key in {kind}"
@@ -1297,10 +1451,12 @@ def verify() -> dict[str, int]:
                    if r.get(c)]
     first, last = min(event_dates), max(event_dates)
     assert last <= EVENTS_END
+    gap_day, gap_ccy = missing_rate(data["receipts"])
+    assert D(gap_day) not in fx[gap_ccy], "the deliberately missing rate is missing"
     for c in used_ccy:
         d = first
         while d <= last:
-            assert d in fx[c], (c, d)
+            assert d in fx[c] or (c, d) == (gap_ccy, D(gap_day)), (c, d)
             d += dt.timedelta(days=1)
     for c, (lo, hi) in FX_RANGES.items():
         assert all(lo * 0.98 <= float(v) <= hi * 1.02 for v in fx[c].values()), c
@@ -1323,17 +1479,19 @@ def verify() -> dict[str, int]:
                                         r["route"], r["aid_code"], r["aid_code_date"]))
         assert r["currency"] == DONOR_CURRENCY[r["donor"]], key
         assert parties[r["carrier"]]["kind"] == "carrier", key
-        assert "RU" not in r["route"].split(">") and "BY" not in r["route"].split(">")
+        if r["shipment_ref"] != "HEL-2024-002":  # deliberately routed through BY (CUS-012)
+            assert "RU" not in r["route"].split(">") and "BY" not in r["route"].split(">")
         assert r["route"].endswith(">UA")
         disp = D(r["dispatch_date"])
         item = items[r["item"]]
         if item["tracks_expiry"] == "true":
             assert r["batch"] and r["expiry"], key
             left = (D(r["expiry"]) - disp).days
-            assert left >= (400 if item["category"] == "medicine" else 180), key
+            if key not in DELIBERATE_SHELF:
+                assert left >= (400 if item["category"] == "medicine" else 180), key
         else:
             assert not r["batch"] and not r["expiry"], key
-        if disp >= AHARS_FROM:
+        if disp >= AHARS_FROM and r["shipment_ref"] != "BXL-2024-001":  # deliberately no code
             cd = D(r["aid_code_date"])
             assert r["aid_code"].startswith("UA-HA-") and 0 < (disp - cd).days <= 7, key
         if item["category"] == "medicine":
@@ -1388,7 +1546,7 @@ def verify() -> dict[str, int]:
         assert rd > D(s["dispatch_date"])
         rec, sh, dm, ex = (dec(r[c]) for c in ("received", "short", "damaged", "excess"))
         assert ex <= rec and rec + sh + dm > 0
-        if sh or dm or ex:
+        if (sh or dm or ex) and key not in NO_REMARK:
             assert r["remarks"], key
         out_of_transit[key] += rec - ex + sh + dm
         receipts_per_line[key].add(r["receipt_ref"])
@@ -1487,7 +1645,17 @@ def verify() -> dict[str, int]:
     assert len(shipments_per_pline[("PRAGUE", P1, 1)]) == 2
     assert dispatched_on_pledge[("PRAGUE", P1, 7)] < dec(pledges[("PRAGUE", P1, 7)]["quantity"])
     assert [k for k, _, _ in over_pledge] == [("WRO-2022-003", 2)], over_pledge
-    assert unpledged == [("PRG-2022-002", 6)], unpledged
+    assert unpledged == [("PRG-2022-002", 6), ("HEL-2024-002", 1), ("PRG-2024-002", 2),
+                         ("PRG-2024-002", 3)], unpledged
+    # the deliberate problems the rules engine must find (sample_data/README.md)
+    assert D(lines[("PRG-2024-002", 2)]["expiry"]) < D(lines[("PRG-2024-002", 2)]["dispatch_date"])
+    assert lines[("PRG-2024-002", 3)]["short_date_justification"]
+    assert not lines[("BXL-2024-001", 1)]["aid_code"]
+    assert "BY" in lines[("HEL-2024-002", 1)]["route"].split(">")
+    assert items["EQ-DRONE-THERM"]["flags"] == "dual_use"
+    assert dec(rec[("WRO-2024-004", 4)]["short"]) > 0 and not rec[("WRO-2024-004", 4)]["remarks"]
+    docs = {(d["kind"], d["subject"]) for d in data["documents"]}
+    assert all(("donation_letter", ref) in docs for ref in headers)
     assert sorted(expiry_writeoffs) == ["KV-SP-2023-001", "LV-SP-2023-001"]
     assert any(r["reason"] == "damaged" for r in data["writeoffs"])
     assert any(WH_OWNER[r["from_warehouse"]] != WH_OWNER[r["to_warehouse"]]

@@ -12,11 +12,13 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationInfo
 
 CODE_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 DMY_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
+MAX_DIGITS = 15  # whole digits of a quantity, unit value or rate
+MAX_SCALE = 12  # digits after the decimal point
 
 
 def parse_date(v: Any) -> Any:
@@ -33,6 +35,8 @@ def parse_date(v: Any) -> Any:
         raise ValueError("not a date")
     if isinstance(v, str):
         s = v.strip()
+        if s.isdigit() and 20000 < int(s) < 80000:  # an Excel serial day that lost its format
+            return EXCEL_EPOCH + dt.timedelta(days=int(s))
         if m := DMY_RE.match(s):
             day, month, year = (int(x) for x in m.groups())
             try:
@@ -64,13 +68,21 @@ def parse_decimal(v: Any, info: ValidationInfo) -> Any:
     if "," in s:
         if not comma_ok:
             raise ValueError("decimal comma in a comma-delimited file: use a decimal point")
-        s = s.replace(" ", "").replace(".", "").replace(",", ".")
+        s = s.replace(" ", "")
+        if "." in s and s.rfind(".") > s.rfind(","):  # 12,500.75: the comma groups thousands
+            s = s.replace(",", "")
+        else:  # 12.500,75 or 12,5: the comma is the decimal mark
+            s = s.replace(".", "").replace(",", ".")
     try:
         d = Decimal(s)
     except InvalidOperation:
         raise ValueError("not a number") from None
     if not d.is_finite():
         raise ValueError("not a finite number")
+    if d != 0 and not (-MAX_SCALE <= d.as_tuple().exponent and d.adjusted() < MAX_DIGITS):
+        raise ValueError(
+            f"number out of range: at most {MAX_DIGITS} digits before and {MAX_SCALE} after the point"
+        )
     return d
 
 
@@ -137,7 +149,7 @@ def _int(v: Any) -> Any:
     return v
 
 
-Code = Annotated[str, AfterValidator(_code)]
+Code = Annotated[str, StringConstraints(max_length=64), AfterValidator(_code)]
 Date = Annotated[dt.date, BeforeValidator(parse_date)]
 Dec = Annotated[Decimal, BeforeValidator(parse_decimal)]
 Quantity = Annotated[Decimal, BeforeValidator(parse_decimal), AfterValidator(_positive)]

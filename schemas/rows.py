@@ -48,7 +48,7 @@ Category = Literal[
     "equipment",
     "other",
 ]
-ItemFlag = Literal["excisable", "dual_use", "military", "used"]
+ItemFlag = Literal["excisable", "dual_use", "military", "used", "lethal"]
 
 
 class Row(BaseModel):
@@ -123,12 +123,17 @@ class PartyRow(Row):
     name_local: str | None = None
     registry_id: str | None = None
     aid_register_no: str | None = None
+    # optional, read by the rules engine (docs/formats-extensions.md)
+    entity_type: str | None = None
+    register_status: Literal["active", "suspended", "excluded"] | None = None
+    verified_hum_org: Flag | None = None
 
     model_config = ConfigDict(populate_by_name=True)
 
     @classmethod
     def columns(cls) -> list[str]:
-        return ["code", "name", "kind", "country", "name_local", "registry_id", "aid_register_no"]
+        return ["code", "name", "kind", "country", "name_local", "registry_id", "aid_register_no",
+                "entity_type", "register_status", "verified_hum_org"]  # fmt: skip
 
     @classmethod
     def required_columns(cls) -> list[str]:
@@ -168,11 +173,18 @@ class ItemRow(Row):
     tracks_expiry: Flag
     name_uk: str | None = None
     flags: str | None = None
+    # optional, read by the rules engine (docs/formats-extensions.md)
+    dual_use_code: str | None = None
+    ua_registered: Flag | None = None
+    rx: Flag | None = None
+    inn: str | None = None
+    label_lang: str | None = None
+    carveout_reason: str | None = None
 
     @model_validator(mode="after")
     def _flags_known(self) -> ItemRow:
         for flag in self.flag_set:
-            if flag not in ("excisable", "dual_use", "military", "used"):
+            if flag not in ("excisable", "dual_use", "military", "used", "lethal"):
                 raise ValueError(f"unknown item flag {flag!r}")
         return self
 
@@ -217,6 +229,7 @@ class PledgeRow(Row):
     unit_value: NonNegative
     currency: Currency
     status: Literal["pledge", "commitment"] = "pledge"
+    variance_reason: str | None = None  # optional: why dispatched differs from pledged
 
 
 class ShipmentRow(Row):
@@ -244,6 +257,26 @@ class ShipmentRow(Row):
     route: str | None = Field(default=None, pattern=r"^[A-Z]{2}(>[A-Z]{2})*$")
     aid_code: str | None = None
     aid_code_date: Date | None = None
+    # optional, read by the rules engine (docs/formats-extensions.md)
+    declared_via: Literal["electronic", "paper"] | None = None
+    border_date: Date | None = None
+    trailer_reg: str | None = None
+    seal_nos: str | None = None
+    export_mrn: str | None = None
+    export_office: str | None = None
+    exit_confirmed_at: Date | None = None
+    vat_exempt: Flag | None = None
+    licence_no: str | None = None
+    licence_type: str | None = None
+    vin: str | None = None
+    make: str | None = None
+    condition: Literal["new", "used"] | None = None
+    depreciation_pct: NonNegative | None = None
+    short_date_justification: str | None = None
+    purchased_by_recipient: Flag | None = None
+    is_returned: Flag | None = None
+    is_sample: Flag | None = None
+    carveout_reason: str | None = None
 
     @model_validator(mode="after")
     def _pledge_pair(self) -> ShipmentRow:
@@ -262,6 +295,12 @@ class CustomsRow(Row):
     declaration_no: str | None = None
     office: str | None = None
     note: str | None = None
+    # optional, read by the rules engine (docs/formats-extensions.md)
+    provisional: Flag | None = None
+    docs_due_by: Date | None = None
+    docs_completed_at: Date | None = None
+    duty_amount: NonNegative | None = None
+    import_vat_amount: NonNegative | None = None
 
 
 class ReceiptRow(Row):
@@ -278,6 +317,8 @@ class ReceiptRow(Row):
     damaged: NonNegative = Decimal(0)
     excess: NonNegative = Decimal(0)
     remarks: str | None = None
+    asset_no: str | None = None  # optional: asset number(s) of durable goods on the GRN
+    valuation_method: Literal["donor_doc", "market_price", "commission_estimate"] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ReceiptRow:
@@ -309,6 +350,8 @@ class DistributionRow(Row):
     quantity: Quantity
     batch: Code | None = None
     settlement: str | None = None
+    consideration: NonNegative | None = None  # optional: anything paid for it (should be 0)
+    legal_basis: str | None = None
 
 
 class WriteoffRow(Row):
@@ -346,7 +389,78 @@ class TransferRow(Row):
         return self
 
 
-MASTER_KINDS: tuple[type[Row], ...] = (PartyRow, PartnershipRow, ItemRow, WarehouseRow, FxRateRow)
+DocKind = Literal[
+    "donation_letter",
+    "recipient_consent",
+    "acquirer_need_letter",
+    "distribution_plan",
+    "ahars_registration",
+    "packing_list",
+    "proforma",
+    "gift_certificate",
+    "waybill",
+    "grn",
+    "acceptance_act",
+    "loss_report",
+    "writeoff_act",
+    "valuation_act",
+    "export_declaration",
+    "licence",
+    "certified_contents_list",
+    "pharma_export_notice",
+    "agreement",
+    "stock_count",
+    "other",
+]
+
+
+class DocumentRow(Row):
+    """A document on file for a record (extension `documents.csv`, read by the rules engine).
+
+    `subject` is the reference of what the document belongs to: a shipment, receipt, write-off
+    act or pledge reference, a warehouse code (stock counts) or a party code.
+    """
+
+    kind: ClassVar[str] = "documents"
+    key_fields: ClassVar[tuple[str, ...]] = ("doc_kind", "number", "subject")
+    doc_kind: DocKind = Field(alias="kind")
+    number: str = Field(min_length=1, max_length=100)
+    subject: Code
+    date: Date
+    signed: Flag | None = None
+    signatory: str | None = None
+    value: NonNegative | None = None
+    currency: Currency | None = None
+    packages: LineNo | None = Field(default=None, ge=0)
+    pieces: NonNegative | None = None
+    gross_kg: NonNegative | None = None
+    item: Code | None = None
+    quantity: NonNegative | None = None
+    valid_until: Date | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-fA-F]{64}$")
+    note: str | None = None
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        return ["kind", "number", "subject", "date", "signed", "signatory", "value", "currency",
+                "packages", "pieces", "gross_kg", "item", "quantity", "valid_until", "sha256",
+                "note"]  # fmt: skip
+
+    @classmethod
+    def required_columns(cls) -> list[str]:
+        return ["kind", "number", "subject", "date"]
+
+
+MASTER_KINDS: tuple[type[Row], ...] = (
+    PartyRow,
+    PartnershipRow,
+    ItemRow,
+    WarehouseRow,
+    FxRateRow,
+    DocumentRow,
+)
 EVENT_KINDS: tuple[type[Row], ...] = (
     PledgeRow,
     ShipmentRow,

@@ -12,6 +12,17 @@ fi
 if ! fc-list 2>/dev/null | grep -qi "DejaVu Sans"; then
   need+=(fonts-dejavu-core)
 fi
+# hledger and ledger-cli: the export tests run them on our journal export (skipped if absent).
+if ! command -v hledger >/dev/null 2>&1; then
+  need+=(hledger)
+fi
+if ! command -v ledger >/dev/null 2>&1; then
+  need+=(ledger)
+fi
+# HarfBuzz's subsetter: WeasyPrint embeds font subsets several times faster with it.
+if ! ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0"; then
+  need+=(libharfbuzz-subset0)
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -92,6 +92,22 @@ class FxRate(Base):
     src: Mapped[dict[str, Any]]
 
 
+class Document(Base):
+    """A document on file (extension `documents.csv`): read by the rules engine, never booked."""
+
+    __tablename__ = "document"
+    __table_args__ = (UniqueConstraint("kind", "number", "subject"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(64), index=True)
+    date: Mapped[dt.date]
+    signed: Mapped[bool | None] = mapped_column(Boolean)
+    signatory: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    src: Mapped[dict[str, Any]]
+
+
 class ClosedPeriod(Base):
     __tablename__ = "closed_period"
     month: Mapped[str] = mapped_column(String(7), primary_key=True)  # 'YYYY-MM'

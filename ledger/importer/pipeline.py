@@ -8,22 +8,25 @@ there is any, nothing is written and the caller gets them all at once.
 
 from __future__ import annotations
 
+import csv
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from ledger.book import Book
 from ledger.booking import Outcome, book_row
 from ledger.errors import BookingError, ImportRejected, RowError
 from ledger.importer.headers import canonical, suggest
-from ledger.importer.readers import Table, expand, read_path
+from ledger.importer.readers import MalformedRow, Table, expand, read_path
 from schemas.rows import EVENT_KINDS, ROW_TYPES, Row
 
-MASTER_ORDER = ("parties", "items", "warehouses", "partnerships", "fx_rates")
+MASTER_ORDER = ("parties", "items", "warehouses", "partnerships", "fx_rates", "documents")
 EVENT_ORDER = {t.kind: i for i, t in enumerate(EVENT_KINDS)}
 
 Progress = Callable[[int, int], None]
@@ -86,6 +89,20 @@ def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
         return []
     context = {"decimal_comma": table.decimal_comma}
     good: list[SourceRow] = []
+    try:
+        _validate_rows(table, row_type, header, known, context, good, errors)
+    except MalformedRow as exc:
+        column = (
+            header[exc.column_index]
+            if exc.column_index is not None and exc.column_index < len(header)
+            else None
+        )
+        errors.append(RowError(table.label, exc.row, column, None, str(exc)))
+    return good
+
+
+def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: list[str],
+                   context: dict[str, Any], good: list[SourceRow], errors: list[RowError]) -> None:  # fmt: skip
     for number, cells in table.rows:
         data: dict[str, Any] = {}
         extra: dict[str, str] = {}
@@ -106,7 +123,6 @@ def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
             errors.extend(_pydantic_errors(exc, table.label, number, data))
             continue
         good.append(SourceRow(table.label, number, model))
-    return good
 
 
 def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list[SourceRow]]:
@@ -120,7 +136,14 @@ def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list
             for table in read_path(path):
                 files.append(table.label)
                 rows += parse_table(table, errors)
-        except (ValueError, OSError, KeyError) as exc:
+        except (
+            ValueError,
+            OSError,
+            KeyError,
+            csv.Error,
+            zipfile.BadZipFile,
+            InvalidFileException,
+        ) as exc:
             errors.append(RowError(str(path), None, None, None, f"cannot be read: {exc}"))
     return files, rows
 

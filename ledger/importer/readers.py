@@ -10,12 +10,22 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 SAMPLE_BYTES = 1 << 20
+
+
+class MalformedRow(ValueError):
+    """A CSV record that cannot be parsed (an unterminated quote, an oversized cell)."""
+
+    def __init__(self, row: int, column_index: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.row = row
+        self.column_index = column_index
 
 
 @dataclass
@@ -37,7 +47,8 @@ def detect_encoding(sample: bytes) -> str:
     try:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start < len(sample) - 4:  # not just a character cut at the sample's end
+        whole_file = len(sample) < SAMPLE_BYTES
+        if whole_file or exc.start < len(sample) - 4:  # not a character cut at the sample's end
             return "cp1251"
     return "utf-8"
 
@@ -56,15 +67,46 @@ def read_csv(path: Path) -> Table:
 
     def rows() -> Iterator[tuple[int, list[Any]]]:
         with path.open(encoding=encoding, newline="") as f:
-            reader = csv.reader(f, delimiter=delimiter)
+            reader = csv.reader(f, delimiter=delimiter, strict=True)
             next(reader, None)
-            for number, cells in enumerate(reader, start=2):
+            number = 1
+            while True:
+                number += 1
+                first_line = reader.line_num + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise _malformed(path, encoding, delimiter, number, first_line, exc) from None
                 if any(c.strip() for c in cells):
                     yield number, cells
 
     with path.open(encoding=encoding, newline="") as f:
         header = next(csv.reader(f, delimiter=delimiter), [])
     return Table(path.name, path.stem, header, rows(), decimal_comma=delimiter == ";")
+
+
+def _malformed(path: Path, encoding: str, delimiter: str, row: int, line: int,
+               exc: csv.Error) -> MalformedRow:  # fmt: skip
+    """Say which row and cell a CSV parse error starts at (the cell that opened a quote)."""
+    with path.open(encoding=encoding, newline="") as f:
+        physical = next(itertools.islice(f, line - 1, None), "")
+    line_text = physical.rstrip("\r\n")
+    try:
+        cells = next(csv.reader([line_text], delimiter=delimiter), [])
+    except csv.Error:  # the line alone is still too much for csv: split it plainly
+        cells = line_text.split(delimiter)
+    text = str(exc)
+    index: int | None = max(len(cells) - 1, 0) if cells else None
+    if "field larger" in text:
+        reason = f"a cell is larger than {csv.field_size_limit()} characters"
+        index = max(range(len(cells)), key=lambda i: len(cells[i])) if cells else None
+    elif "unexpected end of data" in text or "EOF" in text:
+        reason = "a quote opened in this cell is never closed, so it would swallow the rows below"
+    else:
+        reason = f"malformed CSV ({text})"
+    return MalformedRow(row, index, reason)
 
 
 def _cell(value: Any) -> Any:

@@ -1,0 +1,285 @@
+"""Accounting rules (ACC), pack `bookkeeping`: valuation in UAH, rates, acts, stock counts and
+the per-consignment close. The posting-time invariants (balanced entries, no negative stock,
+closed periods) stay in the ledger core; these are completeness and compliance checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+
+from ledger.rules.customs import KIND_ENTITY
+from ledger.rules.dataset import ZERO, Dataset
+from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
+
+
+@rule(
+    "ACC-001", "Every in-kind receipt is valued in UAH (fair value when documents carry no price)",
+    severity=ERROR, pack="bookkeeping", sources=("UA-ACC",), grade="B",
+    reads=("receipts", "shipments", "documents"),
+    params={"valuation_methods": ("donor_doc", "market_price", "commission_estimate")},
+    fix="Add the NBU rate of the receipt day to fx_rates.csv, then reverse and re-post the "
+        "receipt so it is valued; for goods without a price record `valuation_method` and file "
+        "the commission's valuation act.",
+)  # fmt: skip
+def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    methods = set(ctx.p("valuation_methods"))
+    lines = {(ln.shipment_ref, ln.line_no): ln for ln in ds.lines}
+    for r in ds.receipts:
+        if r.received <= 0:
+            continue
+        ln = lines.get((r.shipment_ref, r.line_no))
+        if r.value_uah is None:
+            yield ctx.finding(r.where, f"received {r.received} with no value in UAH (no rate for "
+                              f"{ln.currency if ln else '?'} on {r.date}): value pending",
+                              field="value_uah", shipment=r.shipment_ref,
+                              line=r.line_no)  # fmt: skip
+        if ln is not None and ln.unit_value == 0:
+            if r.valuation_method not in methods:
+                yield ctx.finding(r.where, f"{ln.item} arrived without a price and no fair-value "
+                                  "method is recorded", field="valuation_method",
+                                  value=r.valuation_method, shipment=r.shipment_ref,
+                                  line=r.line_no)  # fmt: skip
+            elif r.valuation_method == "commission_estimate" and not ds.docs(
+                "valuation_act", r.receipt_ref, r.shipment_ref
+            ):
+                yield ctx.finding(r.where, "commission estimate without a valuation act",
+                                  field="documents", value="valuation_act",
+                                  shipment=r.shipment_ref, line=r.line_no)  # fmt: skip
+
+
+@rule(
+    "ACC-002", "Foreign currency converted at the NBU rate of the day of the operation",
+    severity=ERROR, pack="bookkeeping", sources=("UA-FX",), grade="A",
+    reads=("receipts", "fx_rates", "shipments", "parties"),
+    params={"rate_source": "NBU", "base": "UAH"},
+    fix="Add the official NBU rate for that currency and day to fx_rates.csv (source NBU).",
+)  # fmt: skip
+def acc_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """P(S)BO 21 covers enterprises; for budget institutions the standard was not read (grade C)."""
+    lines = {(ln.shipment_ref, ln.line_no): ln for ln in ds.lines}
+    source, base = ctx.p("rate_source"), ctx.p("base")
+    for r in ds.receipts:
+        ln = lines.get((r.shipment_ref, r.line_no))
+        if ln is None or ln.currency == base:
+            continue
+        owner = ds.warehouses.get(r.warehouse)
+        grade = (
+            "C"
+            if owner and ds.entity_type(owner.party, KIND_ENTITY) == "budget_institution"
+            else "A"
+        )
+        rate = ds.fx_rates.get((r.date, ln.currency))
+        if rate is None:
+            yield ctx.finding(r.where, f"no {source} rate {ln.currency}/{base} for {r.date}, the "
+                              "day of receipt", field="fx_rate", value=f"{ln.currency} {r.date}",
+                              shipment=r.shipment_ref, line=r.line_no, grade=grade)  # fmt: skip
+        elif (rate.source or "") != source:
+            yield ctx.finding(r.where, f"rate {ln.currency} {r.date} comes from {rate.source!r}, "
+                              f"not {source}", field="fx_source", value=rate.source,
+                              shipment=r.shipment_ref, line=r.line_no, grade=grade)  # fmt: skip
+
+
+@rule(
+    "ACC-004", "Receipts posted from a signed primary document; donor act not too late",
+    severity=WARNING, pack="bookkeeping", sources=("UA-ACC",), grade="B",
+    reads=("receipts", "documents"), params={"max_days_act_late": 30},
+    fix="Post from the internal receiving commission act on the day of receipt and attach the "
+        "donor's signed act when it arrives.",
+)  # fmt: skip
+def acc_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    late = ctx.p("max_days_act_late")
+    seen: set[str] = set()
+    for r in sorted(ds.receipts, key=lambda r: r.date):
+        if r.receipt_ref in seen:
+            continue
+        seen.add(r.receipt_ref)
+        acts = ds.docs("acceptance_act", r.receipt_ref, r.shipment_ref)
+        where = f"receipt {r.receipt_ref}"
+        if not acts:
+            if (ctx.as_of - r.date).days > late:
+                yield ctx.finding(where, f"received {r.date}; no signed act after "
+                                  f"{(ctx.as_of - r.date).days} days", field="documents",
+                                  value="acceptance_act", shipment=r.shipment_ref)  # fmt: skip
+            continue
+        act = min(acts, key=lambda a: a.date)
+        if (act.date - r.date).days > late:
+            yield ctx.finding(where, f"acceptance act {act.number} dated {act.date}, "
+                              f"{(act.date - r.date).days} days after the receipt ({r.date})",
+                              field="date", value=act.date, shipment=r.shipment_ref)  # fmt: skip
+        if not any(a.signed for a in acts):
+            yield ctx.finding(where, f"acceptance act {act.number} is not signed by the donor",
+                              field="signed", value=act.number,
+                              shipment=r.shipment_ref)  # fmt: skip
+
+
+@rule(
+    "ACC-005", "Humanitarian aid is never sold or used for profit",
+    severity=ERROR, pack="bookkeeping", sources=("UA-LAW", "UA-12250", "UA-4608"), grade="B",
+    reads=("distributions", "parties"),
+    params={"exception_enabled": False, "exception_entity_types": ("communal_enterprise",)},
+    fix="Reverse the hand-over and return any payment; aid goes to acquirers free of charge.",
+)  # fmt: skip
+def acc_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """The communal-enterprise exception (bill 12250) is unconfirmed law: grade C, off by default."""
+    allowed = set(ctx.p("exception_entity_types"))
+    for d in ds.distributions:
+        if not d.consideration or d.consideration <= 0:
+            continue
+        where = f"distribution {d.distribution_ref} line {d.line_no}"
+        et = ds.entity_type(d.beneficiary, KIND_ENTITY)
+        if ctx.p("exception_enabled") and d.legal_basis and et in allowed:
+            yield ctx.finding(where, f"{d.item} handed to {d.beneficiary} for {d.consideration} "
+                              f"under the claimed exception: {d.legal_basis}",
+                              field="consideration", value=d.consideration,
+                              grade="C", severity=WARNING)  # fmt: skip
+            continue
+        yield ctx.finding(where, f"{d.item} handed to {d.beneficiary} against a consideration of "
+                          f"{d.consideration}", field="consideration",
+                          value=d.consideration)  # fmt: skip
+
+
+@rule(
+    "ACC-006", "Write-offs under a signed write-off act",
+    severity=ERROR, pack="bookkeeping", sources=("UA-1216",), grade="B",
+    reads=("writeoffs", "documents"),
+    fix="Draw up the write-off act (decision of the entity holding the goods on its balance) and "
+        "file it (documents.csv kind `writeoff_act`, subject = write-off ref, signatory).",
+)  # fmt: skip
+def acc_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    for ref in dict.fromkeys(w.writeoff_ref for w in ds.writeoffs):
+        acts = ds.docs("writeoff_act", ref)
+        if not acts:
+            yield ctx.finding(f"write-off {ref}", f"write-off {ref} has no write-off act on file",
+                              field="documents", value="writeoff_act")  # fmt: skip
+        elif not any(a.signed and a.signatory for a in acts):
+            yield ctx.finding(f"write-off {ref}", f"write-off act {acts[0].number} lacks the "
+                              "decision-maker's signature", field="signed",
+                              value=acts[0].number)  # fmt: skip
+
+
+def stock_on(ds: Dataset, warehouse: str, item: str, day: dt.date) -> Decimal:
+    """Book quantity of an item in a warehouse at the end of a day, from the records."""
+    item_of = {(ln.shipment_ref, ln.line_no): ln.item for ln in ds.lines}
+    q = ZERO
+    for r in ds.receipts:
+        if (
+            r.warehouse == warehouse
+            and r.date <= day
+            and item_of.get((r.shipment_ref, r.line_no)) == item
+        ):
+            q += r.received
+    for d in ds.distributions:
+        if d.warehouse == warehouse and d.item == item and d.date <= day:
+            q -= d.quantity
+    for w in ds.writeoffs:
+        if w.warehouse == warehouse and w.item == item and w.date <= day:
+            q -= w.quantity
+    for t in ds.transfers:
+        if t.item == item and t.date <= day:
+            q += t.quantity if t.to_warehouse == warehouse else ZERO
+            q -= t.quantity if t.from_warehouse == warehouse else ZERO
+    return q
+
+
+@rule(
+    "ACC-009", "Physical stock counts at a fixed frequency, reconciled to the stock cards",
+    severity=WARNING, pack="bookkeeping", sources=("BRC", "CARE", "LOG-WH"), grade="B",
+    reads=("documents", "receipts", "distributions", "writeoffs", "transfers"),
+    params={"max_days_between_counts": 31, "tolerance": Decimal(0)},
+    fix="Count the warehouse and file the count sheet (documents.csv kind `stock_count`, subject = "
+        "warehouse; `item` and `quantity` for each counted line); explain differences by an "
+        "approved adjustment or a loss report.",
+)  # fmt: skip
+def acc_009(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    gap = ctx.p("max_days_between_counts")
+    tol = Decimal(ctx.p("tolerance"))
+    first_in: dict[str, dt.date] = {}
+    for r in ds.receipts:
+        first_in[r.warehouse] = min(first_in.get(r.warehouse, r.date), r.date)
+    for t in ds.transfers:
+        first_in[t.to_warehouse] = min(first_in.get(t.to_warehouse, t.date), t.date)
+    counts: dict[str, list[dt.date]] = defaultdict(list)
+    for d in ds.documents:
+        if d.kind == "stock_count":
+            counts[d.subject].append(d.date)
+            if d.item and d.quantity is not None:
+                book = stock_on(ds, d.subject, d.item, d.date)
+                if abs(book - d.quantity) > tol:
+                    yield ctx.finding(f"stock count {d.number} ({d.subject})", f"counted "
+                                      f"{d.quantity} {d.item} on {d.date}, the books show {book}",
+                                      field="quantity", value=d.quantity - book)  # fmt: skip
+    for wh, start in sorted(first_in.items()):
+        days = sorted(d for d in counts.get(wh, []) if d >= start)
+        prev = start
+        for day in [*days, ctx.as_of]:
+            if (day - prev).days > gap:
+                until = "now" if day == ctx.as_of else str(day)
+                yield ctx.finding(f"warehouse {wh}", f"no stock count from {prev} until {until} "
+                                  f"({(day - prev).days} days; at most {gap})",
+                                  field="documents", value="stock_count")  # fmt: skip
+                break
+            prev = day
+
+
+@rule(
+    "ACC-010", "Each transaction keeps its own value-date; no re-conversion at another date",
+    severity=ERROR, pack="bookkeeping", sources=("IATI-TX",), grade="A",
+    reads=("pledges", "shipments", "receipts"),
+    fix="Keep the pledge's currency on the shipments that fulfil it, and value receipts at the "
+        "rate of the receipt day (reverse and re-post the receipt).",
+)  # fmt: skip
+def acc_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    for ln in ds.lines:
+        if not (ln.pledge_ref and ln.pledge_line):
+            continue
+        pl = ds.pledge_by_key.get((ln.donor, ln.pledge_ref, ln.pledge_line))
+        if pl is not None and pl.currency != ln.currency:
+            yield ctx.finding(ln.where, f"valued in {ln.currency} while its pledge line "
+                              f"{pl.pledge_ref}/{pl.line_no} is in {pl.currency}: donor and "
+                              "recipient reports would convert at different dates",
+                              field="currency", value=ln.currency, shipment=ln.shipment_ref,
+                              line=ln.line_no)  # fmt: skip
+    for r in ds.receipts:
+        if r.fx_rate_date is not None and r.fx_rate_date != r.date:
+            yield ctx.finding(r.where, f"valued at the rate of {r.fx_rate_date}, not of the "
+                              f"receipt day {r.date}", field="fx_rate_date",
+                              value=r.fx_rate_date, shipment=r.shipment_ref,
+                              line=r.line_no)  # fmt: skip
+
+
+@rule(
+    "ACC-011", "Consignment close: dispatched = received + losses; received = out + stock",
+    severity=ERROR, pack="bookkeeping", sources=("CARE", "CRS"), grade="B",
+    reads=("shipments", "receipts", "journal"),
+    params={"tolerance": Decimal(0), "grace_days": 7},
+    fix="Record the missing receipt, shortage or damage for the rest of the line (or a loss act "
+        "for goods lost in transit).",
+)  # fmt: skip
+def acc_011(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    tol = Decimal(ctx.p("tolerance"))
+    grace = ctx.p("grace_days")
+    for ref, receipts in ds.receipts_by_shipment.items():
+        s = ds.shipments.get(ref)
+        if s is None or (ctx.as_of - max(r.date for r in receipts)).days <= grace:
+            continue
+        for ln in s.lines:
+            got = ds.receipts_by_line.get((ref, ln.line_no), ())
+            accounted = sum((r.out_of_transit for r in got), ZERO)
+            if abs(ln.quantity - accounted) > tol:
+                yield ctx.finding(ln.where, f"dispatched {ln.quantity}, accounted for {accounted} "
+                                  f"(received − excess + short + damaged): {ln.quantity - accounted}"
+                                  " unexplained", field="quantity",
+                                  value=ln.quantity - accounted, shipment=ref,
+                                  line=ln.line_no)  # fmt: skip
+    if ds.lot_flows is None:
+        return
+    for key, got in ds.receipts_by_line.items():
+        received = sum((r.received for r in got), ZERO)
+        flow = ds.lot_flows.get(key)
+        held = (flow.in_stock + flow.distributed + flow.written_off) if flow else ZERO
+        if abs(received - held) > tol:
+            yield ctx.finding(f"shipment {key[0]} line {key[1]}", f"received {received}, but "
+                              f"distributed + in stock + written off = {held}", field="received",
+                              value=received - held, shipment=key[0], line=key[1])  # fmt: skip

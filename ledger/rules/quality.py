@@ -1,0 +1,155 @@
+"""Medicine and food quality rules (QLT), pack `medicines-food`.
+
+Shelf life is measured from the day the goods reach Ukraine when known (border or receipt),
+else from the dispatch day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from ledger.rules.dataset import Dataset, Line, Shipment
+from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
+
+
+def _arrival(s: Shipment) -> dt.date:
+    return s.crossed_on or s.dispatch_date
+
+
+def _left(s: Shipment, ln: Line) -> int | None:
+    return None if ln.expiry is None else (ln.expiry - _arrival(s)).days
+
+
+def _exception_open(ctx: Ctx, s: Shipment) -> bool:
+    until = ctx.other("QLT-002", "exception_until")
+    return until in (None, "") or _arrival(s) <= until
+
+
+def _lines(ds: Dataset, ctx: Ctx, category: str) -> Iterator[tuple[Shipment, Line]]:
+    for s in ctx.shipments:
+        for ln in s.lines:
+            item = ds.items.get(ln.item)
+            if item is not None and item.category == category:
+                yield s, ln
+
+
+@rule(
+    "QLT-001", "Medicines arrive with at least a year of shelf life",
+    severity=ERROR, pack="medicines-food", sources=("WHO-DD",), grade="A",
+    reads=("shipments", "items"), params={"min_remaining_shelf_life_days": 365},
+    fix="Replace the batch with a longer-dated one, or (martial law) attach a justification that "
+        "it will be used before expiry in `short_date_justification` (QLT-002).",
+)  # fmt: skip
+def qlt_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    minimum = ctx.p("min_remaining_shelf_life_days")
+    for s, ln in _lines(ds, ctx, "medicine"):
+        left = _left(s, ln)
+        if left is None or left <= 0 or left >= minimum:
+            continue  # expired lines are QLT-003's
+        if ln.short_date_justification and _exception_open(ctx, s):
+            continue  # QLT-002: allowed with a justification
+        yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} has {left} days of shelf life "
+                          f"left on arrival ({ln.expiry}); at least {minimum} required",
+                          field="expiry", value=ln.expiry, shipment=s.ref,
+                          line=ln.line_no)  # fmt: skip
+
+
+@rule(
+    "QLT-002", "Short-dated medicines allowed under martial law with a justification",
+    severity=WARNING, pack="medicines-food", sources=("UA-MED",), grade="B",
+    reads=("shipments", "items"), params={"exception_until": ""},
+    fix="Check the justification and hand these out first (FEFO) well before expiry.",
+)  # fmt: skip
+def qlt_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """`exception_until` empty: martial law continues (set it to end of martial law + 6 months)."""
+    minimum = ctx.other("QLT-001", "min_remaining_shelf_life_days")
+    for s, ln in _lines(ds, ctx, "medicine"):
+        left = _left(s, ln)
+        if left is None or left <= 0 or left >= minimum or not ln.short_date_justification:
+            continue
+        if _exception_open(ctx, s):
+            yield ctx.finding(ln.where, f"short-dated {ln.item} batch {ln.batch} ({left} days "
+                              f"left, expiry {ln.expiry}) admitted under the martial-law "
+                              f"exception: {ln.short_date_justification}",
+                              field="short_date_justification", value=ln.expiry, shipment=s.ref,
+                              line=ln.line_no)  # fmt: skip
+
+
+@rule(
+    "QLT-003", "Never ship expired goods, returned medicines or free samples",
+    severity=ERROR, pack="medicines-food", sources=("WHO-DD",), grade="A",
+    reads=("shipments", "items"),
+    fix="Take the line off the consignment (or write it off as expired and destroy it); never "
+        "send returned medicines or samples.",
+)  # fmt: skip
+def qlt_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    for s in ctx.shipments:
+        for ln in s.lines:
+            item = ds.items.get(ln.item)
+            if item is None:
+                continue
+            left = _left(s, ln)
+            if left is not None and left <= 0:
+                when = "it reached Ukraine" if s.crossed_on else "dispatch"
+                yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} expired on {ln.expiry}, "
+                                  f"before {when} ({_arrival(s)})", field="expiry",
+                                  value=ln.expiry, shipment=s.ref, line=ln.line_no)  # fmt: skip
+            if item.category == "medicine" and ln.is_returned:
+                yield ctx.finding(ln.where, f"{ln.item} is a returned medicine", field="is_returned",
+                                  value="true", shipment=s.ref, line=ln.line_no)  # fmt: skip
+            if item.category == "medicine" and ln.is_sample:
+                yield ctx.finding(ln.where, f"{ln.item} is a free sample", field="is_sample",
+                                  value="true", shipment=s.ref, line=ln.line_no)  # fmt: skip
+
+
+@rule(
+    "QLT-004", "Medicines not registered in Ukraine: flagged, never sold",
+    severity=WARNING, pack="medicines-food", sources=("UA-MED",), grade="B",
+    reads=("shipments", "items"),
+    fix="Keep them out of any sale or paid service; the importer answers for their quality.",
+)  # fmt: skip
+def qlt_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    for s, ln in _lines(ds, ctx, "medicine"):
+        item = ds.items[ln.item]
+        if item.ua_registered is False:
+            yield ctx.finding(ln.where, f"{ln.item} is not registered in Ukraine: admitted under "
+                              "martial law but may not be sold", field="ua_registered",
+                              value="false", shipment=s.ref, line=ln.line_no)  # fmt: skip
+
+
+@rule(
+    "QLT-005", "Food keeps an organisational minimum shelf life",
+    severity=WARNING, pack="medicines-food", sources=("UA-FOOD",), grade="B",
+    reads=("shipments", "items"), params={"min_food_shelf_life_days": 90},
+    fix="Distribute first, or refuse the batch; the threshold is policy, not law.",
+)  # fmt: skip
+def qlt_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    minimum = ctx.p("min_food_shelf_life_days")
+    for s, ln in _lines(ds, ctx, "food"):
+        left = _left(s, ln)
+        if left is not None and 0 < left < minimum:
+            yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch}: {left} days of shelf life "
+                              f"left on arrival (policy minimum {minimum})", field="expiry",
+                              value=ln.expiry, shipment=s.ref, line=ln.line_no)  # fmt: skip
+
+
+@rule(
+    "QLT-006", "Food carries Ukrainian-language labelling",
+    severity=WARNING, pack="medicines-food", sources=("UA-FOOD",), grade="B",
+    reads=("shipments", "items"),
+    params={"required_lang": "uk", "applies_from": dt.date(2022, 12, 2)},
+    fix="Add Ukrainian stickers before distribution (items.csv `label_lang`, e.g. `uk;pl`).",
+)  # fmt: skip
+def qlt_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """Only where `label_lang` is stated; whether it binds free aid is unconfirmed (scope C)."""
+    lang = ctx.p("required_lang")
+    for s, ln in _lines(ds, ctx, "food"):
+        item = ds.items[ln.item]
+        if s.dispatch_date < ctx.p("applies_from") or not item.label_lang:
+            continue
+        langs = {x.strip().lower() for x in item.label_lang.replace(",", ";").split(";")}
+        if lang not in langs:
+            yield ctx.finding(ln.where, f"{ln.item} is labelled in {item.label_lang}, not {lang}",
+                              field="label_lang", value=item.label_lang, shipment=s.ref,
+                              line=ln.line_no, grade="C")  # fmt: skip

@@ -1,0 +1,81 @@
+"""A document as data: titled sections of tables, fields and text, independent of the format.
+
+A pack builder (reports/packs/) fills a `Document` from the ledger; the renderers turn the same
+`Document` into HTML/PDF (reports/render.py), XLSX (reports/xlsx.py) or CSV. Cells keep their
+exact values (Decimal, date); formatting happens only in the renderer, for the reader's locale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from reports import i18n
+
+
+@dataclass
+class Column:
+    key: str
+    label: str  # translation key, e.g. "col.received"
+    kind: str = "text"  # text | qty | money | rate | date | int
+    currency_key: str | None = None  # for money: the row field naming the currency
+    currency: str | None = None  # for money: a fixed currency (e.g. UAH)
+    width: str | None = None  # CSS width hint, e.g. "8%"
+
+    def currency_of(self, row: dict[str, Any]) -> str | None:
+        if self.currency:
+            return self.currency
+        return row.get(self.currency_key) if self.currency_key else None
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in ("qty", "money", "rate", "int")
+
+
+@dataclass
+class Section:
+    key: str  # sheet name / anchor
+    title: str  # translation key
+    columns: list[Column] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    totals: list[dict[str, Any]] = field(default_factory=list)  # rows shown bold after rows
+    fields: list[tuple[str, Any]] = field(default_factory=list)  # (translation key, text)
+    paragraphs: list[dict[str, str]] = field(default_factory=list)  # {"en": ..., "uk": ...}
+    charts: list[str] = field(default_factory=list)  # SVG from reports/charts.py (escaped labels)
+    note: dict[str, str] | None = None
+    wide: bool = False  # landscape pages
+    empty_text: str = "doc.none"
+    page_break: bool = False
+
+
+@dataclass
+class Document:
+    kind: str  # reconciliation | customs-pack | accounting-pack | donor-pack
+    title: str  # translation key
+    subtitle: str
+    scope: list[tuple[str, str]]  # (translation key, value) shown under the title
+    sections: list[Section]
+    entry_ids: list[int] = field(default_factory=list)
+    code: str = ""
+    as_of: int = 0
+    not_ready: list[str] = field(default_factory=list)  # reasons; any -> stamped NOT READY
+    findings: list[dict[str, Any]] | None = None
+    locale: str = "en"
+    landscape: bool = False  # every page A4 landscape (documents of wide tables)
+    csv_columns: list[str] = field(default_factory=list)  # CSV: these keys of section 0's rows
+    generated: dt.date = field(default_factory=dt.date.today)
+
+    def section(self, key: str) -> Section:
+        for s in self.sections:
+            if s.key == key:
+                return s
+        raise KeyError(key)
+
+    def cell_text(self, col: Column, row: dict[str, Any]) -> str:
+        return i18n.fmt_value(col.kind, row.get(col.key), col.currency_of(row), self.locale)
+
+
+def dec(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0))

@@ -1,0 +1,297 @@
+"""Accounting pack for one recipient and period (catalogue §4(b)): what the accountant files.
+
+Journal, trial balance, register of aid received valued in UAH (rate, rate date, source; pending
+when no rate), stock movement per item, acceptance acts, distribution acts, write-off acts, FX
+schedule and findings. A pending UAH valuation or an error finding makes the pack NOT READY.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from ledger.db import tables as t
+from ledger.errors import LedgerError
+from reports import i18n
+from reports.data import (
+    entry_lots,
+    items,
+    last_entry,
+    live,
+    lots,
+    parse_period,
+    parties,
+    scope_entries,
+    warehouses,
+)
+from reports.model import Column, Document, Section
+from reports.packs.common import about, findings_section, finish, item_name, party_name
+
+ZERO = Decimal(0)
+
+
+def _recipient_accounts(r: str, shipments: set[str]) -> Any:
+    a = t.Posting.account
+    conds = [a.startswith(f"stock:{r}:"), a.startswith(f"distributed:{r}:"),
+             a.startswith(f"loss:{r}:"), a.like(f"pledged:%:{r}")]  # fmt: skip
+    accounts = [f"{stage}:{s}" for s in shipments for stage in ("transit", "customs")]
+    if accounts:
+        conds.append(a.in_(accounts))
+    return or_(*conds)
+
+
+def _lot_text(lot: dict[str, Any] | None) -> str:
+    if lot is None:
+        return ""
+    text = f"{lot['shipment_ref']}/{lot['line_no']}"
+    return f"{text} ({lot['batch']})" if lot.get("batch") else text
+
+
+def build(conn: Connection, recipient: str, period: str,
+          findings: list[dict[str, Any]] | None = None, findings_note: str | None = None,
+          locale: str = "en") -> Document:  # fmt: skip
+    span = parse_period(period)
+    assert span is not None
+    start, end = span
+    names, cat, whs = parties(conn), items(conn), warehouses(conn)
+    if recipient not in names:
+        raise LedgerError(f"no party {recipient!r} in the ledger")
+    as_of, _ = last_entry(conn)
+    all_lots = lots(conn)
+    my_lots = {i: lot for i, lot in all_lots.items() if lot["recipient"] == recipient}
+    shipments = {lot["shipment_ref"] for lot in my_lots.values()}
+
+    # journal: every posting of the entries this pack covers
+    shown = [
+        eid
+        for eid, _ in scope_entries(conn, "A", {"recipient": recipient, "period": period}, as_of)
+    ]
+    e, p = t.Entry, t.Posting
+    journal: list[dict[str, Any]] = []
+    debit: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    credit: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for i in range(0, len(shown), 500):
+        for r in conn.execute(
+            select(e.id, e.date, e.kind, e.ref, p.account, p.commodity, p.quantity, p.value,
+                   p.currency, p.lot_id).join(p, p.entry_id == e.id)
+            .where(e.id.in_(shown[i : i + 500])).order_by(e.id, p.seq)
+        ):  # fmt: skip
+            journal.append({"entry": r.id, "date": r.date, "kind": r.kind, "ref": r.ref,
+                            "account": r.account, "item": r.commodity, "quantity": r.quantity,
+                            "value": r.value, "currency": r.currency,
+                            "lot": _lot_text(all_lots.get(r.lot_id))})  # fmt: skip
+            if r.value is not None and r.currency:
+                (debit if r.value > 0 else credit)[r.currency] += abs(r.value)
+    journal_totals = [
+        {
+            "ref": i18n.both("doc.total"),
+            "account": i18n.both("col.debit"),
+            "value": debit[c],
+            "currency": c,
+        }
+        for c in sorted(debit)
+    ]
+    journal_totals += [{"ref": i18n.both("doc.total"), "account": i18n.both("col.credit"),
+                        "value": credit[c], "currency": c} for c in sorted(credit)]  # fmt: skip
+
+    # trial balance (values, per account and currency) and stock movement (quantities, per item)
+    tb: dict[tuple[str, str], dict[str, Any]] = {}
+    moves: dict[str, dict[str, Any]] = {}
+    for r in conn.execute(
+        select(e.date, e.kind, p.account, p.commodity, p.quantity, p.value, p.currency)
+        .join(p, p.entry_id == e.id)
+        .where(e.date <= end, e.id <= as_of, _recipient_accounts(recipient, shipments))
+    ):  # fmt: skip
+        before = r.date < start
+        if r.currency and r.value is not None:
+            row = tb.setdefault((r.account, r.currency), {
+                "account": r.account, "currency": r.currency, "opening": ZERO, "debit": ZERO,
+                "credit": ZERO, "closing": ZERO})  # fmt: skip
+            if before:
+                row["opening"] += r.value
+            elif r.value > 0:
+                row["debit"] += r.value
+            else:
+                row["credit"] -= r.value
+            row["closing"] += r.value
+        if r.account.startswith(f"stock:{recipient}:"):
+            m = moves.setdefault(r.commodity, {
+                "item": item_name(cat, r.commodity), "unit": cat.get(r.commodity, {}).get("unit", ""),
+                "opening": ZERO, "received": ZERO, "transferred": ZERO, "distributed": ZERO,
+                "written_off": ZERO, "closing": ZERO})  # fmt: skip
+            if before:
+                m["opening"] += r.quantity
+            elif r.kind == "receipt":
+                m["received"] += r.quantity
+            elif r.kind == "distribution":
+                m["distributed"] -= r.quantity
+            elif r.kind == "writeoff":
+                m["written_off"] -= r.quantity
+            else:
+                m["transferred"] += r.quantity
+            m["closing"] += r.quantity
+    tb_rows = [
+        tb[k]
+        for k in sorted(tb)
+        if any(tb[k][c] for c in ("opening", "debit", "credit", "closing"))
+    ]
+    move_rows = [moves[k] for k in sorted(moves) if any(moves[k][c] for c in
+                 ("opening", "received", "transferred", "distributed", "written_off", "closing"))]  # fmt: skip
+
+    # receipts in the period: acceptance acts, aid register, FX schedule
+    receipts = [rc for rc in live(conn, t.ReceiptLine, t.ReceiptLine.date.between(start, end),
+                                   order=(t.ReceiptLine.date, t.ReceiptLine.receipt_ref,
+                                          t.ReceiptLine.shipment_ref, t.ReceiptLine.line_no))
+                if rc["shipment_line_id"] in my_lots]  # fmt: skip
+    register, acts, fx = [], [], []
+    uah_total, pending = ZERO, []
+    for rc in receipts:
+        lot = my_lots[rc["shipment_line_id"]]
+        value_fc = rc["received"] * lot["unit_value"]
+        base = {"act": rc["receipt_ref"], "date": rc["date"],
+                "shipment": f"{lot['shipment_ref']}/{lot['line_no']}",
+                "donor": lot["donor"], "item": item_name(cat, lot["item"]),
+                "unit": cat.get(lot["item"], {}).get("unit", ""), "currency": lot["currency"]}  # fmt: skip
+        status = "" if rc["value_uah"] is not None else i18n.both("doc.pending")
+        if rc["value_uah"] is None:
+            pending.append(f"{lot['currency']} {rc['date'].isoformat()} ({rc['receipt_ref']})")
+        else:
+            uah_total += rc["value_uah"]
+        register.append({**base, "quantity": rc["received"], "unit_value": lot["unit_value"],
+                         "value": value_fc, "rate": rc["fx_rate"], "rate_date": rc["fx_rate_date"],
+                         "source": rc["fx_source"] or "", "value_uah": rc["value_uah"],
+                         "status": status, "_flag_status": bool(status)})  # fmt: skip
+        acts.append({**base, "warehouse": rc["warehouse"], "dispatched": lot["quantity"],
+                     "received": rc["received"], "short": rc["short"], "damaged": rc["damaged"],
+                     "excess": rc["excess"], "value_uah": rc["value_uah"],
+                     "remarks": rc["remarks"] or "",
+                     "basis": " · ".join(x for x in (lot.get("aid_code"), lot.get("waybill_no")) if x)})  # fmt: skip
+        fx.append({"date": rc["date"], "ref": f"{rc['receipt_ref']} {base['shipment']}",
+                   "currency": lot["currency"], "amount": value_fc, "rate": rc["fx_rate"],
+                   "rate_date": rc["fx_rate_date"], "source": rc["fx_source"] or "",
+                   "value_uah": rc["value_uah"], "status": status, "_flag_status": bool(status)})  # fmt: skip
+    register_totals = [{"act": i18n.both("doc.total"), "value_uah": uah_total}]
+
+    # distribution and write-off acts, with the lots each took
+    dists = live(conn, t.DistributionLine, t.DistributionLine.recipient == recipient,
+                 t.DistributionLine.date.between(start, end),
+                 order=(t.DistributionLine.date, t.DistributionLine.distribution_ref,
+                        t.DistributionLine.line_no))  # fmt: skip
+    wos = live(conn, t.WriteoffLine, t.WriteoffLine.recipient == recipient,
+               t.WriteoffLine.date.between(start, end),
+               order=(t.WriteoffLine.date, t.WriteoffLine.writeoff_ref))  # fmt: skip
+    took = entry_lots(conn, [d["entry_id"] for d in dists if d["entry_id"]], "distributed:")
+    took.update(entry_lots(conn, [w["entry_id"] for w in wos if w["entry_id"]], "loss:"))
+
+    def lots_of(entry_id: int | None) -> str:
+        return "; ".join(f"{_lot_text(all_lots.get(lid))} × {i18n.qty(q, locale)}"
+                         for lid, q in took.get(entry_id or 0, []))  # fmt: skip
+
+    dist_rows = [{"act": f"{d['distribution_ref']}/{d['line_no']}", "date": d["date"],
+                  "beneficiary": party_name(names, d["beneficiary"]),
+                  "settlement": d["settlement"] or whs.get(d["warehouse"], {}).get("settlement") or "",
+                  "item": item_name(cat, d["item"]), "quantity": d["quantity"],
+                  "unit": cat.get(d["item"], {}).get("unit", ""), "warehouse": d["warehouse"],
+                  "lots": lots_of(d["entry_id"])} for d in dists]  # fmt: skip
+    wo_rows = [{"act": f"{w['writeoff_ref']}/{w['line_no']}", "date": w["date"],
+                "warehouse": w["warehouse"], "item": item_name(cat, w["item"]),
+                "quantity": w["quantity"], "unit": cat.get(w["item"], {}).get("unit", ""),
+                "reason": w["reason"], "lots": lots_of(w["entry_id"])} for w in wos]  # fmt: skip
+
+    money = lambda key, label, cur="currency", **kw: Column(key, label, "money", cur, **kw)  # noqa: E731
+    sections = [
+        Section("journal", "section.journal", rows=journal, totals=journal_totals, columns=[
+            Column("entry", "col.entry", "int", width="5%"), Column("date", "col.date", "date", width="8%"),
+            Column("kind", "col.kind", width="7%"), Column("ref", "col.ref", width="19%"),
+            Column("account", "col.account", width="17%"), Column("item", "col.item", width="11%"),
+            Column("quantity", "col.quantity", "qty", width="7%"),
+            money("value", "col.value", width="10%"), Column("currency", "col.currency", width="5%"),
+            Column("lot", "col.batch", width="11%"),
+        ]),
+        Section("trial_balance", "section.trial_balance", rows=tb_rows, page_break=True, columns=[
+            Column("account", "col.account", width="34%"), Column("currency", "col.currency", width="6%"),
+            money("opening", "col.opening"), money("debit", "col.debit"),
+            money("credit", "col.credit"), money("closing", "col.closing"),
+        ]),
+        Section("aid_register", "section.aid_register", rows=register, totals=register_totals,
+                page_break=True, columns=[
+            Column("act", "col.act", width="9%"), Column("date", "col.date", "date", width="7%"),
+            Column("shipment", "col.shipment", width="9%"), Column("donor", "col.donor", width="7%"),
+            Column("item", "col.item", width="15%"), Column("quantity", "col.quantity", "qty", width="6%"),
+            Column("unit", "col.unit", width="4%"), money("unit_value", "col.unit_value", width="7%"),
+            money("value", "col.value", width="8%"), Column("currency", "col.currency", width="4%"),
+            Column("rate", "col.rate", "rate", width="6%"), Column("rate_date", "col.rate_date", "date", width="7%"),
+            Column("source", "col.source", width="4%"),
+            money("value_uah", "col.value_uah", currency=None, width="9%"),
+        ]),
+        Section("stock_movement", "section.stock_movement", rows=move_rows, columns=[
+            Column("item", "col.item", width="28%"), Column("unit", "col.unit", width="6%"),
+            *(Column(k, f"col.{k}", "qty") for k in ("opening", "received", "transferred",
+                                                      "distributed", "written_off", "closing")),
+        ]),
+        Section("acceptance_acts", "section.acceptance_acts", rows=acts, page_break=True, columns=[
+            Column("act", "col.act", width="9%"), Column("date", "col.date", "date", width="7%"),
+            Column("shipment", "col.shipment", width="9%"), Column("donor", "col.donor", width="7%"),
+            Column("warehouse", "col.warehouse", width="9%"), Column("item", "col.item", width="13%"),
+            Column("dispatched", "col.dispatched", "qty", width="6%"),
+            Column("received", "col.received", "qty", width="6%"),
+            Column("short", "col.short", "qty", width="5%"), Column("damaged", "col.damaged", "qty", width="5%"),
+            Column("excess", "col.excess", "qty", width="5%"),
+            money("value_uah", "col.value_uah", currency=None, width="8%"),
+            Column("remarks", "col.remarks", width="11%"),
+        ]),
+        Section("distribution_acts", "section.distribution_acts", rows=dist_rows, columns=[
+            Column("act", "col.act", width="11%"), Column("date", "col.date", "date", width="7%"),
+            Column("beneficiary", "col.beneficiary", width="24%"),
+            Column("settlement", "col.settlement", width="7%"), Column("item", "col.item", width="15%"),
+            Column("quantity", "col.quantity", "qty", width="6%"), Column("unit", "col.unit", width="5%"),
+            Column("lots", "col.lots", width="25%"),
+        ]),
+        Section("writeoff_acts", "section.writeoff_acts", rows=wo_rows, columns=[
+            Column("act", "col.act", width="12%"), Column("date", "col.date", "date", width="8%"),
+            Column("warehouse", "col.warehouse", width="12%"), Column("item", "col.item", width="20%"),
+            Column("quantity", "col.quantity", "qty", width="7%"), Column("unit", "col.unit", width="5%"),
+            Column("reason", "col.reason", width="10%"), Column("lots", "col.lots", width="26%"),
+        ]),
+        Section("fx_schedule", "section.fx_schedule", rows=fx, columns=[
+            Column("date", "col.date", "date", width="9%"), Column("ref", "col.ref", width="24%"),
+            Column("currency", "col.currency", width="6%"), money("amount", "col.amount", width="12%"),
+            Column("rate", "col.rate", "rate", width="9%"), Column("rate_date", "col.rate_date", "date", width="9%"),
+            Column("source", "col.source", width="6%"),
+            money("value_uah", "col.value_uah", currency=None, width="12%"),
+            Column("status", "col.status", width="13%"),
+        ]),
+    ]  # fmt: skip
+    for s in sections:  # UAH columns carry a fixed currency
+        for c in s.columns:
+            if c.key == "value_uah":
+                c.currency, c.currency_key = "UAH", None
+    found = about(findings, recipient, *{lot["shipment_ref"] for lot in my_lots.values()
+                                         if start <= lot["dispatch_date"] <= end},
+                  *{rc["shipment_ref"] for rc in receipts},
+                  *{rc["receipt_ref"] for rc in receipts}, *{d["distribution_ref"] for d in dists},
+                  *{w["writeoff_ref"] for w in wos})  # fmt: skip
+    sections.append(findings_section(found, findings_note))
+    r = names[recipient]
+    doc = Document("accounting-pack", "doc.accounting_pack",
+                   subtitle=f"{party_name(names, recipient)} · {period} "
+                            f"({i18n.date(start, locale)} – {i18n.date(end, locale)})",
+                   scope=[("field.recipient_code", party_name(names, recipient)),
+                          ("field.edrpou", r.get("registry_id") or "—"),
+                          ("field.register_no", r.get("aid_register_no") or "—"),
+                          ("doc.period", period)],
+                   sections=sections, findings=found, locale=locale, landscape=True)  # fmt: skip
+    for text in pending:
+        words = i18n.label("text.pending_rate")
+        doc.not_ready.append(f"{words['en']} {text} / {words['uk']} {text}")
+    return finish(conn, doc, "A", {"recipient": recipient, "period": period}, gate=True)
+
+
+def period_days(period: str) -> tuple[dt.date, dt.date]:
+    span = parse_period(period)
+    assert span is not None
+    return span

@@ -1,0 +1,126 @@
+"""XLSX from a `Document`: one sheet per section, numbers as numbers, text always inert.
+
+Numbers are written as numbers with a format at the currency's minor unit (JPY 0 decimals);
+every text cell is a string cell (data_type 's'), and text a spreadsheet would run as a formula
+(=, +, -, @ ...) also gets a leading apostrophe, as in CSV (reports/tabular.neutralise).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from reports import i18n
+from reports.model import Column, Document
+from reports.tabular import neutralise
+
+BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def _number_format(col: Column, row: dict[str, Any]) -> str:
+    if col.kind == "money":
+        digits = i18n.minor_digits(col.currency_of(row) or "XXX")
+        return "#,##0" + ("." + "0" * digits if digits else "")
+    if col.kind == "rate":
+        return "0.0000##"
+    if col.kind == "date":
+        return "yyyy-mm-dd"
+    return "#,##0.####" if col.kind == "qty" else "General"
+
+
+def _put(ws: Any, r: int, c: int, value: Any, col: Column | None = None,
+         row: dict[str, Any] | None = None) -> Any:  # fmt: skip
+    cell = ws.cell(row=r, column=c)
+    if value is None or value == "":
+        return cell
+    if isinstance(value, bool):
+        value = str(value).lower()
+    if col is not None and col.kind == "money" and isinstance(value, Decimal):
+        value = i18n.round_money(value, col.currency_of(row or {}) or "XXX")
+    if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
+        cell.value = value
+        if col is not None:
+            cell.number_format = _number_format(col, row or {})
+    elif isinstance(value, (dt.date, dt.datetime)):
+        cell.value = value
+        cell.number_format = "yyyy-mm-dd"
+    else:
+        cell.value = neutralise(str(value))
+        cell.data_type = "s"  # never a formula, whatever the text
+    return cell
+
+
+def write_xlsx(doc: Document, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    wb = Workbook()
+    bold = Font(bold=True)
+    head_fill = PatternFill("solid", fgColor="E8EDF3")
+    cover = wb.active
+    cover.title = "About"
+    title = i18n.label(doc.title)
+    _put(cover, 1, 1, title["en"]).font = Font(bold=True, size=14)
+    _put(cover, 2, 1, title["uk"])
+    _put(cover, 3, 1, doc.subtitle)
+    r = 5
+    for key, value in doc.scope:
+        _put(cover, r, 1, i18n.both(key))
+        _put(cover, r, 2, value)
+        r += 1
+    _put(cover, r, 1, i18n.both("doc.as_of_entry"))
+    _put(cover, r, 2, doc.as_of)
+    _put(cover, r + 1, 1, i18n.both("doc.verification_code"))
+    _put(cover, r + 1, 2, doc.code)
+    r += 3
+    if doc.not_ready:
+        _put(cover, r, 1, i18n.both("doc.not_ready")).font = Font(bold=True, color="B00020")
+        for reason in doc.not_ready:
+            r += 1
+            _put(cover, r, 2, reason)
+    cover.column_dimensions["A"].width = 45
+    cover.column_dimensions["B"].width = 80
+    used: set[str] = {"About"}
+    for section in doc.sections:
+        name = BAD_SHEET_CHARS.sub("-", section.key)[:31]
+        while name in used:
+            name = name[:28] + f"_{len(used)}"
+        used.add(name)
+        ws = wb.create_sheet(name)
+        words = i18n.label(section.title)
+        _put(ws, 1, 1, f"{words['en']} / {words['uk']}").font = bold
+        r = 2
+        for p in section.paragraphs:
+            _put(ws, r, 1, p["en"])
+            _put(ws, r + 1, 1, p["uk"])
+            r += 2
+        for key, value in section.fields:
+            _put(ws, r, 1, i18n.both(key))
+            _put(ws, r, 2, value)
+            r += 1
+        if section.columns:
+            r += 1
+            header = r
+            for c, col in enumerate(section.columns, 1):
+                cell = _put(ws, r, c, i18n.both(col.label, "\n"))
+                cell.font, cell.fill = bold, head_fill
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                ws.column_dimensions[cell.column_letter].width = 22 if col.kind == "text" else 14
+            for row in section.rows:
+                r += 1
+                for c, col in enumerate(section.columns, 1):
+                    _put(ws, r, c, row.get(col.key), col, row)
+            for row in section.totals:
+                r += 1
+                for c, col in enumerate(section.columns, 1):
+                    _put(ws, r, c, row.get(col.key), col, row).font = bold
+            ws.freeze_panes = ws.cell(row=header + 1, column=1)
+        if section.note:
+            _put(ws, r + 2, 1, section.note["en"])
+            _put(ws, r + 3, 1, section.note["uk"])
+    wb.properties.keywords = doc.code
+    wb.properties.title = title["en"]
+    wb.save(path)

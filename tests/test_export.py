@@ -1,0 +1,245 @@
+"""Exports to hledger and Beancount: the real tools accept them and agree with `aidledger balance`.
+
+Each data set (the sample ledger, a generated ledger, a ledger of awkward codes) is imported into
+a fresh SQLite ledger, exported in both formats, and then: `bean-check` passes; Beancount's own
+balances (loader + realization) equal ours for every (account, commodity); where hledger and
+ledger-cli are installed, they accept the journal with its closing assertions and hledger's
+`balance -O csv` equals ours too.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import shutil
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ledger.api import Ledger
+from ledger.db.engine import reader
+from reports.exports.beancount import write_beancount
+from reports.exports.chart import (
+    COMPONENT_RE,
+    TICKER_MAX,
+    TICKER_RE,
+    Chart,
+    account_name,
+    ticker,
+)
+from reports.exports.hledger import write_hledger
+from reports.exports.source import load_journal
+from schemas.rows import ItemRow, PartyRow, PledgeRow, ReceiptRow, ShipmentRow, WarehouseRow
+
+D = Decimal
+ROOT = Path(__file__).resolve().parents[1]
+BEAN_CHECK = Path(sys.executable).with_name("bean-check")
+HLEDGER = shutil.which("hledger")
+LEDGER = shutil.which("ledger")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def ours(led: Ledger) -> tuple[dict[tuple[str, str], Decimal], Chart]:
+    """`aidledger balance` as exported names: (account, ticker) -> quantity, zeros left out."""
+    with reader(led.engine) as conn:
+        chart = load_journal(conn).chart
+    out = {
+        (chart.accounts[r.account], chart.tickers[r.commodity]): r.quantity
+        for r in led.balances()
+        if r.quantity != 0
+    }
+    return out, chart
+
+
+def beancount_balances(path: Path, tickers: set[str]) -> dict[tuple[str, str], Decimal]:
+    from beancount import loader
+    from beancount.core import realization
+
+    entries, errors, _options = loader.load_file(str(path))
+    assert not errors, [str(e.message) for e in errors[:5]]
+    out: dict[tuple[str, str], Decimal] = {}
+    for real in realization.iter_children(realization.realize(entries)):
+        for pos in real.balance.get_positions():
+            if pos.units.currency in tickers and pos.units.number != 0:
+                out[(real.account, pos.units.currency)] = pos.units.number
+    return out
+
+
+def hledger_balances(path: Path, tickers: set[str]) -> dict[tuple[str, str], Decimal]:
+    assert HLEDGER
+    done = subprocess.run(
+        [HLEDGER, "-f", str(path), "balance", "-O", "csv", "--layout=bare", "--flat"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out: dict[tuple[str, str], Decimal] = {}
+    for row in csv.DictReader(io.StringIO(done.stdout)):
+        if row["account"] != "total" and row["commodity"] in tickers and D(row["balance"]) != 0:
+            out[(row["account"], row["commodity"])] = D(row["balance"])
+    return out
+
+
+def check_exports(led: Ledger, tmp_path: Path, *, values: bool = True) -> None:
+    bean, journal = tmp_path / "books.beancount", tmp_path / "books.journal"
+    with reader(led.engine) as conn:
+        stats = write_beancount(conn, bean, values=values)
+        write_hledger(conn, journal, values=values)
+    expected, chart = ours(led)
+    tickers = set(chart.tickers.values())
+    assert expected, "the ledger holds something"
+    assert stats.assertions >= len(expected)
+
+    done = subprocess.run([str(BEAN_CHECK), str(bean)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert beancount_balances(bean, tickers) == expected
+
+    if HLEDGER:
+        done = subprocess.run([HLEDGER, "-f", str(journal), "check"], capture_output=True,
+                              text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert hledger_balances(journal, tickers) == expected
+    if LEDGER:
+        done = subprocess.run([LEDGER, "-f", str(journal), "bal"], capture_output=True,
+                              text=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
+
+# ---------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize("code", ["MED-PARACET-500", "med.x", "a", "1234", "X_", "é-1",
+                                  "A" * 40, "ab'c", "--", "EN.GEN_5KW"])  # fmt: skip
+def test_tickers_are_valid_for_beancount(code: str) -> None:
+    t = ticker(code)
+    assert TICKER_RE.match(t), t
+    assert 2 <= len(t) <= TICKER_MAX
+
+
+@pytest.mark.parametrize("account", ["stock:KYIV:wh.1", "loss:CARR-1:short", "donor:_x",
+                                     "transit:S 1/2", "mystery:thing"])  # fmt: skip
+def test_account_components_are_valid(account: str) -> None:
+    name = account_name(account)
+    root, *rest = name.split(":")
+    assert root in {"Assets", "Liabilities", "Equity", "Income", "Expenses"}
+    assert rest and all(COMPONENT_RE.match(c) for c in rest), name
+
+
+def test_stages_map_under_the_five_roots() -> None:
+    assert account_name("pledged:PRAGUE:KYIV") == "Assets:Pledged:PRAGUE:KYIV"
+    assert account_name("transit:S1") == "Assets:Transit:S1"
+    assert account_name("customs:S1") == "Assets:Customs:S1"
+    assert account_name("stock:KYIV:WH1") == "Assets:Stock:KYIV:WH1"
+    assert account_name("distributed:KYIV:HOSP") == "Expenses:Distributed:KYIV:HOSP"
+    assert account_name("loss:KYIV:expired") == "Expenses:Loss:KYIV:Expired"
+    assert account_name("donor:PRAGUE") == "Income:Donor:PRAGUE"
+
+
+def test_names_stay_unique_when_codes_collide() -> None:
+    chart = Chart.build(["stock:K:wh.1", "stock:K:Wh-1", "stock:K:wh_1"],
+                        ["med.x", "MED-X", "med_x", "EUR", "B" * 30, "B" * 31], ["EUR"])  # fmt: skip
+    assert len(set(chart.accounts.values())) == 3
+    assert len(set(chart.tickers.values())) == 6
+    assert chart.tickers["EUR"] != "EUR"  # an item may not pass for a value currency
+    assert all(TICKER_RE.match(t) for t in chart.tickers.values())
+
+
+# ---------------------------------------------------------------- real tools on real ledgers
+
+
+def test_sample_ledger_exports_check_and_agree(sqlite_led: Ledger, sample_dir: Path,
+                                               tmp_path: Path) -> None:  # fmt: skip
+    sqlite_led.import_files([sample_dir])
+    check_exports(sqlite_led, tmp_path)
+
+
+def test_generated_ledger_exports_check_and_agree(sqlite_led: Ledger, tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import generate
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    generate.write(generate.simulate(3000, seed=7), tmp_path / "data")
+    sqlite_led.import_files([tmp_path / "data"])
+    check_exports(sqlite_led, tmp_path)
+    check_exports(sqlite_led, tmp_path / "units", values=False)
+
+
+def _awkward(led: Ledger) -> None:
+    """Codes the tools would reject as they are, fractional quantities, a re-valued dispatch."""
+    for code, kind, country in [("don.or", "city", "CZ"), ("kyiv", "city", "UA"),
+                                ("KYIV", "city", "UA"), ("carr_1", "carrier", "PL")]:  # fmt: skip
+        led.post(PartyRow.model_validate({"code": code, "name": code, "kind": kind,
+                                          "country": country}))  # fmt: skip
+    for code in ("flour.wheat", "FLOUR-WHEAT", "EUR", "x" * 40):
+        led.post(ItemRow(code=code, name=f'Flour "{code}"; 50 kg', unit="kg", hs_code="110100",
+                         category="food", tracks_expiry=False))  # fmt: skip
+    led.post(WarehouseRow(code="wh.1", party="kyiv", name="one"))
+    led.post(WarehouseRow(code="Wh-1", party="KYIV", name="two"))
+    day = dt.date(2023, 5, 1)
+    led.post(PledgeRow(pledge_ref="p.1", line_no=1, date=day, donor="don.or", recipient="kyiv",
+                       item="flour.wheat", quantity=D("1000.125"), unit_value=D("0.333"),
+                       currency="EUR"))  # fmt: skip
+    lines = [("flour.wheat", "kyiv", "400.5", "0.4", "p.1"), ("FLOUR-WHEAT", "kyiv", "12.25", "1", None),
+             ("EUR", "KYIV", "3", "2", None), ("x" * 40, "KYIV", "7", "1.5", None)]  # fmt: skip
+    for n, (item, recipient, qty, uv, pledge_ref) in enumerate(lines, start=1):
+        led.post(ShipmentRow(shipment_ref=f"s.{recipient}", line_no=n, dispatch_date=day,
+                             donor="don.or", recipient=recipient, item=item, quantity=D(qty),
+                             unit_value=D(uv), currency="EUR", carrier="carr_1",
+                             pledge_ref=pledge_ref, pledge_line=1 if pledge_ref else None))  # fmt: skip
+    led.post(ReceiptRow(receipt_ref="r.1", shipment_ref="s.kyiv", line_no=1, warehouse="wh.1",
+                        date=day + dt.timedelta(days=2), received=D("390.25"), short=D("10.25")))  # fmt: skip
+    led.post(ReceiptRow(receipt_ref="r.2", shipment_ref="s.KYIV", line_no=3, warehouse="Wh-1",
+                        date=day + dt.timedelta(days=2), received=D("3")))  # fmt: skip
+
+
+def test_awkward_codes_export_check_and_agree(sqlite_led: Ledger, tmp_path: Path) -> None:
+    _awkward(sqlite_led)
+    check_exports(sqlite_led, tmp_path)
+    text = (tmp_path / "books.beancount").read_text(encoding="utf-8")
+    assert "400.5 FLOUR.WHEAT @@ 160.2 EUR" in text  # full precision, value as total price
+    assert re.search(r'^  code: "flour\.wheat"$', text, re.M)  # the item's own code is kept
+    assert "^shipment/s.kyiv ^pledge/don.or/p.1" in text  # links to shipment and pledge
+    assert "balance Assets:Transit:S-kyiv  0 FLOUR.WHEAT" in text  # closing assertions
+    assert "Income:Donor:Don-or  -26.8335 EUR" in text  # re-valued dispatch: value to the donor
+
+
+def test_a_wrong_closing_balance_fails_the_tools(sqlite_led: Ledger, tmp_path: Path) -> None:
+    _awkward(sqlite_led)
+    with reader(sqlite_led.engine) as conn:
+        write_beancount(conn, tmp_path / "b.beancount")
+        write_hledger(conn, tmp_path / "b.journal")
+    bean = tmp_path / "b.beancount"
+    bean.write_text(bean.read_text().replace("  390.25 ~ 0 FLOUR.WHEAT", "  390.2 ~ 0 FLOUR.WHEAT"))
+    done = subprocess.run([str(BEAN_CHECK), str(bean)], capture_output=True, text=True)
+    assert done.returncode != 0 and "Balance failed" in done.stdout + done.stderr
+    if HLEDGER:
+        journal = tmp_path / "b.journal"
+        journal.write_text(journal.read_text().replace('= 390.25 "FLOUR.WHEAT"',
+                                                       '= 390.2 "FLOUR.WHEAT"'))  # fmt: skip
+        done = subprocess.run([HLEDGER, "-f", str(journal), "check"], capture_output=True)
+        assert done.returncode != 0
+
+
+def test_cli_export_writes_both_files(sqlite_url: str, tmp_path: Path) -> None:
+    from cli import main
+
+    Ledger(sqlite_url, migrate=False).close()
+    runner = CliRunner()
+    with Ledger(sqlite_url, migrate=False) as led:
+        _awkward(led)
+    for fmt, name in (("hledger", "x.journal"), ("beancount", "x.beancount")):
+        out = tmp_path / name
+        result = runner.invoke(main, ["--db", sqlite_url, "export", fmt, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "closing balance assertions" in result.output
+        assert out.read_text(encoding="utf-8").count("receipt:r.1/s.kyiv/1") >= 1
+    result = runner.invoke(main, ["--db", sqlite_url, "export", "beancount"])
+    assert result.exit_code == 2  # --out is required: bad usage

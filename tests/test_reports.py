@@ -1,0 +1,315 @@
+"""The packs on the sample data: numbers read back from PDF (pypdf) and XLSX (openpyxl) equal
+the ledger's; fonts, page numbers, NOT READY stamps, verification codes and the CLI.
+
+Rendering is slow, so each document is built and rendered once per module.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from cli import main
+from ledger.api import Ledger
+from ledger.db import tables as t
+from ledger.db.engine import reader
+from reports import i18n
+from reports.data import parse_period
+from reports.produce import build, write
+from reports.verification import decode, find_code
+
+ERROR_FINDING = {"rule": "CUS-013", "severity": "error", "record": "shipment HEL-2023-001 line 3",
+                 "message": "dual-use item shipped without a licence reference", "action": "get it",
+                 "shipment": "HEL-2023-001"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, sample_dir: Path) -> dict[str, Any]:
+    base = tmp_path_factory.mktemp("reports")
+    url = f"sqlite:///{base / 'ledger.db'}"
+    led = Ledger(url)
+    led.import_files([sample_dir])
+    docs = {
+        "recon": build(led, "reconciliation"),
+        "customs": build(led, "customs-pack", shipment="HEL-2023-001", findings=[ERROR_FINDING]),
+        "acc": build(led, "accounting-pack", recipient="KYIV", period="2023"),
+        "donor": build(led, "donor-pack", donor="KYOTO"),
+    }
+    files = {
+        "recon": write(docs["recon"], [base / "recon.pdf", base / "recon.xlsx", base / "recon.csv",
+                                       base / "recon.html"]),
+        "customs": write(docs["customs"], [base / "customs.pdf", base / "customs.xlsx"]),
+        "acc": write(docs["acc"], [base / "acc.pdf", base / "acc.xlsx"]),
+        "donor": write(docs["donor"], [base / "donor.pdf"]),
+    }  # fmt: skip
+    yield {"led": led, "url": url, "base": base, "docs": docs, "files": files}
+    led.close()
+
+
+def pdf_pages(path: Path) -> list[str]:
+    return [re.sub(r"\s+", " ", p.extract_text() or "") for p in PdfReader(path).pages]
+
+
+def pdf_text(path: Path) -> str:
+    return " ".join(pdf_pages(path))
+
+
+def sheet_rows(path: Path, sheet: str) -> list[dict[str, Any]]:
+    """Rows of a section sheet keyed by the English header (first line of each header cell)."""
+    ws = load_workbook(path)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    head_at = next(i for i, r in enumerate(rows) if i > 0 and r and r[0] is not None
+                   and "\n" in str(r[0]))  # fmt: skip
+    keys = [str(c).split("\n")[0] if c else "" for c in rows[head_at]]
+    return [dict(zip(keys, r, strict=False)) for r in rows[head_at + 1 :] if any(r)]
+
+
+def d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+# ---------------------------------------------------------------- reconciliation
+
+
+def test_reconciliation_xlsx_equals_ledger(world: dict[str, Any]) -> None:
+    recon = world["led"].reconcile()
+    rows = sheet_rows(world["base"] / "recon.xlsx", "reconciliation")
+    assert len(rows) == len(recon)
+    for got, want in zip(rows, recon, strict=True):
+        assert (got["donor"], got["recipient"], got["item"]) == (
+            want.donor,
+            want.recipient,
+            want.item,
+        )
+        for col in want.QUANTITIES:
+            assert d(got[i18n.en(f"col.{col}")]) == getattr(want, col), (want.item, col)
+    values = {
+        (r["donor"], r["recipient"], r["item"]): r
+        for r in sheet_rows(world["base"] / "recon.xlsx", "values")
+    }
+    for want in recon:
+        got = values[(want.donor, want.recipient, want.item)]
+        if want.dispatched_value is not None:
+            assert d(got["dispatched value"]) == i18n.round_money(
+                want.dispatched_value, want.currency
+            )
+        if want.received_value_uah is not None:
+            assert d(got["received value, UAH"]) == i18n.round_money(want.received_value_uah, "UAH")
+
+
+def test_reconciliation_pdf_numbers_and_csv(world: dict[str, Any]) -> None:
+    text = pdf_text(world["base"] / "recon.pdf")
+    for r in world["led"].reconcile():
+        figures = " ".join(i18n.qty(getattr(r, c)) for c in r.QUANTITIES)
+        assert f"{r.item} {r.unit} {figures}" in text, r.item
+        if r.dispatched_value is not None:
+            assert i18n.money(r.dispatched_value, r.currency) in text
+    csv_text = (world["base"] / "recon.csv").read_text()
+    assert csv_text.splitlines()[0].startswith("donor,recipient,item,pledged,dispatched,at_customs")
+    assert len(csv_text.splitlines()) == len(world["led"].reconcile()) + 1
+
+
+def test_reconciliation_variances_have_acts_or_are_flagged(world: dict[str, Any]) -> None:
+    rows = world["docs"]["recon"].section("variances").rows
+    by = {(r["shipment"], r["variance"]): r for r in rows}
+    short = by[("WRO-2022-002/2", "short")]
+    assert (
+        short["act"] == "LV-PN-2022-0003" and short["quantity"] == 60 and not short["_flag_remarks"]
+    )
+    assert by[("PRG-2022-002/4", "damaged")]["quantity"] == 40
+    assert by[("BXL-2022-001/2", "excess")]["quantity"] == 20
+    assert by[("KYOTO-2024-002/1", "at_customs")]["remarks"].startswith("held")
+    assert any(
+        r["variance"] == "written_off" and r["act"].startswith("KV-SP-2023-001") for r in rows
+    )
+    assert by[("BXL-2024-001/1", "in_transit")]["remarks"].startswith("released 2024-10-03")
+    assert by[("PRG-2024-002/1", "in_transit")]["remarks"].startswith("dispatched")
+    text = pdf_text(world["base"] / "recon.pdf")
+    assert "LV-PN-2022-0003" in text and "released 2024-10-03" in text
+    assert "<svg" in (world["base"] / "recon.html").read_text()  # inline chart, no files
+    var_csv = (world["base"] / "recon-variances.csv").read_text()
+    assert "LV-PN-2022-0003" in var_csv
+
+
+# ---------------------------------------------------------------- customs pack
+
+
+def test_customs_pack_packing_list_equals_ledger(world: dict[str, Any]) -> None:
+    with reader(world["led"].engine) as conn:
+        lines = conn.execute(t.ShipmentLine.__table__.select()
+                             .where(t.ShipmentLine.shipment_ref == "HEL-2023-001")
+                             .order_by(t.ShipmentLine.line_no)).all()  # fmt: skip
+    rows = sheet_rows(world["base"] / "customs.xlsx", "packing_list")
+    body = [r for r in rows if isinstance(r["line"], int)]
+    assert [r["line"] for r in body] == [ln.line_no for ln in lines]
+    for r, ln in zip(body, lines, strict=True):
+        assert d(r["quantity"]) == ln.quantity and d(r["unit value"]) == ln.unit_value
+        assert d(r["total value"]) == ln.quantity * ln.unit_value and r["currency"] == ln.currency
+        assert d(r["gross weight, kg"]) == ln.gross_kg and r["packages"] == ln.packages
+    text = pdf_text(world["base"] / "customs.pdf")
+    total = sum(ln.quantity * ln.unit_value for ln in lines)
+    assert i18n.money(total, "EUR") in text
+    for ln in lines:
+        assert i18n.money(ln.quantity * ln.unit_value, ln.currency) in text
+    for words in (
+        "free of charge",
+        "no commercial value",
+        "безоплатно",
+        "без комерційної вартості",
+        "CMR-FI-23-08747",
+        "KLM-482",
+        "37401526",
+        "UR-000417",
+        "851629",
+        "UA205050/2023/629745",
+    ):
+        assert words in text, words
+
+
+def test_customs_pack_with_error_findings_is_not_ready_on_every_page(world: dict[str, Any]) -> None:
+    pages = pdf_pages(world["base"] / "customs.pdf")
+    assert len(pages) >= 2
+    for n, page in enumerate(pages, 1):
+        assert "NOT READY" in page and "НЕ ГОТОВО" in page
+        assert f"page {n} of {len(pages)}" in page and f"сторінка {n} з {len(pages)}" in page
+    assert "CUS-013" in " ".join(pages)
+
+
+def test_findings_not_available_is_said(world: dict[str, Any]) -> None:
+    assert "rule findings: not available" in pdf_text(world["base"] / "acc.pdf")
+
+
+# ---------------------------------------------------------------- accounting pack
+
+
+def test_accounting_pack_register_and_stock_movement(world: dict[str, Any]) -> None:
+    start, end = parse_period("2023")
+    with reader(world["led"].engine) as conn:
+        rl, sl = t.ReceiptLine, t.ShipmentLine
+        receipts = conn.execute(rl.__table__.select().join(sl.__table__, sl.id == rl.shipment_line_id)
+                                .where(sl.recipient == "KYIV", rl.date.between(start, end))).all()  # fmt: skip
+    assert receipts, "the sample has KYIV receipts in 2023"
+    path = world["base"] / "acc.xlsx"
+    sheets = load_workbook(path).sheetnames
+    for name in (
+        "journal",
+        "trial_balance",
+        "aid_register",
+        "stock_movement",
+        "acceptance_acts",
+        "distribution_acts",
+        "writeoff_acts",
+        "fx_schedule",
+        "findings",
+    ):
+        assert name in sheets
+    reg = sheet_rows(path, "aid_register")
+    body = [r for r in reg if r["date"] is not None]
+    assert len(body) == len(receipts)
+    total_uah = sum(r.value_uah for r in receipts)
+    assert d(reg[-1]["value, UAH"]) == i18n.round_money(total_uah, "UAH")
+    for r in body:
+        assert r["NBU rate"] is not None and r["source"] == "NBU"
+    assert i18n.money(total_uah, "UAH") in pdf_text(world["base"] / "acc.pdf")
+    for m in sheet_rows(path, "stock_movement"):
+        assert d(m["opening"]) + d(m["received"]) + d(m["transferred (net)"]) - d(m["distributed"]) \
+            - d(m["written off"]) == d(m["closing"])  # fmt: skip
+    wo = sheet_rows(path, "writeoff_acts")
+    assert wo[0]["act"] == "KV-SP-2023-001/1" and d(wo[0]["quantity"]) == 120
+    assert "TXA2106B" in wo[0]["from lots"]
+
+
+# ---------------------------------------------------------------- fonts, codes, donor pack
+
+
+def _font_names(path: Path) -> set[str]:
+    names: set[str] = set()
+    for page in PdfReader(path).pages:
+        fonts = page["/Resources"].get_object().get("/Font", {})
+        for ref in fonts.values():
+            names.add(str(ref.get_object().get("/BaseFont")))
+    return names
+
+
+def test_names_render_with_real_glyphs(world: dict[str, Any]) -> None:
+    donor, recon = world["base"] / "donor.pdf", world["base"] / "recon.pdf"
+    text = pdf_text(donor) + pdf_text(recon)
+    for name in ("Київ", "Wrocław", "Praha", "京都市"):
+        assert name in text, name
+    fonts = _font_names(donor) | _font_names(recon)
+    assert any("DejaVu" in f for f in fonts), fonts
+    assert any("IPA" in f for f in fonts), fonts
+
+
+def test_donor_pack_contents(world: dict[str, Any]) -> None:
+    doc = world["docs"]["donor"]
+    text = pdf_text(world["base"] / "donor.pdf")
+    assert "KYOTO-2024-002" in text and "KV-PN-" in text and "KV-AKT-" in text
+    shipped = {r["shipment"] for r in doc.section("dispatched").rows}
+    assert shipped and all(s.startswith("KYOTO-") for s in shipped)
+    held = next(r for r in doc.section("shipments").rows if r["shipment"] == "KYOTO-2024-002")
+    assert held["received"] == 0 and held["status"].startswith("customs")
+    for page in pdf_pages(world["base"] / "donor.pdf"):
+        assert doc.code in page.replace(" ", "") or doc.code in page
+
+
+def test_verify_document_agrees_then_not(world: dict[str, Any], tmp_path: Path) -> None:
+    runner = CliRunner()
+    pdf = world["base"] / "donor.pdf"
+    code = find_code(pdf)
+    assert code == world["docs"]["donor"].code and decode(code).params["donor"] == "KYOTO"
+    db = tmp_path / "copy.db"
+    src = world["url"].removeprefix("sqlite:///")
+    with Ledger(world["url"], migrate=False) as led, led.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(src, db)
+    ok = runner.invoke(main, ["--db", f"sqlite:///{db}", "verify-document", str(pdf)])
+    assert ok.exit_code == 0, ok.output
+    assert "ledger agrees" in ok.output
+    # a distribution of Kyoto's aid shown in the pack is reversed afterwards
+    with Ledger(f"sqlite:///{db}", migrate=False) as led, reader(led.engine) as conn:
+        entry_id = world["docs"]["donor"].entry_ids[-1]
+    with Ledger(f"sqlite:///{db}", migrate=False) as led:
+        led.reverse(entry_id, "wrong acquirer")
+    bad = runner.invoke(main, ["--db", f"sqlite:///{db}", "verify-document", code])
+    assert bad.exit_code == 1 and "reversed" in bad.output
+    usage = runner.invoke(main, ["--db", f"sqlite:///{db}", "verify-document", "AL1-XYZ"])
+    assert usage.exit_code == 2
+
+
+def test_cli_reports(world: dict[str, Any], tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = ["--db", world["url"]]
+    res = runner.invoke(main, [*db, "report", "reconciliation", "--donor", "DUBLIN", "--format",
+                               "csv", "--out", str(tmp_path / "r.csv")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    ours = (tmp_path / "r.csv").read_text().splitlines()
+    theirs = runner.invoke(main, [*db, "reconcile", "--donor", "DUBLIN", "--format", "csv"]).output
+    assert [line.split(",")[:15] for line in ours] == [
+        line.split(",")[:15] for line in theirs.splitlines()
+    ]
+    res = runner.invoke(main, [*db, "report", "accounting-pack", "--recipient", "KYIV", "--period",
+                               "2023-13", "--out", str(tmp_path)])  # fmt: skip
+    assert res.exit_code == 2
+    res = runner.invoke(
+        main, [*db, "report", "customs-pack", "NOPE", "--out", str(tmp_path / "x.xlsx")]
+    )
+    assert res.exit_code == 1 and "NOPE" in res.output
+
+
+def test_formatting_rules() -> None:
+    assert i18n.money(Decimal("1234567.5"), "JPY") == "1,234,568"
+    assert i18n.money(Decimal("1234.5"), "CZK") == "1,234.50"
+    assert i18n.money(Decimal("1234.5"), "EUR", "uk").replace("\xa0", " ") == "1 234,50"
+    assert parse_period("2023-Q2") == (parse_period("2023-04")[0], parse_period("2023-06")[1])
+    assert str(parse_period("2024-02")[1]) == "2024-02-29"
+    with pytest.raises(ValueError):
+        parse_period("2023-Q5")

@@ -1,0 +1,411 @@
+"""The rules engine on small in-memory datasets: every rule fires, stays quiet, and (where it has
+parameters) changes its outcome when a parameter is overridden."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ledger.rules.catalogue import PENDING, RULES
+from ledger.rules.dataset import (
+    CustomsEvent,
+    Dataset,
+    Distribution,
+    Document,
+    FxRate,
+    Item,
+    Line,
+    LotFlow,
+    Partnership,
+    Party,
+    Pledge,
+    Receipt,
+    Warehouse,
+    Writeoff,
+)
+from ledger.rules.engine import ConfigError, load_settings, run, settings_from
+from ledger.rules.model import GRADE_C_NOTE
+
+D = Decimal
+DAY = dt.date(2024, 3, 1)  # dispatch, under the registration regime
+ARRIVED = dt.date(2024, 3, 3)
+RECEIVED = dt.date(2024, 3, 5)
+AS_OF = dt.date(2024, 6, 30)
+W = dict[str, Any]
+
+
+def _doc(kind: str, number: str, subject: str = "S1", day: dt.date = DAY, **kw: Any) -> Document:
+    return Document(kind, number, subject, day, **kw)
+
+
+def clean() -> W:
+    """A small world in which every rule is quiet."""
+    header = dict(vehicle_reg="5AK 2291", waybill_no="CMR-1", carrier="CARR", route="CZ>PL>UA",
+                  aid_code="UA-HA-1", aid_code_date=DAY - dt.timedelta(days=3),
+                  declared_via="electronic", export_mrn="24CZ0000000000001E",
+                  exit_confirmed_at=ARRIVED, seal_nos="CZ-1")  # fmt: skip
+    lines = [
+        Line("S1", 1, DAY, "PRAGUE", "KYIV", "GEN", D(10), D(1000), "EUR", 1, "P1", 1,
+             gross_kg=D(500), packages=10, **header),
+        Line("S1", 2, DAY, "PRAGUE", "KYIV", "MED", D(100), D(5), "EUR", 2, batch="B1",
+             expiry=dt.date(2026, 1, 1), gross_kg=D(50), packages=5, **header),
+        Line("S1", 3, DAY, "PRAGUE", "KYIV", "BLANKET", D(50), D(10), "EUR", 3,
+             gross_kg=D(100), packages=5, **header),
+    ]  # fmt: skip
+    receipts = [
+        Receipt("R1", "S1", n, RECEIVED, "WH", ln.quantity, fx_rate=D(40), fx_rate_date=RECEIVED,
+                fx_source="NBU", value_uah=ln.quantity * ln.unit_value * 40,
+                asset_no="KV-OS-1..10" if ln.item == "GEN" else None)
+        for n, ln in enumerate(lines, 1)
+    ]  # fmt: skip
+    counts = [_doc("stock_count", f"INV-{m}", "WH", dt.date(2024, m, 28), signed=True)
+              for m in range(3, 7)]  # fmt: skip
+    return dict(
+        parties=[Party("PRAGUE", kind="city", country="CZ"),
+                 Party("KYIV", kind="city", country="UA", aid_register_no="UR-1",
+                       register_status="active"),
+                 Party("HOSP", kind="hospital", country="UA"),
+                 Party("UTIL", kind="communal_enterprise", country="UA"),
+                 Party("CARR", kind="carrier", country="PL")],
+        items=[Item("GEN", category="energy", hs_code="850220"),
+               Item("MED", category="medicine", tracks_expiry=True, hs_code="300490"),
+               Item("FOOD", category="food", tracks_expiry=True, hs_code="160250"),
+               Item("BLANKET", category="shelter", hs_code="630140"),
+               Item("VAN", category="vehicle", hs_code="870332"),
+               Item("WINE", category="other", hs_code="220421"),
+               Item("RIFLE", category="other", hs_code="930200", flags=frozenset({"lethal"})),
+               Item("HELMET", category="other", hs_code="650610", flags=frozenset({"military"})),
+               Item("DRONE", category="equipment", hs_code="880622",
+                    flags=frozenset({"dual_use"}))],
+        warehouses=[Warehouse("WH", "KYIV")],
+        fx_rates=[FxRate(dt.date(2024, 1, 1) + dt.timedelta(days=i), c, D(40))
+                  for i in range(366) for c in ("EUR", "CZK")],
+        partnerships=[Partnership("KYIV", "PRAGUE", "cooperation", dt.date(2001, 6, 14))],
+        pledges=[Pledge("PRAGUE", "P1", 1, dt.date(2024, 2, 1), "KYIV", "GEN", D(10), D(1000),
+                        "EUR", "commitment")],
+        lines=lines,
+        customs=[CustomsEvent("S1", "arrived", ARRIVED, "UA205050/1"),
+                 CustomsEvent("S1", "released", ARRIVED, "UA205050/1")],
+        receipts=receipts,
+        distributions=[],
+        writeoffs=[],
+        transfers=[],
+        documents=[
+            _doc("donation_letter", "DL-1", signed=True, signatory="Mayor"),
+            _doc("recipient_consent", "RC-1", signed=True, signatory="KMDA"),
+            _doc("packing_list", "PL-1"),
+            _doc("proforma", "PF-1", value=D(15500), currency="EUR"),
+            _doc("gift_certificate", "GC-1", signed=True),
+            _doc("ahars_registration", "UA-HA-1", packages=20, pieces=D(160), gross_kg=D(650)),
+            _doc("acceptance_act", "AKT-1", day=RECEIVED, signed=True, signatory="commission"),
+            _doc("agreement", "AGR-1", "P1", signed=True),
+            *counts,
+        ],
+    )  # fmt: skip
+
+
+def build(w: W) -> Dataset:
+    """Dataset from a world; the journal's lot flows follow the receipts and hand-overs."""
+    if "lot_flows" not in w:
+        flows: dict[tuple[str, int], list[Decimal]] = {}
+        for r in w["receipts"]:
+            flows.setdefault((r.shipment_ref, r.line_no), [D(0), D(0), D(0)])[0] += r.received
+        w = {**w, "lot_flows": {k: LotFlow(*v) for k, v in flows.items()}}
+    return Dataset.build(**w)
+
+
+def check(w: W, rule: str, as_of: dt.date = AS_OF, **config: Any) -> list[Any]:
+    settings = settings_from(config) if config else None
+    return list(run(build(w), as_of=as_of, rules=[rule], settings=settings).findings)
+
+
+def lines(w: W, n: int | None = None, **kw: Any) -> W:
+    w["lines"] = [dataclasses.replace(ln, **kw) if n in (None, ln.line_no) else ln
+                  for ln in w["lines"]]  # fmt: skip
+    return w
+
+
+def receipt(w: W, n: int, **kw: Any) -> W:
+    w["receipts"] = [dataclasses.replace(r, **kw) if r.line_no == n else r for r in w["receipts"]]
+    return w
+
+
+def doc(w: W, kind: str, drop: bool = False, **kw: Any) -> W:
+    w["documents"] = [
+        d if d.kind != kind else dataclasses.replace(d, **kw)
+        for d in w["documents"]
+        if not (drop and d.kind == kind)
+    ]
+    return w
+
+
+def party(w: W, code: str, **kw: Any) -> W:
+    w["parties"] = [dataclasses.replace(p, **kw) if p.code == code else p for p in w["parties"]]
+    return w
+
+
+def item(w: W, code: str, **kw: Any) -> W:
+    w["items"] = [dataclasses.replace(i, **kw) if i.code == code else i for i in w["items"]]
+    return w
+
+
+def add_line(w: W, item_code: str, **kw: Any) -> W:
+    base = w["lines"][0]
+    fields = dict(line_no=9, item=item_code, pledge_ref=None, pledge_line=None, id=9)
+    w["lines"] = [*w["lines"], dataclasses.replace(base, **{**fields, **kw})]
+    return w
+
+
+def second_shipment(w: W, day: dt.date, **kw: Any) -> W:
+    base = w["lines"][2]
+    w["lines"] = [*w["lines"], dataclasses.replace(base, shipment_ref="S2", id=20,
+                                                   dispatch_date=day, **kw)]  # fmt: skip
+    return w
+
+
+# ---------------------------------------------------------------- the whole clean world
+
+
+def test_clean_world_is_quiet_for_every_rule():
+    result = run(build(clean()), as_of=AS_OF)
+    assert result.findings == (), [f"{f.rule}: {f.message}" for f in result.findings]
+    assert set(result.rules_run) == set(RULES) and not result.has_errors
+
+
+def test_catalogue_covers_the_issue():
+    required = {f"CUS-{n:03d}" for n in (*range(1, 9), 10, 12, 13, 14, 18)}
+    required |= {f"DOC-{n:03d}" for n in range(1, 12)} | {f"QLT-{n:03d}" for n in range(1, 6)}
+    required |= {f"ACC-{n:03d}" for n in (1, 2, 4, 5, 9, 10, 11)} | {"REP-005", "REP-008"}
+    assert required <= set(RULES) and len(RULES) >= 40
+    assert len(RULES) + len(PENDING) == 60
+    for spec in RULES.values():
+        assert spec.title and spec.sources and spec.grade and spec.reads and spec.fix, spec.id
+        assert spec.severity in ("error", "warning", "info")
+
+
+# ---------------------------------------------------------------- fire / quiet / parameter
+
+Mutate = Callable[[W], W]
+
+# rule -> (what makes it fire, expected field of the finding)
+FIRES: dict[str, tuple[Mutate, str | None]] = {
+    "CUS-001": (lambda w: party(w, "KYIV", aid_register_no=None), "aid_register_no"),
+    "CUS-002": (lambda w: lines(w, aid_code=None), "aid_code"),
+    "CUS-003": (lambda w: lines(w, aid_code_date=dt.date(2024, 1, 1)), "aid_code_date"),
+    "CUS-004": (lambda w: doc(w, "ahars_registration", packages=99), "packages"),
+    "CUS-005": (lambda w: {**w, "customs": [*w["customs"], CustomsEvent("S1", "held", ARRIVED,
+                                                                        "UA205050/2")]},
+                "declaration_no"),
+    "CUS-006": (lambda w: add_line(w, "WINE"), "item"),
+    "CUS-007": (lambda w: add_line(w, "VAN", make="Mercedes"), "vin"),
+    "CUS-008": (lambda w: lines(w, 1, purchased_by_recipient=True), "purchased_by_recipient"),
+    "CUS-009": (lambda w: {**w, "customs": [dataclasses.replace(w["customs"][0],
+                                                                duty_amount=D(100))]},
+                "duty_amount"),
+    "CUS-010": (lambda w: lines(w, export_mrn=None), "export_mrn"),
+    "CUS-012": (lambda w: add_line(lines(w, route="CZ>BY>UA"), "DRONE", licence_no="L1"), "route"),
+    "CUS-013": (lambda w: add_line(w, "DRONE"), "licence_no"),
+    "CUS-014": (lambda w: add_line(w, "RIFLE"), "item"),
+    "CUS-015": (lambda w: item(party(w, "PRAGUE", country="HU"), "MED", rx=True), "documents"),
+    "CUS-018": (lambda w: {**w, "customs": [dataclasses.replace(
+        w["customs"][0], provisional=True, docs_due_by=dt.date(2024, 4, 1))]}, "docs_due_by"),
+    "CUS-019": (lambda w: lines(w, seal_nos=None), "seal_nos"),
+    "DOC-001": (lambda w: doc(w, "donation_letter", drop=True), "documents"),
+    "DOC-002": (lambda w: doc(w, "recipient_consent", signed=False), "signed"),
+    "DOC-003": (lambda w: lines(w, 1, gross_kg=None), "gross_kg"),
+    "DOC-004": (lambda w: doc(w, "packing_list", drop=True), "documents"),
+    "DOC-005": (lambda w: doc(w, "proforma", value=None), "value"),
+    "DOC-006": (lambda w: lines(w, waybill_no=None), "waybill_no"),
+    "DOC-007": (lambda w: receipt(w, 3, received=D(45), short=D(5)), "remarks"),
+    "DOC-008": (lambda w: receipt(w, 1, asset_no=None), "asset_no"),
+    "DOC-009": (lambda w: {**w, "distributions": [Distribution(
+        "A1", 1, RECEIVED, "KYIV", "WH", "HOSP", "MED", D(1000))]}, "quantity"),
+    "DOC-010": (lambda w: receipt(w, 3, received=D(45), damaged=D(5), remarks="torn"), "documents"),
+    "DOC-011": (lambda w: doc(w, "acceptance_act", drop=True), "documents"),
+    "DOC-016": (lambda w: {**w, "partnerships": []}, "partnerships"),
+    "QLT-001": (lambda w: lines(w, 2, expiry=ARRIVED + dt.timedelta(days=100)), "expiry"),
+    "QLT-002": (lambda w: lines(w, 2, expiry=ARRIVED + dt.timedelta(days=100),
+                                short_date_justification="used by May"),
+                "short_date_justification"),
+    "QLT-003": (lambda w: lines(w, 2, expiry=DAY - dt.timedelta(days=1)), "expiry"),
+    "QLT-004": (lambda w: item(w, "MED", ua_registered=False), "ua_registered"),
+    "QLT-005": (lambda w: add_line(w, "FOOD", batch="F1",
+                                   expiry=ARRIVED + dt.timedelta(days=30)), "expiry"),
+    "QLT-006": (lambda w: item(add_line(w, "FOOD", batch="F1", expiry=dt.date(2026, 1, 1)),
+                               "FOOD", label_lang="pl"), "label_lang"),
+    "ACC-001": (lambda w: receipt(w, 3, value_uah=None), "value_uah"),
+    "ACC-002": (lambda w: {**w, "fx_rates": [r for r in w["fx_rates"]
+                                             if r.date != RECEIVED]}, "fx_rate"),
+    "ACC-004": (lambda w: doc(w, "acceptance_act", date=RECEIVED + dt.timedelta(days=40)), "date"),
+    "ACC-005": (lambda w: {**w, "distributions": [Distribution(
+        "A1", 1, RECEIVED, "KYIV", "WH", "UTIL", "GEN", D(1), consideration=D(500))]},
+                "consideration"),
+    "ACC-006": (lambda w: {**w, "writeoffs": [Writeoff("WO1", 1, RECEIVED, "KYIV", "WH", "BLANKET",
+                                                        D(1), reason="expired")]}, "documents"),
+    "ACC-009": (lambda w: doc(w, "stock_count", drop=True), "documents"),
+    "ACC-010": (lambda w: {**w, "pledges": [dataclasses.replace(w["pledges"][0],
+                                                                currency="CZK")]}, "currency"),
+    "ACC-011": (lambda w: receipt(w, 3, received=D(40)), "quantity"),
+    "REP-005": (lambda w: doc(w, "agreement", drop=True), "status"),
+    "REP-008": (lambda w: {**w, "pledges": [dataclasses.replace(w["pledges"][0],
+                                                                quantity=D(5))]},
+                "variance_reason"),
+}  # fmt: skip
+
+# rule -> (world, TOML-style parameters, does it fire with them?)
+PARAMS: dict[str, tuple[Mutate, dict[str, Any], bool]] = {
+    "CUS-001": (lambda w: w, {"allowed_entity_types": ["charity"]}, True),
+    "CUS-002": (lambda w: lines(w, declared_via="paper"),
+                {"paper_allowed_until": dt.date(2024, 1, 1)}, True),
+    "CUS-003": (FIRES["CUS-003"][0], {"max_days_code_to_border": 90}, False),
+    "CUS-004": (lambda w: doc(w, "ahars_registration", gross_kg=D(660)),
+                {"weight_tolerance_pct": 2}, False),
+    "CUS-005": (FIRES["CUS-005"][0], {"one_declaration_per_vehicle": False}, False),
+    "CUS-006": (FIRES["CUS-006"][0], {"excise_hs_prefixes": ["2401"]}, False),
+    "CUS-007": (lambda w: add_line(w, "VAN", vin="WDB1", make="Mercedes"),
+                {"vehicle_allowed_recipient_types": ["military_unit"]}, True),
+    "CUS-008": (FIRES["CUS-008"][0],
+                {"max_days_border_to_distribution": 200, "warn_at": 150}, False),
+    "CUS-010": (lambda w: second_shipment(w, dt.date(2024, 6, 20), exit_confirmed_at=None),
+                {"max_days_to_exit": 5}, True),
+    "CUS-012": (FIRES["CUS-012"][0], {"blocked_transit": ["RU"]}, False),
+    "CUS-015": (FIRES["CUS-015"][0], {"per_country_required": ["AT"]}, False),
+    "CUS-019": (FIRES["CUS-019"][0], {"min_route_countries": 4}, False),
+    "DOC-003": (lambda w: lines(w, 3, condition="used", depreciation_pct=D(60)),
+                {"max_depreciation_pct": 70}, False),
+    "DOC-006": (lambda w: lines(w, 3, waybill_no="CMR-2"), {"one_waybill_per_vehicle": False},
+                False),
+    "DOC-008": (FIRES["DOC-008"][0], {"durable_hs_prefixes": []}, False),
+    "DOC-016": (FIRES["DOC-016"][0], {"city_kinds": ["municipal_body"]}, False),
+    "QLT-001": (FIRES["QLT-001"][0], {"min_remaining_shelf_life_days": 90}, False),
+    "QLT-002": (FIRES["QLT-002"][0], {"exception_until": dt.date(2024, 1, 1)}, False),
+    "QLT-005": (FIRES["QLT-005"][0], {"min_food_shelf_life_days": 20}, False),
+    "QLT-006": (FIRES["QLT-006"][0], {"required_lang": "pl"}, False),
+    "ACC-001": (lambda w: receipt(lines(w, 3, unit_value=D(0)), 3, valuation_method="market_price"),
+                {"valuation_methods": ["donor_doc"]}, True),
+    "ACC-002": (lambda w: w, {"rate_source": "ECB"}, True),
+    "ACC-004": (FIRES["ACC-004"][0], {"max_days_act_late": 60}, False),
+    "ACC-005": (lambda w: {**w, "distributions": [Distribution(
+        "A1", 1, RECEIVED, "KYIV", "WH", "UTIL", "GEN", D(1), consideration=D(500),
+        legal_basis="regulated tariff (bill 12250)")]}, {"exception_enabled": True}, True),
+    "ACC-009": (FIRES["ACC-009"][0], {"max_days_between_counts": 400}, False),
+    "ACC-011": (FIRES["ACC-011"][0], {"tolerance": 20}, False),
+    "REP-005": (lambda w: {**w, "pledges": [*w["pledges"], Pledge(
+        "PRAGUE", "P2", 1, DAY, "KYIV", "GEN", D(5), D(1), "EUR")]},
+                {"report_unfunded_pledges": False}, False),
+    "REP-008": (lambda w: {**w, "pledges": [dataclasses.replace(w["pledges"][0],
+                                                                quantity=D(20))]},
+                {"settle_days": 100}, True),
+}  # fmt: skip
+
+
+def test_every_rule_has_fire_and_param_cases():
+    assert set(FIRES) == set(RULES)
+    assert {rid for rid, spec in RULES.items() if spec.params} <= set(PARAMS)
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULES))
+def test_rule_stays_quiet_on_clean_data(rule_id):
+    assert check(clean(), rule_id) == []
+
+
+@pytest.mark.parametrize("rule_id", sorted(FIRES))
+def test_rule_fires(rule_id):
+    mutate, field = FIRES[rule_id]
+    found = check(mutate(clean()), rule_id)
+    assert found, f"{rule_id} did not fire"
+    f = found[0]
+    assert f.rule == rule_id and f.field == field and f.message and f.fix and f.record
+    assert RULES[rule_id].sources[0] in f.source and f.grade
+
+
+@pytest.mark.parametrize("rule_id", sorted(PARAMS))
+def test_parameter_override_changes_outcome(rule_id):
+    mutate, params, fires_with = PARAMS[rule_id]
+    default = check(mutate(clean()), rule_id)
+    overridden = check(mutate(clean()), rule_id, rules={rule_id: params})
+    if rule_id == "ACC-005":  # the exception turns the error into a graded-C warning
+        assert [f.severity for f in default] == ["error"]
+        assert [f.severity for f in overridden] == ["warning"]
+        assert GRADE_C_NOTE not in overridden[0].message
+        return
+    assert bool(default) != fires_with and bool(overridden) == fires_with, (default, overridden)
+
+
+# ---------------------------------------------------------------- packs, regimes, grades
+
+
+def test_regime_is_chosen_by_the_shipments_date():
+    w = lines(clean(), dispatch_date=dt.date(2022, 5, 1), aid_code=None, aid_code_date=None)
+    w["customs"] = [dataclasses.replace(c, date=dt.date(2022, 5, 3)) for c in w["customs"]]
+    assert check(w, "CUS-002") == []  # 2022: Res. 174, no code needed
+    moved = check(w, "CUS-002", packs={"ua-import": {"registration_regime_from": "2022-01-01"}})
+    assert moved and moved[0].regime == "ua-953"
+
+
+def test_grade_c_is_a_warning_by_default_and_says_so():
+    mutate = FIRES["CUS-005"][0]
+    (f,) = check(mutate(clean()), "CUS-005")  # under Res. 953 the rule is graded C
+    assert f.severity == "warning" and f.grade == "C" and "grade C" in f.message
+    (g,) = check(mutate(clean()), "CUS-005", engine={"grade_c_as_error": True})
+    assert g.severity == "error"
+    w = lines(mutate(clean()), dispatch_date=dt.date(2022, 5, 1))
+    w["customs"] = [dataclasses.replace(c, date=dt.date(2022, 5, 3)) for c in w["customs"]]
+    assert [f.severity for f in check(w, "CUS-005")] == ["error"]  # grade B under Res. 174
+
+
+def test_eu_export_pack_only_for_routes_through_the_eu():
+    w = lines(party(clean(), "PRAGUE", country="JP"), export_mrn=None, route="JP>UA")
+    assert check(w, "CUS-010") == []
+    assert check(lines(w, route="JP>PL>UA"), "CUS-010")
+
+
+def test_pack_selection_shipment_filter_and_severity_override():
+    w = FIRES["QLT-003"][0](doc(clean(), "donation_letter", drop=True))
+    ds = build(w)
+    only_qlt = run(ds, as_of=AS_OF, packs=["medicines-food"])
+    assert {f.rule for f in only_qlt.findings} == {"QLT-003"} and only_qlt.has_errors
+    assert run(ds, as_of=AS_OF, shipment="OTHER").findings == ()
+    assert {f.rule for f in run(ds, as_of=AS_OF, shipment="S1").findings} == {"QLT-003", "DOC-001"}
+    relaxed = settings_from({"rules": {"QLT-003": {"severity": "warning"},
+                                       "DOC-001": {"enabled": False}}})  # fmt: skip
+    result = run(ds, as_of=AS_OF, settings=relaxed)
+    assert [f.severity for f in result.findings] == ["warning"] and not result.has_errors
+    assert result.parameters()["rules"]["QLT-003"]["severity"] == "warning"
+
+
+def test_rules_never_raise_on_broken_data():
+    w = add_line(clean(), "UNKNOWN-ITEM", expiry=None)
+    w["receipts"] = [*w["receipts"], Receipt("R9", "NOWHERE", 1, RECEIVED, "NOWH", D(1))]
+    w["parties"] = [p for p in w["parties"] if p.code != "KYIV"]
+    result = run(build(w), as_of=AS_OF)
+    assert not any("failed" in f.message for f in result.findings)
+    assert any(f.rule == "CUS-001" for f in result.findings)
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def test_config_is_validated(tmp_path):
+    with pytest.raises(ConfigError, match="unknown rule"):
+        settings_from({"rules": {"XYZ-001": {}}})
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        settings_from({"rules": {"QLT-001": {"min_days": 3}}})
+    with pytest.raises(ConfigError, match="whole number"):
+        settings_from({"rules": {"QLT-001": {"min_remaining_shelf_life_days": "a year"}}})
+    with pytest.raises(ConfigError, match="unknown pack"):
+        settings_from({"packs": {"mars": {}}})
+    path = tmp_path / "rules.toml"
+    path.write_text('[packs.ua-import]\nregistration_regime_from = 2024-01-01\n'
+                    '[rules.QLT-001]\nmin_remaining_shelf_life_days = 180\n', encoding="utf-8")  # fmt: skip
+    s = load_settings(path)
+    assert s.rules["QLT-001"]["min_remaining_shelf_life_days"] == 180
+    assert s.packs["ua-import"]["registration_regime_from"] == dt.date(2024, 1, 1)
+    path.write_text("[rules\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(path)
