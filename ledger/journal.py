@@ -1,21 +1,24 @@
 """Writing what a `Book` booked, in bulk, and checking the stored journal (`verify`).
 
-Writes are set-based: one Core `insert()` per table with the list of rows (executemany), which
-is ~20× faster than one ORM object per posting. The caller's writer transaction makes the whole
+Writes are set-based: the journal goes in by COPY (PostgreSQL) or the driver's executemany
+(SQLite), the rest by one Core `insert()` per table with the list of rows — each ~20× faster
+than one ORM object per posting. The caller's writer transaction makes the whole
 batch atomic.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
 from ledger.book import RECORD_KEYS, RECORD_TABLES, Book
 from ledger.db import tables as t
+from ledger.db.types import dstr
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import UnbalancedEntry
 
@@ -28,30 +31,76 @@ def write(book: Book) -> int:
     """
     conn = book.conn
     if book.new_entries:
-        conn.execute(insert(t.Entry), [
-            {"id": eid, "date": e.date, "kind": e.kind, "ref": e.ref, "memo": e.memo,
-             "reverses_id": e.reverses_id, "prev_hash": prev, "hash": digest}
+        bulk_insert(conn, t.Entry.__table__, ENTRY_COLUMNS, [
+            (eid, e.date, e.kind, e.ref, e.memo, e.reverses_id, prev, digest)
             for eid, prev, digest, e in book.new_entries
         ])  # fmt: skip
     _write_records(conn, book)
     if book.new_entries:
         next_posting = (conn.execute(select(func.max(t.Posting.id))).scalar() or 0) + 1
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         for eid, _prev, _digest, e in book.new_entries:
             for seq, p in enumerate(e.postings):
-                rows.append({
-                    "id": next_posting, "entry_id": eid, "seq": seq, "account": p.account,
-                    "commodity": p.commodity, "quantity": p.quantity, "value": p.value,
-                    "currency": p.currency, "lot_id": p.lot_id, "pledge_line_id": p.pledge_line_id,
-                })  # fmt: skip
+                rows.append((next_posting, eid, seq, p.account, p.commodity, p.quantity, p.value,
+                             p.currency, p.lot_id, p.pledge_line_id))  # fmt: skip
                 next_posting += 1
         if rows:
-            conn.execute(insert(t.Posting), rows)
+            bulk_insert(conn, t.Posting.__table__, POSTING_COLUMNS, rows)
     _write_balances(conn, book)
     written = len(book.new_entries)
     book.new_entries.clear()
     book.changed_records.clear()
     return written
+
+
+ENTRY_COLUMNS = ("id", "date", "kind", "ref", "memo", "reverses_id", "prev_hash", "hash")
+POSTING_COLUMNS = ("id", "entry_id", "seq", "account", "commodity", "quantity", "value",
+                   "currency", "lot_id", "pledge_line_id")  # fmt: skip
+
+
+def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
+                rows: list[tuple[Any, ...]]) -> None:  # fmt: skip
+    """Insert many rows the fastest way each engine offers, inside the caller's transaction.
+
+    PostgreSQL: COPY FROM STDIN (≈10× executemany). SQLite: the driver's executemany on plain
+    tuples, decimals as their canonical text (what `ExactDecimal` stores), skipping the
+    per-parameter processing of SQLAlchemy's Core insert. The statement text is built only from
+    the table's own column names, never from data.
+    """
+    known = set(table.columns.keys())
+    if not set(columns) <= known:  # guard: identifiers come from our schema only
+        raise ValueError(f"unknown columns for {table.name}: {set(columns) - known}")
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        from psycopg import sql
+
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with driver.cursor() as cur, cur.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+        return
+    if conn.dialect.name == "sqlite":
+        statement = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - schema names only
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
+        cur = driver.cursor()  # type: ignore[union-attr]
+        try:
+            cur.executemany(statement, [tuple(map(_sqlite_value, row)) for row in rows])
+        finally:
+            cur.close()
+        return
+    conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return dstr(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def _write_records(conn: Connection, book: Book) -> None:

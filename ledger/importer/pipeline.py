@@ -128,6 +128,10 @@ def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: 
 def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list[SourceRow]]:
     rows: list[SourceRow] = []
     files: list[str] = []
+    for folder in paths:
+        if folder.is_dir() and not expand([folder]):
+            errors.append(RowError(str(folder), None, None, None,
+                                   "no .csv or .xlsx files in this folder"))  # fmt: skip
     for path in expand(paths):
         if not path.exists():
             errors.append(RowError(str(path), None, None, None, "no such file or folder"))
