@@ -469,6 +469,11 @@ def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date) -> int:
         raise BookingError(f"entry {entry_id} has already been reversed")
     if not reason.strip():
         raise BookingError("a reversal needs a reason")
+    if on < original.date:
+        raise BookingError(
+            f"a reversal cannot be dated {on.isoformat()}, before the entry it reverses "
+            f"({original.date.isoformat()})"
+        )
     return book.apply(original.reversal(on, reason.strip()))
 
 

@@ -196,3 +196,10 @@ def _last_entry(led) -> int:
 
     with led.engine.connect() as conn:
         return conn.execute(select(func.max(t.Entry.id))).scalar()
+
+
+def test_reversal_cannot_be_dated_before_the_entry(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    with pytest.raises(BookingError, match="before the entry it reverses"):
+        ops.reverse(led, _last_entry(led), "typo", f.DAY0 - f.dt.timedelta(days=1))
