@@ -313,3 +313,17 @@ def test_formatting_rules() -> None:
     assert str(parse_period("2024-02")[1]) == "2024-02-29"
     with pytest.raises(ValueError):
         parse_period("2023-Q5")
+
+
+def test_customs_pack_lists_the_documents_on_file(world: dict[str, Any]) -> None:
+    from sqlalchemy import select
+
+    from ledger.db import tables as t
+
+    with world["led"].engine.connect() as conn:
+        on_file = set(conn.execute(
+            select(t.Document.number).where(t.Document.subject == "HEL-2023-001")
+        ).scalars())  # fmt: skip
+    assert on_file, "the sample data registers documents for HEL-2023-001"
+    rows = sheet_rows(world["base"] / "customs.xlsx", "attachments")
+    assert on_file <= {r["reference"] for r in rows}

@@ -11,7 +11,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from ledger.db import tables as t
 from ledger.errors import LedgerError
@@ -21,6 +21,13 @@ from reports.model import Column, Document, Section
 from reports.packs.common import about, findings_section, finish, item_name, party_name
 
 ZERO = Decimal(0)
+
+
+def _documents_on_file(conn: Connection, shipment: str) -> list[dict[str, Any]]:
+    """Documents registered for this consignment (documents.csv), oldest first."""
+    d = t.Document
+    query = select(d.kind, d.number, d.date, d.signed).where(d.subject == shipment)
+    return [dict(r._mapping) for r in conn.execute(query.order_by(d.date, d.kind, d.number))]
 
 
 def _first(rows: list[dict[str, Any]], key: str) -> Any:
@@ -172,6 +179,18 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
         {"document": "Recipient's written consent · письмова згода отримувача", "reference": "—",
          "status": todo},
     ]  # fmt: skip
+    on_file = _documents_on_file(conn, shipment)
+    for row in attach:  # a required paper is on file when documents.csv says so
+        if row["status"] == todo and row["document"].startswith("Recipient's written consent"):
+            consent = [d for d in on_file if d["kind"] == "recipient_consent"]
+            if consent:
+                row["reference"], row["status"] = consent[0]["number"], ref
+    for d in on_file:
+        signed = {True: "signed · підписано", False: "NOT signed · не підписано"}.get(
+            d["signed"], ""
+        )
+        attach.append({"document": f"{d['kind'].replace('_', ' ')} ({i18n.date(d['date'], locale)})",
+                       "reference": d["number"], "status": f"{ref} {signed}".strip()})  # fmt: skip
     for ev in events:
         if ev.get("declaration_no"):
             attach.append({"document": "Customs declaration · митна декларація",
