@@ -210,3 +210,19 @@ def test_a_folder_without_files_is_an_error(run, tmp_path):
     (tmp_path / "empty").mkdir()
     result = run("import", str(tmp_path / "empty"))
     assert result.exit_code == 1 and "no .csv or .xlsx files" in result.stderr
+
+
+def test_verify_exits_1_naming_the_entry_edited_in_the_database(imported):
+    from sqlalchemy import create_engine, text
+
+    from ledger.db import guards
+
+    engine = create_engine(imported.url)
+    with engine.begin() as conn:
+        for statement in guards.drop_statements("sqlite"):
+            conn.execute(text(statement))
+        conn.execute(text("UPDATE posting SET quantity = '1' WHERE entry_id = 7"))
+    engine.dispose()
+    result = imported("verify")
+    assert result.exit_code == 1
+    assert "entry 7 " in result.stderr and "changed" in result.stderr
