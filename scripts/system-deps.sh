@@ -32,5 +32,9 @@ if [ "$(id -u)" != "0" ]; then
 fi
 echo "system-deps: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# A failed install is reported, not fatal: the tests that need the package then say what is
+# missing (PostgreSQL tests fail under CI, hledger comparisons skip).
+if ! { apt-get update -qq >/dev/null && \
+       apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }; then
+  echo "system-deps: WARNING: could not install ${need[*]}" >&2
+fi
