@@ -18,7 +18,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection
 
-from reports.exports.common import Totals, priced
+from reports.exports.common import Totals, amount_text, priced
 from reports.exports.source import (
     ExportStats,
     Journal,
@@ -67,17 +67,10 @@ def write_entry(out: IO[str], j: Journal, entry: OutEntry, values: bool, totals:
         account = chart.accounts[p.account]
         if p.account not in first_use:
             first_use[p.account] = entry.date
-        if p.quantity == 0:
-            if not with_value or p.value is None or p.value == 0:
-                continue
-            totals.add(p)
-            lines.append(f"  {account}  {_amount(p.value)} {p.currency}")
-        elif with_value:
-            assert p.value is not None
-            lines.append(f"  {account}  {_amount(p.quantity)} {chart.tickers[p.commodity]}"
-                         f" @@ {_amount(abs(p.value))} {p.currency}")  # fmt: skip
-        else:
-            lines.append(f"  {account}  {_amount(p.quantity)} {chart.tickers[p.commodity]}")
+        amount = amount_text(p, chart.tickers[p.commodity], with_value, _amount, totals)
+        if amount is None:
+            continue
+        lines.append(f"  {account}  {amount}")
         lot = j.lot_text(p.lot_id)
         if lot:
             lines.append(f"    lot: {quote(lot)}")

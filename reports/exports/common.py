@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 from reports.exports.source import OutEntry, OutPosting
@@ -35,3 +36,21 @@ class Totals:
     def add(self, p: OutPosting) -> None:
         assert p.currency is not None and p.value is not None
         self.money[(p.account, p.currency)] += p.value
+
+
+def amount_text(p: OutPosting, ticker: str, with_value: bool, num: Callable[[Decimal], str],
+                totals: Totals) -> str | None:  # fmt: skip
+    """The amount of one posting as both tools write it, or None when there is nothing to write.
+
+    Units of the item's ticker, with `@@ total value` when values are exported; a zero-quantity
+    value posting (a revaluation on the donor account) is plain money and counted in `totals`.
+    """
+    if p.quantity == 0:
+        if not with_value or p.value is None or p.value == 0:
+            return None
+        totals.add(p)
+        return f"{num(p.value)} {p.currency}"
+    if with_value:
+        assert p.value is not None
+        return f"{num(p.quantity)} {ticker} @@ {num(abs(p.value))} {p.currency}"
+    return f"{num(p.quantity)} {ticker}"

@@ -18,7 +18,7 @@ from typing import IO
 
 from sqlalchemy import Connection
 
-from reports.exports.common import Totals, priced
+from reports.exports.common import Totals, amount_text, priced
 from reports.exports.source import (
     ExportStats,
     Journal,
@@ -54,17 +54,10 @@ def write_entry(out: IO[str], j: Journal, entry: OutEntry, values: bool, totals:
     written = 0
     for p in entry.postings:
         account = chart.accounts[p.account]
-        if p.quantity == 0:
-            if not with_value or p.value is None or p.value == 0:
-                continue
-            totals.add(p)
-            line = f"    {account}    {number(p.value)} {p.currency}"
-        elif with_value:
-            assert p.value is not None
-            line = (f"    {account}    {number(p.quantity)} {symbol(chart.tickers[p.commodity])}"
-                    f" @@ {number(abs(p.value))} {p.currency}")  # fmt: skip
-        else:
-            line = f"    {account}    {number(p.quantity)} {symbol(chart.tickers[p.commodity])}"
+        amount = amount_text(p, symbol(chart.tickers[p.commodity]), with_value, number, totals)
+        if amount is None:
+            continue
+        line = f"    {account}    {amount}"
         lot = j.lot_text(p.lot_id)
         lines.append(f"{line}  ; lot: {lot}" if lot else line)
         written += 1
