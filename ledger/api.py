@@ -47,10 +47,13 @@ class Ledger:
         self.close()
 
     @contextmanager
-    def booking(self) -> Iterator[Book]:
-        """A Book inside a writer transaction; what it booked is written when the block ends."""
+    def booking(self, *, bulk: bool = False) -> Iterator[Book]:
+        """A Book inside a writer transaction; what it booked is written when the block ends.
+
+        `bulk` loads whole tables once (imports); otherwise only what the event touches.
+        """
         with writer(self.engine) as conn:
-            book = Book(conn)
+            book = Book(conn, bulk=bulk)
             yield book
             journal.write(book)
 
@@ -62,7 +65,7 @@ class Ledger:
             return book_row(book, row)
 
     def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
-        with self.booking() as book:
+        with self.booking(bulk=True) as book:
             return import_into(book, paths, progress)
 
     def reverse(self, entry_id: int, reason: str, on: dt.date | None = None) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
@@ -116,24 +116,39 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
 
 
 class Book:
-    """In-memory, lazily loaded view of one ledger inside one writer transaction."""
+    """In-memory, lazily loaded view of one ledger inside one writer transaction.
 
-    def __init__(self, conn: Connection) -> None:
+    Two ways of loading, same answers: a bulk Book (the importer) loads each table whole the
+    first time it is asked, then books thousands of rows from memory; a single-event Book (the
+    Python API, one CLI event) asks the database for just the keys, lots and balances that one
+    event touches, so posting one receipt stays quick however large the ledger is.
+    """
+
+    def __init__(self, conn: Connection, *, bulk: bool = False) -> None:
         self.conn = conn
-        self._records: dict[str, dict[tuple[Any, ...], Record]] = {}
-        self._balances: dict[str, BalanceLine] | None = None
+        self.bulk = bulk
+        self._records: dict[str, dict[tuple[Any, ...], Record]] = defaultdict(dict)
+        self._records_full: set[str] = set()
+        self._records_absent: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+        self._balances: dict[str, BalanceLine] = {}
+        self._balances_full = False
+        self._holdings_loaded: set[tuple[str, str]] = set()
         # Indexes over the same BalanceLine objects: exact slot, and (account, commodity).
         self._slots: dict[tuple[str, str, int | None, int | None], list[BalanceLine]] = defaultdict(
             list
         )
         self._by_holding: dict[tuple[str, str], list[BalanceLine]] = defaultdict(list)
-        self._lots: dict[int, Lot] | None = None
+        self._lots: dict[int, Lot] = {}
+        self._lots_full = False
+        self._shipments_loaded: set[str] = set()
         self._lot_keys: dict[tuple[str, int], int] = {}
         self._shipment_lots: dict[str, list[int]] = defaultdict(list)
-        self._pledges: dict[int, PledgeLine] | None = None
+        self._pledges: dict[int, PledgeLine] = {}
+        self._pledges_full = False
         self._pledge_keys: dict[tuple[str, str, int], int] = {}
         self._closed: set[str] | None = None
-        self._reversed: set[int] | None = None
+        self._reversed: set[int] = set()
+        self._reversed_full = False
         self._next_ids: dict[str, int] = {}
         self._tip: tuple[int, str] | None = None
         self.new_entries: list[tuple[int, str, str, Entry]] = []  # id, prev hash, hash, entry
@@ -158,36 +173,53 @@ class Book:
             self._tip = (row.id, row.hash) if row else (0, GENESIS_HASH)
         return self._tip
 
-    # ---------------------------------------------------------------- master data and periods
+    # ---------------------------------------------------------------- records and master data
+
+    def _stored_records(self, kind: str, where: Any = None) -> None:
+        """Read stored records of a kind (all, or those matching `where`) into the cache."""
+        table = RECORD_TABLES[kind]
+        key_cols = RECORD_KEYS[kind]
+        query = select(table.__table__)
+        if where is not None:
+            query = query.where(where)
+        cache = self._records[kind]
+        for obj in self.conn.execute(query).mappings():
+            key = tuple(obj[c] for c in key_cols)
+            cache.setdefault(key, Record(kind, obj.get("id"), obj["src"], obj.get("entry_id"),
+                                         values=dict(obj)))  # fmt: skip
 
     def records(self, kind: str) -> dict[tuple[Any, ...], Record]:
-        if kind not in self._records:
-            table = RECORD_TABLES[kind]
-            key_cols = RECORD_KEYS[kind]
-            loaded: dict[tuple[Any, ...], Record] = {}
-            for obj in self.conn.execute(select(table.__table__)).mappings():
-                key = tuple(obj[c] for c in key_cols)
-                loaded[key] = Record(
-                    table=kind,
-                    id=obj.get("id"),
-                    src=obj["src"],
-                    entry_id=obj.get("entry_id"),
-                    values=dict(obj),
-                )
-            self._records[kind] = loaded
+        """Every record of a kind (loads the whole table once)."""
+        if kind not in self._records_full:
+            self._stored_records(kind)
+            self._records_full.add(kind)
         return self._records[kind]
+
+    def record(self, kind: str, key: tuple[Any, ...]) -> Record | None:
+        """The record under a natural key: from memory, else (single-event Book) by one query."""
+        if self.bulk or kind in self._records_full:
+            return self.records(kind).get(key)
+        cache = self._records[kind]
+        if key not in cache and key not in self._records_absent[kind]:
+            columns = RECORD_TABLES[kind].__table__.c
+            self._stored_records(kind, and_(*(columns[c] == v
+                                              for c, v in zip(RECORD_KEYS[kind], key, strict=True))))  # fmt: skip
+            if key not in cache:
+                self._records_absent[kind].add(key)
+        return cache.get(key)
 
     def put_record(self, kind: str, key: tuple[Any, ...], values: dict[str, Any]) -> None:
         """Register a new (or corrected) record; `journal.write` stores it with the batch."""
-        existing = self.records(kind).get(key)
+        existing = self.record(kind, key)
         rec = Record(kind, values.get("id"), values["src"], values.get("entry_id"), values,
                      stored=existing is not None and existing.stored,
                      updated=existing is not None)  # fmt: skip
-        self.records(kind)[key] = rec
+        self._records[kind][key] = rec
+        self._records_absent[kind].discard(key)
         self.changed_records.append(rec)
 
     def master(self, kind: str, code: str) -> dict[str, Any] | None:
-        rec = self.records(kind).get((code,))
+        rec = self.record(kind, (code,))
         return rec.values if rec else None
 
     def require(self, kind: str, code: str, column: str, what: str) -> dict[str, Any]:
@@ -201,7 +233,7 @@ class Book:
     ) -> tuple[Decimal, str | None] | None:
         if currency == base:
             return Decimal(1), "identity"
-        rec = self.records("fx_rates").get((on, currency, base))
+        rec = self.record("fx_rates", (on, currency, base))
         return (rec.values["rate"], rec.values.get("source")) if rec else None
 
     def closed_months(self) -> set[str]:
@@ -219,85 +251,111 @@ class Book:
             )
 
     def is_reversed(self, entry_id: int) -> bool:
-        if self._reversed is None:
-            self._reversed = set(
-                self.conn.execute(
-                    select(t.Entry.reverses_id).where(t.Entry.reverses_id.is_not(None))
-                ).scalars()
-            )
+        if entry_id in self._reversed or self._reversed_full:
+            return entry_id in self._reversed
+        query = select(t.Entry.reverses_id).where(t.Entry.reverses_id.is_not(None))
+        if self.bulk:
+            self._reversed.update(self.conn.execute(query).scalars())
+            self._reversed_full = True
+        elif self.conn.execute(query.where(t.Entry.reverses_id == entry_id)).first():
+            self._reversed.add(entry_id)
         return entry_id in self._reversed
 
     # ---------------------------------------------------------------- lots and pledge lines
 
-    def _load_lots(self) -> dict[int, Lot]:
-        if self._lots is None:
-            self._lots = {}
-            cols = t.ShipmentLine
-            query = select(
-                cols.id, cols.shipment_ref, cols.line_no, cols.dispatch_date, cols.donor,
-                cols.recipient, cols.item, cols.quantity, cols.unit_value, cols.currency,
-                cols.batch, cols.expiry, cols.pledge_line_id, cols.carrier,
-            )  # fmt: skip
-            for row in self.conn.execute(query):
+    def _stored_lots(self, where: Any = None) -> None:
+        cols = t.ShipmentLine
+        query = select(
+            cols.id, cols.shipment_ref, cols.line_no, cols.dispatch_date, cols.donor,
+            cols.recipient, cols.item, cols.quantity, cols.unit_value, cols.currency,
+            cols.batch, cols.expiry, cols.pledge_line_id, cols.carrier,
+        )  # fmt: skip
+        if where is not None:
+            query = query.where(where)
+        for row in self.conn.execute(query):
+            if row.id not in self._lots:
                 self.add_lot(Lot(*row))
-        return self._lots
+
+    def _ensure_shipment(self, shipment_ref: str) -> None:
+        if self._lots_full or shipment_ref in self._shipments_loaded:
+            return
+        if self.bulk:
+            self._stored_lots()
+            self._lots_full = True
+        else:
+            self._stored_lots(t.ShipmentLine.shipment_ref == shipment_ref)
+            self._shipments_loaded.add(shipment_ref)
 
     def add_lot(self, lot: Lot) -> None:
-        lots = self._lots if self._lots is not None else self._load_lots()
-        if lot.id not in lots:
+        if lot.id not in self._lots:
             self._shipment_lots[lot.shipment_ref].append(lot.id)
-        lots[lot.id] = lot
+        self._lots[lot.id] = lot
         self._lot_keys[(lot.shipment_ref, lot.line_no)] = lot.id
 
     def lot(self, lot_id: int) -> Lot:
-        return self._load_lots()[lot_id]
+        if lot_id not in self._lots:
+            self._stored_lots(t.ShipmentLine.id == lot_id)
+        return self._lots[lot_id]
 
     def lot_by_key(self, shipment_ref: str, line_no: int) -> Lot | None:
-        self._load_lots()
+        self._ensure_shipment(shipment_ref)
         lot_id = self._lot_keys.get((shipment_ref, line_no))
         return None if lot_id is None else self.lot(lot_id)
 
     def shipment_lots(self, shipment_ref: str) -> list[Lot]:
-        self._load_lots()
+        self._ensure_shipment(shipment_ref)
         return [self.lot(i) for i in self._shipment_lots.get(shipment_ref, [])]
 
-    def _load_pledges(self) -> dict[int, PledgeLine]:
-        if self._pledges is None:
-            self._pledges = {}
+    def add_pledge_line(self, pl: PledgeLine) -> None:
+        self._pledges[pl.id] = pl
+        self._pledge_keys[(pl.donor, pl.pledge_ref, pl.line_no)] = pl.id
+
+    def pledge_line(self, donor: str, ref: str, line_no: int) -> PledgeLine | None:
+        key = (donor, ref, line_no)
+        if key not in self._pledge_keys and not self._pledges_full:
             p = t.PledgeLine
             query = select(
                 p.id, p.donor, p.pledge_ref, p.line_no, p.recipient, p.item, p.quantity,
                 p.unit_value, p.currency,
             )  # fmt: skip
+            if self.bulk:
+                self._pledges_full = True
+            else:
+                query = query.where(p.donor == donor, p.pledge_ref == ref, p.line_no == line_no)
             for row in self.conn.execute(query):
-                self.add_pledge_line(PledgeLine(*row))
-        return self._pledges
-
-    def add_pledge_line(self, pl: PledgeLine) -> None:
-        pledges = self._pledges if self._pledges is not None else self._load_pledges()
-        pledges[pl.id] = pl
-        self._pledge_keys[(pl.donor, pl.pledge_ref, pl.line_no)] = pl.id
-
-    def pledge_line(self, donor: str, ref: str, line_no: int) -> PledgeLine | None:
-        pledges = self._load_pledges()
-        pl_id = self._pledge_keys.get((donor, ref, line_no))
-        return None if pl_id is None else pledges[pl_id]
+                if row.id not in self._pledges:
+                    self.add_pledge_line(PledgeLine(*row))
+        pl_id = self._pledge_keys.get(key)
+        return None if pl_id is None else self._pledges[pl_id]
 
     # ---------------------------------------------------------------- balances
 
-    def _load_balances(self) -> dict[str, BalanceLine]:
-        if self._balances is None:
-            self._balances = {}
-            b = t.Balance
-            query = select(
-                b.key, b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.kind,
-                b.quantity, b.value,
-            )  # fmt: skip
-            for row in self.conn.execute(query):
+    def _stored_balances(self, where: Any = None) -> None:
+        b = t.Balance
+        query = select(
+            b.key, b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.kind,
+            b.quantity, b.value,
+        )  # fmt: skip
+        if where is not None:
+            query = query.where(where)
+        for row in self.conn.execute(query):
+            if row.key not in self._balances:
                 line = BalanceLine(*row[1:], stored=True)
                 self._balances[row.key] = line
                 self._index(line)
-        return self._balances
+
+    def _ensure_holding(self, account: str, commodity: str) -> None:
+        """Make sure every stored balance line of (account, commodity) is in memory."""
+        if self._balances_full or (account, commodity) in self._holdings_loaded:
+            return
+        if self.bulk:
+            self._stored_balances()
+            self._balances_full = True
+        else:
+            self._stored_balances(
+                and_(t.Balance.account == account, t.Balance.commodity == commodity)
+            )
+            self._holdings_loaded.add((account, commodity))
 
     def _index(self, line: BalanceLine) -> None:
         self._slots[(line.account, line.commodity, line.lot_id, line.pledge_line_id)].append(line)
@@ -306,21 +364,19 @@ class Book:
     def balance(self, account: str, commodity: str, lot_id: int | None = None,
                 pledge_line_id: int | None = None) -> Decimal:  # fmt: skip
         """Quantity on (account, commodity, lot, pledge line), summed over value currencies."""
-        self._load_balances()
+        self._ensure_holding(account, commodity)
         lines = self._slots.get((account, commodity, lot_id, pledge_line_id), ())
         return sum((line.quantity for line in lines), ZERO)
 
     def holdings(self, account: str, commodity: str) -> dict[int | None, Decimal]:
         """Non-zero quantities of one commodity on an account, per lot."""
-        self._load_balances()
+        self._ensure_holding(account, commodity)
         out: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
         for line in self._by_holding.get((account, commodity), ()):
             out[line.lot_id] += line.quantity
         return {lot: q for lot, q in out.items() if q != 0}
 
     def dirty_balances(self) -> list[BalanceLine]:
-        if self._balances is None:
-            return []
         return [b for b in self._balances.values() if b.dirty]
 
     # ---------------------------------------------------------------- applying an entry
@@ -331,7 +387,9 @@ class Book:
 
         entry.check_balanced()
         self.check_open(entry.date)
-        balances = self._load_balances()
+        for p in entry.postings:  # every stored line this entry touches must be in memory
+            self._ensure_holding(p.account, p.commodity)
+        balances = self._balances
         deltas: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for p in entry.postings:
             deltas[p.balance_key] += p.quantity
@@ -365,8 +423,6 @@ class Book:
         self.new_entries.append((entry_id, prev_hash, digest, entry))
         self._tip = (entry_id, digest)
         if entry.reverses_id is not None:
-            self.is_reversed(entry.reverses_id)
-            assert self._reversed is not None
             self._reversed.add(entry.reverses_id)
         return entry_id
 

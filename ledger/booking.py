@@ -66,7 +66,7 @@ def book_row(book: Book, row: Row) -> Outcome:
     kind = row.kind
     _check_lengths(row)
     src = row.canonical()
-    existing = book.records(kind).get(_store_key(row))
+    existing = book.record(kind, _store_key(row))
     corrected = False
     if existing is not None:
         if existing.src == src:

@@ -203,3 +203,21 @@ def test_reversal_cannot_be_dated_before_the_entry(led):
     ops.dispatch(led, f.ship("S1", qty="10"))
     with pytest.raises(BookingError, match="before the entry it reverses"):
         ops.reverse(led, _last_entry(led), "typo", f.DAY0 - f.dt.timedelta(days=1))
+
+
+def test_one_event_reads_only_what_it_touches(led):
+    """A single event must not load whole tables: posting one receipt stays quick at any size."""
+    from ledger.booking import book_row
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.dispatch(led, f.ship("S2", qty="10"))
+    with led.booking() as book:
+        book_row(book, f.receive("R1", "S1", received="10"))
+        assert not book._records_full and not book._balances_full and not book._lots_full
+        assert "S2" not in book._shipments_loaded
+    with led.booking(bulk=True) as book:
+        book_row(book, f.receive("R2", "S2", received="10"))
+        assert book._balances_full and book._lots_full
+    assert led.verify().ok
+    assert bal(led, "stock:KYIV:WH1") == 20
