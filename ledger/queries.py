@@ -123,26 +123,6 @@ def _columns_for(account: str, kind: str) -> list[str]:
     return cols
 
 
-def _live_dispatch_currencies(
-    conn: Connection, lots: dict[int, Any]
-) -> dict[tuple[str, str, str], set[str]]:
-    """Currencies of the lots whose dispatch still stands (a reversed dispatch nets to zero)."""
-    out: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    net: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
-    b = t.Balance
-    for r in conn.execute(
-        select(b.lot_id, b.currency, b.quantity).where(
-            b.kind == "dispatch", b.account.startswith("transit:"), b.lot_id.is_not(None)
-        )
-    ):
-        net[(r.lot_id, r.currency)] += r.quantity
-    for (lot_id, cur), q in net.items():
-        if q != 0 and cur:
-            lot = lots[lot_id]
-            out[(lot.donor, lot.recipient, lot.item)].add(cur)
-    return out
-
-
 def reconcile(
     conn: Connection, donor: str | None = None, recipient: str | None = None
 ) -> list[ReconRow]:
@@ -153,6 +133,7 @@ def reconcile(
     figures: dict[tuple[str, str, str], dict[str, Decimal]] = defaultdict(
         lambda: defaultdict(lambda: ZERO)
     )
+    dispatched_net: dict[tuple[tuple[str, str, str], str], Decimal] = defaultdict(lambda: ZERO)
     b = t.Balance
     query = select(b.account, b.commodity, b.lot_id, b.pledge_line_id, b.kind, b.quantity,
                    b.value, b.currency)  # fmt: skip
@@ -173,9 +154,15 @@ def reconcile(
         if r.lot_id is not None and r.currency:
             if stage(r.account) == "transit" and r.kind == "dispatch":
                 fig["dispatched_value"] += r.value
+                dispatched_net[(key, r.currency)] += r.quantity
             if stage(r.account) == "stock" and r.kind == "receipt":
                 fig["received_value"] += r.value
-    currency = _live_dispatch_currencies(conn, lots)  # values are shown in one currency only
+    # Values are shown in one currency only: that of the dispatches that still stand (a
+    # reversed dispatch nets to zero and lends no currency).
+    currency: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for (key, cur), q in dispatched_net.items():
+        if q != 0:
+            currency[key].add(cur)
     uah: dict[tuple[str, str, str], list[Any]] = defaultdict(lambda: [ZERO, 0])
     rl = t.ReceiptLine
     reversed_ids = set(
