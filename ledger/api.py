@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, insert, select
 
@@ -21,9 +22,11 @@ from ledger.booking import Outcome, book_reversal, book_row
 from ledger.db import tables as t
 from ledger.db.engine import make_engine, reader, resolve_url, upgrade, writer
 from ledger.errors import LedgerError
-from ledger.importer.pipeline import ImportReport, Progress, import_into
 from schemas.outputs import BalanceRow, ReconRow
 from schemas.rows import Row
+
+if TYPE_CHECKING:  # the importer pulls in openpyxl: loaded only when importing
+    from ledger.importer.pipeline import ImportReport, Progress
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -65,6 +68,8 @@ class Ledger:
             return book_row(book, row)
 
     def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
+        from ledger.importer.pipeline import import_into
+
         with self.booking(bulk=True) as book:
             return import_into(book, paths, progress)
 

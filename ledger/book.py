@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, func, select
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import BookingError, ClosedPeriodError
+from ledger.summaries import FIGURE_COLUMNS, figure_deltas, nonzero, receipt_deltas
 
 
 @dataclass(slots=True)
@@ -65,6 +66,33 @@ class BalanceLine:
     quantity: Decimal = ZERO
     value: Decimal = ZERO
     stored: bool = False  # a row exists in the `balance` table
+    dirty: bool = False
+
+
+@dataclass(slots=True)
+class HoldingLine:
+    """A row of the `holding` summary (see `ledger.summaries`)."""
+
+    account: str
+    commodity: str
+    currency: str
+    quantity: Decimal = ZERO
+    value: Decimal = ZERO
+    live: int = 0
+    stored: bool = False
+    dirty: bool = False
+
+
+@dataclass(slots=True)
+class FigureLine:
+    """A row of the `figure` summary: reconciliation columns of one (donor, recipient, item)."""
+
+    donor: str
+    recipient: str
+    item: str
+    currency: str
+    values: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(FIGURE_COLUMNS, ZERO))
+    stored: bool = False
     dirty: bool = False
 
 
@@ -143,6 +171,12 @@ class Book:
         self._shipments_loaded: set[str] = set()
         self._lot_keys: dict[tuple[str, int], int] = {}
         self._shipment_lots: dict[str, list[int]] = defaultdict(list)
+        self._holdings: dict[tuple[str, str, str], HoldingLine] = {}
+        self._holdings_full = False
+        self._holding_pairs: set[tuple[str, str]] = set()
+        self._figures: dict[tuple[str, str, str, str], FigureLine] = {}
+        self._figures_full = False
+        self._figure_owners: set[tuple[str, str, str]] = set()
         self._pledges: dict[int, PledgeLine] = {}
         self._pledges_full = False
         self._pledge_keys: dict[tuple[str, str, int], int] = {}
@@ -310,23 +344,32 @@ class Book:
         self._pledges[pl.id] = pl
         self._pledge_keys[(pl.donor, pl.pledge_ref, pl.line_no)] = pl.id
 
+    def _stored_pledges(self, where: Any = None) -> None:
+        p = t.PledgeLine
+        query = select(
+            p.id, p.donor, p.pledge_ref, p.line_no, p.recipient, p.item, p.quantity,
+            p.unit_value, p.currency,
+        )  # fmt: skip
+        if self.bulk:
+            self._pledges_full = True
+        elif where is not None:
+            query = query.where(where)
+        for row in self.conn.execute(query):
+            if row.id not in self._pledges:
+                self.add_pledge_line(PledgeLine(*row))
+
     def pledge_line(self, donor: str, ref: str, line_no: int) -> PledgeLine | None:
         key = (donor, ref, line_no)
         if key not in self._pledge_keys and not self._pledges_full:
             p = t.PledgeLine
-            query = select(
-                p.id, p.donor, p.pledge_ref, p.line_no, p.recipient, p.item, p.quantity,
-                p.unit_value, p.currency,
-            )  # fmt: skip
-            if self.bulk:
-                self._pledges_full = True
-            else:
-                query = query.where(p.donor == donor, p.pledge_ref == ref, p.line_no == line_no)
-            for row in self.conn.execute(query):
-                if row.id not in self._pledges:
-                    self.add_pledge_line(PledgeLine(*row))
+            self._stored_pledges(and_(p.donor == donor, p.pledge_ref == ref, p.line_no == line_no))
         pl_id = self._pledge_keys.get(key)
         return None if pl_id is None else self._pledges[pl_id]
+
+    def pledge_by_id(self, pledge_line_id: int) -> PledgeLine:
+        if pledge_line_id not in self._pledges and not self._pledges_full:
+            self._stored_pledges(t.PledgeLine.id == pledge_line_id)
+        return self._pledges[pledge_line_id]
 
     # ---------------------------------------------------------------- balances
 
@@ -379,6 +422,108 @@ class Book:
     def dirty_balances(self) -> list[BalanceLine]:
         return [b for b in self._balances.values() if b.dirty]
 
+    # ---------------------------------------------------------------- summaries
+
+    def _holding(self, account: str, commodity: str, currency: str) -> HoldingLine:
+        pair = (account, commodity)
+        if not self._holdings_full and pair not in self._holding_pairs:
+            h = t.Holding
+            query = select(h.account, h.commodity, h.currency, h.quantity, h.value, h.live)
+            if self.bulk:
+                self._holdings_full = True
+            else:
+                query = query.where(h.account == account, h.commodity == commodity)
+                self._holding_pairs.add(pair)
+            for row in self.conn.execute(query):
+                self._holdings.setdefault((row[0], row[1], row[2]),
+                                          HoldingLine(*row, stored=True))  # fmt: skip
+        key = (account, commodity, currency)
+        line = self._holdings.get(key)
+        if line is None:
+            line = self._holdings[key] = HoldingLine(account, commodity, currency)
+        return line
+
+    def _figure(self, donor: str, recipient: str, item: str, currency: str) -> FigureLine:
+        owner = (donor, recipient, item)
+        if not self._figures_full and owner not in self._figure_owners:
+            f = t.Figure
+            query = select(f.__table__)
+            if self.bulk:
+                self._figures_full = True
+            else:
+                query = query.where(f.donor == donor, f.recipient == recipient, f.item == item)
+                self._figure_owners.add(owner)
+            for row in self.conn.execute(query).mappings():
+                key = (row["donor"], row["recipient"], row["item"], row["currency"])
+                self._figures.setdefault(key, FigureLine(
+                    *key, values={c: row[c] for c in FIGURE_COLUMNS}, stored=True))  # fmt: skip
+        key = (donor, recipient, item, currency)
+        line = self._figures.get(key)
+        if line is None:
+            line = self._figures[key] = FigureLine(donor, recipient, item, currency)
+        return line
+
+    def _owner(self, p: Posting) -> tuple[str, str] | None:
+        if p.lot_id is not None:
+            lot = self.lot(p.lot_id)
+            return lot.donor, lot.recipient
+        if p.pledge_line_id is not None:
+            pl = self.pledge_by_id(p.pledge_line_id)
+            return pl.donor, pl.recipient
+        return None
+
+    def add_receipt_value(self, lot: Lot, value_uah: Decimal | None, sign: int = 1) -> None:
+        """Count a receipt line's UAH value (or its missing rate) in the figures; −1 undoes."""
+        line = self._figure(lot.donor, lot.recipient, lot.item, "")
+        for col, amount in receipt_deltas(value_uah, sign).items():
+            line.values[col] += amount
+        line.dirty = True
+
+    def _summarise(self, entry: Entry, before: dict[tuple[Any, ...], bool]) -> None:
+        """Carry an applied entry into the holding and figure summaries."""
+        for slot, was_live in before.items():
+            account, commodity, _lot, _pledge_line, currency = slot
+            q, v = self._slot_total(slot)
+            line = self._holding(account, commodity, currency or "")
+            line.live += int(nonzero(q, v)) - int(was_live)
+            line.dirty = True
+        for p in entry.postings:
+            h = self._holding(p.account, p.commodity, p.currency or "")
+            h.quantity += p.quantity
+            h.value += p.value or ZERO
+            owner = self._owner(p)
+            if owner is None:
+                continue
+            self._figure(*owner, p.commodity, "").dirty = True  # every owned key shows
+            for cur, col, amount in figure_deltas(
+                p.account, entry.kind, p.quantity, p.value, p.currency, p.lot_id is not None
+            ):
+                fig = self._figure(*owner, p.commodity, cur)
+                fig.values[col] += amount
+                fig.dirty = True
+
+    def _slot_total(self, slot: tuple[Any, ...]) -> tuple[Decimal, Decimal]:
+        """Quantity and value of one (account, commodity, lot, pledge line, currency), all kinds."""
+        account, commodity, lot_id, pl_id, currency = slot
+        q = v = ZERO
+        for line in self._slots.get((account, commodity, lot_id, pl_id), ()):
+            if line.currency == currency:
+                q += line.quantity
+                v += line.value
+        return q, v
+
+    def receipt_values(self, entry_id: int) -> list[tuple[int, Decimal | None]]:
+        """(lot id, UAH value) of the stored receipt lines an entry booked."""
+        r = t.ReceiptLine
+        query = select(r.shipment_line_id, r.value_uah).where(r.entry_id == entry_id)
+        return [(row[0], row[1]) for row in self.conn.execute(query)]
+
+    def dirty_holdings(self) -> list[HoldingLine]:
+        return [h for h in self._holdings.values() if h.dirty]
+
+    def dirty_figures(self) -> list[FigureLine]:
+        return [f for f in self._figures.values() if f.dirty]
+
     # ---------------------------------------------------------------- applying an entry
 
     def apply(self, entry: Entry) -> int:
@@ -406,6 +551,11 @@ class Book:
                     f"{p.account} holds {held} of {p.commodity}{where}; "
                     f"cannot take out {-delta} (no account stage may go below zero)"
                 )
+        before: dict[tuple[Any, ...], bool] = {}
+        for p in entry.postings:
+            slot = (p.account, p.commodity, p.lot_id, p.pledge_line_id, p.currency)
+            if slot not in before:
+                before[slot] = nonzero(*self._slot_total(slot))
         for p in entry.postings:
             key = f"{p.balance_key}|{entry.kind}"
             line = balances.get(key)
@@ -417,6 +567,7 @@ class Book:
             line.quantity += p.quantity
             line.value += p.value or ZERO
             line.dirty = True
+        self._summarise(entry, before)
         prev_id, prev_hash = self._chain_tip()
         entry_id = prev_id + 1
         digest = entry_hash(prev_hash, entry_id, entry)

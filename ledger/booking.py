@@ -231,8 +231,8 @@ def _book_pledge(book: Book, row: PledgeRow, src: dict[str, Any], rid: int | Non
         Posting(acc.donor(row.donor), row.item, -row.quantity, -value, row.currency,
                 pledge_line_id=pl.id),
     ), memo=row.status)  # fmt: skip
+    book.add_pledge_line(pl)  # as for lots: the line must exist before postings carry it
     entry_id = book.apply(entry)
-    book.add_pledge_line(pl)
     _record(book, row, {
         "id": pl.id, "donor": row.donor, "pledge_ref": row.pledge_ref, "line_no": row.line_no,
         "date": row.date, "recipient": row.recipient, "item": row.item, "quantity": row.quantity,
@@ -372,6 +372,8 @@ def _book_receipt(book: Book, row: ReceiptRow, src: dict[str, Any], rid: int | N
     ref = f"receipt:{row.receipt_ref}/{row.shipment_ref}/{row.line_no}"
     entry_id = book.apply(Entry(row.date, "receipt", ref, tuple(postings), memo=row.remarks or ""))
     rate = book.fx_rate(row.date, lot.currency)
+    value_uah = row.received * lot.unit_value * rate[0] if rate else None
+    book.add_receipt_value(lot, value_uah)
     _record(book, row, {
         "id": rid or book.next_id(t.ReceiptLine), "receipt_ref": row.receipt_ref,
         "shipment_ref": row.shipment_ref, "line_no": row.line_no, "shipment_line_id": lot.id,
@@ -379,7 +381,7 @@ def _book_receipt(book: Book, row: ReceiptRow, src: dict[str, Any], rid: int | N
         "short": row.short, "damaged": row.damaged, "excess": row.excess, "remarks": row.remarks,
         "fx_rate": rate[0] if rate else None, "fx_rate_date": row.date if rate else None,
         "fx_source": rate[1] if rate else None,
-        "value_uah": row.received * lot.unit_value * rate[0] if rate else None,
+        "value_uah": value_uah,
         "entry_id": entry_id, "src": src,
     })  # fmt: skip
 
@@ -474,7 +476,11 @@ def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date) -> int:
             f"a reversal cannot be dated {on.isoformat()}, before the entry it reverses "
             f"({original.date.isoformat()})"
         )
-    return book.apply(original.reversal(on, reason.strip()))
+    reversal_id = book.apply(original.reversal(on, reason.strip()))
+    if original.kind == "receipt":  # the receipt's UAH value no longer counts
+        for lot_id, value_uah in book.receipt_values(entry_id):
+            book.add_receipt_value(book.lot(lot_id), value_uah, -1)
+    return reversal_id
 
 
 BOOKERS: dict[str, Callable[..., None]] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ from ledger.db import tables as t
 from ledger.db.types import dstr
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import UnbalancedEntry
+from ledger.summaries import FIGURE_COLUMNS, BalanceFact, Totals
 
 
 def write(book: Book) -> int:
@@ -47,6 +49,7 @@ def write(book: Book) -> int:
         if rows:
             bulk_insert(conn, t.Posting.__table__, POSTING_COLUMNS, rows)
     _write_balances(conn, book)
+    _write_summaries(conn, book)
     written = len(book.new_entries)
     book.new_entries.clear()
     book.changed_records.clear()
@@ -67,6 +70,8 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
     per-parameter processing of SQLAlchemy's Core insert. The statement text is built only from
     the table's own column names, never from data.
     """
+    if not rows:
+        return
     known = set(table.columns.keys())
     if not set(columns) <= known:  # guard: identifiers come from our schema only
         raise ValueError(f"unknown columns for {table.name}: {set(columns) - known}")
@@ -148,6 +153,45 @@ def _write_balances(conn: Connection, book: Book) -> None:
         b.stored, b.dirty = True, False
 
 
+HOLDING_COLUMNS = ("account", "commodity", "currency", "quantity", "value", "live")
+FIGURE_KEY = ("donor", "recipient", "item", "currency")
+
+
+def _write_summaries(conn: Connection, book: Book) -> None:
+    """Insert new and update changed `holding` and `figure` rows (see `ledger.summaries`)."""
+    holdings = book.dirty_holdings()
+    bulk_insert(conn, t.Holding.__table__, HOLDING_COLUMNS, [
+        (h.account, h.commodity, h.currency, h.quantity, h.value, h.live)
+        for h in holdings if not h.stored
+    ])  # fmt: skip
+    changed = [h for h in holdings if h.stored]
+    if changed:
+        h = t.Holding
+        conn.execute(
+            update(h).where(h.account == bindparam("a"), h.commodity == bindparam("c"),
+                            h.currency == bindparam("u"))
+            .values(quantity=bindparam("q"), value=bindparam("v"), live=bindparam("n")),
+            [{"a": x.account, "c": x.commodity, "u": x.currency, "q": x.quantity, "v": x.value,
+              "n": x.live} for x in changed],
+        )  # fmt: skip
+    figures = book.dirty_figures()
+    bulk_insert(conn, t.Figure.__table__, FIGURE_KEY + FIGURE_COLUMNS, [
+        (f.donor, f.recipient, f.item, f.currency, *(f.values[c] for c in FIGURE_COLUMNS))
+        for f in figures if not f.stored
+    ])  # fmt: skip
+    changed_figures = [f for f in figures if f.stored]
+    if changed_figures:
+        f = t.Figure
+        conn.execute(
+            update(f).where(*(f.__table__.c[k] == bindparam(f"k_{k}") for k in FIGURE_KEY))
+            .values({c: bindparam(f"v_{c}") for c in FIGURE_COLUMNS}),
+            [{**{f"k_{k}": getattr(x, k) for k in FIGURE_KEY},
+              **{f"v_{c}": x.values[c] for c in FIGURE_COLUMNS}} for x in changed_figures],
+        )  # fmt: skip
+    for line in (*holdings, *figures):
+        line.stored, line.dirty = True, False
+
+
 def _key(b: Any) -> str:
     posting = Posting(b.account, b.commodity, ZERO, None, b.currency, b.lot_id, b.pledge_line_id)
     return f"{posting.balance_key}|{b.kind}"
@@ -171,7 +215,7 @@ def verify(conn: Connection) -> VerifyResult:
     where the journal was changed behind the ledger's back.
     """
     postings: dict[int, list[Posting]] = defaultdict(list)
-    totals: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    totals: dict[tuple[Any, ...], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     p = t.Posting
     for row in conn.execute(
         select(p.entry_id, p.account, p.commodity, p.quantity, p.value, p.currency, p.lot_id,
@@ -190,7 +234,8 @@ def verify(conn: Connection) -> VerifyResult:
         entry = Entry(row.date, row.kind, row.ref, tuple(postings.pop(row.id, [])), row.memo,
                       row.reverses_id)  # fmt: skip
         for posting in entry.postings:
-            acc = totals[f"{posting.balance_key}|{entry.kind}"]
+            acc = totals[(posting.account, posting.commodity, posting.lot_id,
+                          posting.pledge_line_id, posting.currency, entry.kind)]  # fmt: skip
             acc[0] += posting.quantity
             acc[1] += posting.value or ZERO
         if row.prev_hash != prev:
@@ -208,14 +253,69 @@ def verify(conn: Connection) -> VerifyResult:
         orphan = min(postings)
         return VerifyResult(False, count, f"postings refer to entry {orphan}, which does not exist",
                             orphan)  # fmt: skip
+    b = t.Balance
     stored = {
-        r.key: (r.quantity, r.value)
-        for r in conn.execute(select(t.Balance.key, t.Balance.quantity, t.Balance.value))
-    }
+        tuple(r[:6]): (r.quantity, r.value)
+        for r in conn.execute(select(b.account, b.commodity, b.lot_id, b.pledge_line_id,
+                                     b.currency, b.kind, b.quantity, b.value))
+    }  # fmt: skip
     for key, (q, v) in totals.items():
         if stored.get(key, (ZERO, ZERO)) != (q, v):
-            return VerifyResult(False, count, f"running balance {key} disagrees with the journal")
+            return VerifyResult(False, count, f"running balance {_show(key)} disagrees with the "
+                                "journal")  # fmt: skip
     for key, (q, v) in stored.items():
         if key not in totals and (q, v) != (ZERO, ZERO):
-            return VerifyResult(False, count, f"running balance {key} has no postings behind it")
+            return VerifyResult(False, count, f"running balance {_show(key)} has no postings "
+                                "behind it")  # fmt: skip
+    problem = _check_summaries(conn, totals)
+    if problem:
+        return VerifyResult(False, count, problem)
     return VerifyResult(True, count)
+
+
+def _show(key: tuple[Any, ...]) -> str:
+    return "|".join("" if k is None else str(k) for k in key)
+
+
+def _check_summaries(conn: Connection, totals: dict[tuple[Any, ...], list[Decimal]]) -> str | None:
+    """Recompute `holding` and `figure` from the journal's balances; name the first mismatch."""
+    expected = summaries_from(conn, (BalanceFact(*key, q, v) for key, (q, v) in totals.items()))
+    h = t.Holding
+    stored_h = {
+        (r.account, r.commodity, r.currency): [r.quantity, r.value, Decimal(r.live)]
+        for r in conn.execute(select(h.account, h.commodity, h.currency, h.quantity, h.value,
+                                     h.live))
+    }  # fmt: skip
+    for key in expected.holdings.keys() | stored_h.keys():
+        if expected.holdings.get(key, [ZERO] * 3) != stored_h.get(key, [ZERO] * 3):
+            return f"holding {'|'.join(key)} disagrees with the journal"
+    stored_f = {
+        (r["donor"], r["recipient"], r["item"], r["currency"]): {c: r[c] for c in FIGURE_COLUMNS}
+        for r in conn.execute(select(t.Figure.__table__)).mappings()
+    }
+    for key in expected.figures.keys() | stored_f.keys():
+        want = expected.figures.get(key, {})
+        have = stored_f.get(key, {})
+        if any(want.get(c, ZERO) != have.get(c, ZERO) for c in FIGURE_COLUMNS):
+            return f"reconciliation figure {'|'.join(key)} disagrees with the journal"
+    return None
+
+
+def summaries_from(conn: Connection, facts: Iterable[BalanceFact]) -> Totals:
+    """The holding and figure summaries that running balances and receipt lines imply."""
+    s, p, r = t.ShipmentLine, t.PledgeLine, t.ReceiptLine
+    lots = {row.id: row for row in conn.execute(select(s.id, s.donor, s.recipient, s.item))}
+    pledges = {row.id: (row.donor, row.recipient)
+               for row in conn.execute(select(p.id, p.donor, p.recipient))}  # fmt: skip
+    totals = Totals.from_balances(facts, {i: (x.donor, x.recipient) for i, x in lots.items()},
+                                  pledges)  # fmt: skip
+    reversed_ids = set(
+        conn.execute(select(t.Entry.reverses_id).where(t.Entry.reverses_id.is_not(None))).scalars()
+    )
+    totals.add_receipts(
+        (lots[row.shipment_line_id].donor, lots[row.shipment_line_id].recipient,
+         lots[row.shipment_line_id].item, row.value_uah)
+        for row in conn.execute(select(r.shipment_line_id, r.value_uah, r.entry_id))
+        if row.entry_id not in reversed_ids
+    )  # fmt: skip
+    return totals

@@ -90,6 +90,29 @@ def test_verify_finds_a_tampered_running_balance(led):
     assert not result.ok and "running balance" in result.problem
 
 
+@pytest.mark.parametrize(
+    ("statement", "what"),
+    [
+        ("UPDATE holding SET live = live + 1 WHERE account LIKE 'stock:%'", "holding"),
+        ("UPDATE holding SET quantity = quantity + 1 WHERE account LIKE 'stock:%'", "holding"),
+        ("UPDATE figure SET received = received + 1 WHERE currency = ''", "figure"),
+        (
+            "UPDATE figure SET dispatched_value = dispatched_value + 1 WHERE currency <> ''",
+            "figure",
+        ),
+        ("DELETE FROM figure WHERE currency = ''", "figure"),
+    ],
+)
+def test_verify_finds_a_tampered_summary(led, statement, what):
+    """`balance` and `reconcile` read the summaries, so verify re-derives them from the journal."""
+    _small_ledger(led)
+    assert led.verify().ok
+    with led.engine.begin() as conn:
+        conn.execute(text(statement))
+    result = led.verify()
+    assert not result.ok and what in result.problem
+
+
 def test_quantities_are_stored_exactly(led):
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="0.1", unit_value="0.2"))

@@ -427,6 +427,13 @@ def check_invariants(led: Ledger, *, storage: bool = True) -> None:
     for r in led.balances():
         side = donor_side if acc.stage(r.account) == "donor" else other_side
         side[r.commodity] += r.quantity
+    # (c') the per-account summary `balance` reads agrees with the per-lot balances
+    per_lot: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    for r in led.balances(by_lot=True):
+        per_lot[(r.account, r.commodity)] += r.quantity
+    assert {(r.account, r.commodity): r.quantity for r in led.balances() if r.quantity} == {
+        k: q for k, q in per_lot.items() if q
+    }
     for item in set(donor_side) | set(other_side):
         assert donor_side[item] == -other_side[item], item
         assert donor_side[item] <= 0, item
@@ -481,6 +488,7 @@ class Snapshot:
     entries: int
     by_lot: tuple[Any, ...]
     balance_rows: tuple[Any, ...]
+    summary_rows: tuple[Any, ...]
     counts: tuple[int, ...]
     closed: tuple[str, ...]
 
@@ -492,11 +500,17 @@ def snapshot(led: Ledger, by_lot: tuple[Any, ...] | None = None) -> Snapshot:
         rows = tuple(
             tuple(r) for r in conn.execute(select(b.key, b.quantity, b.value).order_by(b.key))
         )
+        summaries = tuple(
+            tuple(r)
+            for table in (t.Holding, t.Figure)
+            for r in conn.execute(select(table.__table__).order_by(*table.__table__.primary_key))
+        )
         counts = tuple(conn.execute(COUNT_ROWS).one())
     return Snapshot(
         entries=counts[RECORD_TABLE_NAMES.index("entry")],
         by_lot=tuple(led.balances(by_lot=True)) if by_lot is None else by_lot,
         balance_rows=rows,
+        summary_rows=summaries,
         counts=counts,
         closed=tuple(led.closed_periods()),
     )

@@ -164,6 +164,54 @@ class Balance(Base):
     value: Mapped[Decimal]
 
 
+class Holding(Base):
+    """Running total per (account, commodity, value currency): what `balance` reads.
+
+    `live` counts the (lot, pledge line) slots of this currency that are not zero, so `balance`
+    can tell whether an account's value is in one currency without reading every lot.
+    See `ledger.summaries`.
+    """
+
+    __tablename__ = "holding"
+    account: Mapped[str] = mapped_column(String(200), primary_key=True)
+    commodity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)  # "" for none
+    quantity: Mapped[Decimal]
+    value: Mapped[Decimal]
+    live: Mapped[int] = mapped_column(Integer, index=True)
+
+
+class Figure(Base):
+    """Reconciliation columns per (donor, recipient, item, currency): what `reconcile` reads.
+
+    The row with currency "" holds the quantity and UAH columns; one row per donor currency
+    holds the value columns. See `ledger.summaries`.
+    """
+
+    __tablename__ = "figure"
+    donor: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item: Mapped[str] = mapped_column(String(64), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    pledged: Mapped[Decimal]
+    outstanding_pledge: Mapped[Decimal]
+    dispatched: Mapped[Decimal]
+    in_transit: Mapped[Decimal]
+    at_customs: Mapped[Decimal]
+    received: Mapped[Decimal]
+    in_stock: Mapped[Decimal]
+    distributed: Mapped[Decimal]
+    short: Mapped[Decimal]
+    damaged: Mapped[Decimal]
+    written_off: Mapped[Decimal]
+    excess: Mapped[Decimal]
+    received_value_uah: Mapped[Decimal]
+    uah_pending: Mapped[Decimal]
+    dispatched_value: Mapped[Decimal]
+    dispatched_net: Mapped[Decimal]
+    received_value: Mapped[Decimal]
+
+
 # ---------------------------------------------------------------- event records
 
 

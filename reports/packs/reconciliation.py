@@ -18,7 +18,8 @@ from sqlalchemy import Connection, select
 
 from ledger.accounts import stage
 from ledger.db import tables as t
-from ledger.queries import _columns_for, reconcile
+from ledger.queries import reconcile
+from ledger.summaries import columns_for as _columns_for
 from reports import charts, i18n
 from reports.data import entry_lots, last_entry, live, lots, parties, reversed_entries
 from reports.model import Column, Document, Section
