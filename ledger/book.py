@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
+from ledger.accounts import is_physical
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import BookingError, ClosedPeriodError
-from ledger.summaries import FIGURE_COLUMNS, figure_deltas, nonzero, receipt_deltas
+from ledger.summaries import FIGURE_COLUMNS, figure_deltas, receipt_deltas
 
 
 @dataclass(slots=True)
@@ -102,7 +103,7 @@ class Record:
 
     table: str
     id: int | None
-    src: dict[str, Any]
+    src: dict[str, Any] | None  # None once compacted: `Book.stored_src` reads it back
     entry_id: int | None
     values: dict[str, Any] = field(default_factory=dict)
     stored: bool = True
@@ -124,6 +125,9 @@ RECORD_TABLES: dict[str, type[t.Base]] = {
     "transfers": t.TransferLine,
     "documents": t.Document,
 }
+
+# Records booking reads the values of again (the rest may be compacted once written).
+MASTER_KINDS = frozenset({"parties", "partnerships", "items", "warehouses", "fx_rates"})
 
 # The natural key columns per table, in the order the row schemas give them.
 RECORD_KEYS: dict[str, tuple[str, ...]] = {
@@ -158,7 +162,8 @@ class Book:
         self._records: dict[str, dict[tuple[Any, ...], Record]] = defaultdict(dict)
         self._records_full: set[str] = set()
         self._records_absent: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
-        self._balances: dict[str, BalanceLine] = {}
+        # (account, commodity, lot, pledge line, currency, entry kind) -> running balance
+        self._balances: dict[tuple[Any, ...], BalanceLine] = {}
         self._balances_full = False
         self._holdings_loaded: set[tuple[str, str]] = set()
         # Indexes over the same BalanceLine objects: exact slot, and (account, commodity).
@@ -166,6 +171,8 @@ class Book:
             list
         )
         self._by_holding: dict[tuple[str, str], list[BalanceLine]] = defaultdict(list)
+        # Net quantity and value per (account, commodity, lot, pledge line, currency), all kinds.
+        self._net: dict[tuple[Any, ...], list[Decimal]] = {}
         self._lots: dict[int, Lot] = {}
         self._lots_full = False
         self._shipments_loaded: set[str] = set()
@@ -181,6 +188,7 @@ class Book:
         self._pledges_full = False
         self._pledge_keys: dict[tuple[str, str, int], int] = {}
         self._closed: set[str] | None = None
+        self._open_days: set[dt.date] = set()
         self._reversed: set[int] = set()
         self._reversed_full = False
         self._next_ids: dict[str, int] = {}
@@ -242,6 +250,28 @@ class Book:
                 self._records_absent[kind].add(key)
         return cache.get(key)
 
+    def stored_src(self, rec: Record, key: tuple[Any, ...]) -> dict[str, Any]:
+        """The validated row a record was made from (read back if `compact` dropped it)."""
+        if rec.src is None:
+            columns = RECORD_TABLES[rec.table].__table__.c
+            where = and_(
+                *(columns[c] == v for c, v in zip(RECORD_KEYS[rec.table], key, strict=True))
+            )
+            rec.src = self.conn.execute(select(columns["src"]).where(where)).scalar_one()
+        return rec.src
+
+    def compact(self, written: list[Record]) -> None:
+        """Forget what written event records held; keep ids and entry links for look-ups.
+
+        A long import flushes every few thousand rows; without this, every row it booked would
+        stay in memory twice (its src and its column values) until the end. Master data and
+        FX rates stay whole: booking reads their values.
+        """
+        for rec in written:
+            if rec.table not in MASTER_KINDS:
+                rec.src = None
+                rec.values = {}
+
     def put_record(self, kind: str, key: tuple[Any, ...], values: dict[str, Any]) -> None:
         """Register a new (or corrected) record; `journal.write` stores it with the batch."""
         existing = self.record(kind, key)
@@ -276,6 +306,8 @@ class Book:
         return self._closed
 
     def check_open(self, on: dt.date, column: str = "date") -> None:
+        if on in self._open_days:
+            return
         month = on.strftime("%Y-%m")
         if month in self.closed_months():
             raise ClosedPeriodError(
@@ -283,6 +315,7 @@ class Book:
                 column,
                 on.isoformat(),
             )
+        self._open_days.add(on)  # periods are closed in their own transaction, never mid-Book
 
     def is_reversed(self, entry_id: int) -> bool:
         if entry_id in self._reversed or self._reversed_full:
@@ -382,9 +415,10 @@ class Book:
         if where is not None:
             query = query.where(where)
         for row in self.conn.execute(query):
-            if row.key not in self._balances:
+            key = tuple(row[1:7])
+            if key not in self._balances:
                 line = BalanceLine(*row[1:], stored=True)
-                self._balances[row.key] = line
+                self._balances[key] = line
                 self._index(line)
 
     def _ensure_holding(self, account: str, commodity: str) -> None:
@@ -403,6 +437,13 @@ class Book:
     def _index(self, line: BalanceLine) -> None:
         self._slots[(line.account, line.commodity, line.lot_id, line.pledge_line_id)].append(line)
         self._by_holding[(line.account, line.commodity)].append(line)
+        net = self._net.get(slot := (line.account, line.commodity, line.lot_id,
+                                     line.pledge_line_id, line.currency))  # fmt: skip
+        if net is None:
+            self._net[slot] = [line.quantity, line.value]
+        else:
+            net[0] += line.quantity
+            net[1] += line.value
 
     def balance(self, account: str, commodity: str, lot_id: int | None = None,
                 pledge_line_id: int | None = None) -> Decimal:  # fmt: skip
@@ -465,7 +506,7 @@ class Book:
 
     def _owner(self, p: Posting) -> tuple[str, str] | None:
         if p.lot_id is not None:
-            lot = self.lot(p.lot_id)
+            lot = self._lots.get(p.lot_id) or self.lot(p.lot_id)
             return lot.donor, lot.recipient
         if p.pledge_line_id is not None:
             pl = self.pledge_by_id(p.pledge_line_id)
@@ -481,36 +522,37 @@ class Book:
 
     def _summarise(self, entry: Entry, before: dict[tuple[Any, ...], bool]) -> None:
         """Carry an applied entry into the holding and figure summaries."""
+        net, holdings, figures = self._net, self._holdings, self._figures
         for slot, was_live in before.items():
             account, commodity, _lot, _pledge_line, currency = slot
-            q, v = self._slot_total(slot)
-            line = self._holding(account, commodity, currency or "")
-            line.live += int(nonzero(q, v)) - int(was_live)
+            q, v = net[slot]
+            line = holdings.get((account, commodity, currency or "")) or self._holding(
+                account, commodity, currency or ""
+            )
+            line.live += (q != 0 or v != 0) - was_live
             line.dirty = True
+        kind = entry.kind
         for p in entry.postings:
-            h = self._holding(p.account, p.commodity, p.currency or "")
+            h = holdings[(p.account, p.commodity, p.currency or "")]  # made by the loop above
             h.quantity += p.quantity
             h.value += p.value or ZERO
             owner = self._owner(p)
             if owner is None:
                 continue
-            self._figure(*owner, p.commodity, "").dirty = True  # every owned key shows
+            donor, recipient = owner
+            fig = figures.get((donor, recipient, p.commodity, "")) or self._figure(
+                donor, recipient, p.commodity, ""
+            )
+            fig.dirty = True  # every owned key shows, even with nothing to add
             for cur, col, amount in figure_deltas(
-                p.account, entry.kind, p.quantity, p.value, p.currency, p.lot_id is not None
+                p.account, kind, p.quantity, p.value, p.currency, p.lot_id is not None
             ):
-                fig = self._figure(*owner, p.commodity, cur)
+                if cur:
+                    fig = figures.get((donor, recipient, p.commodity, cur)) or self._figure(
+                        donor, recipient, p.commodity, cur
+                    )
+                    fig.dirty = True
                 fig.values[col] += amount
-                fig.dirty = True
-
-    def _slot_total(self, slot: tuple[Any, ...]) -> tuple[Decimal, Decimal]:
-        """Quantity and value of one (account, commodity, lot, pledge line, currency), all kinds."""
-        account, commodity, lot_id, pl_id, currency = slot
-        q = v = ZERO
-        for line in self._slots.get((account, commodity, lot_id, pl_id), ()):
-            if line.currency == currency:
-                q += line.quantity
-                v += line.value
-        return q, v
 
     def receipt_values(self, entry_id: int) -> list[tuple[int, Decimal | None]]:
         """(lot id, UAH value) of the stored receipt lines an entry booked."""
@@ -528,45 +570,45 @@ class Book:
 
     def apply(self, entry: Entry) -> int:
         """Check and take an entry into the book; returns its id. Raises on any invariant."""
-        from ledger.accounts import is_physical
-
         entry.check_balanced()
         self.check_open(entry.date)
-        for p in entry.postings:  # every stored line this entry touches must be in memory
-            self._ensure_holding(p.account, p.commodity)
-        balances = self._balances
-        deltas: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        for p in entry.postings:
-            deltas[p.balance_key] += p.quantity
-        for key, delta in deltas.items():
-            if delta >= 0:
+        postings = entry.postings
+        if not self._balances_full:  # every stored line this entry touches must be in memory
+            for p in postings:
+                self._ensure_holding(p.account, p.commodity)
+        slots = [(p.account, p.commodity, p.lot_id, p.pledge_line_id, p.currency) for p in postings]
+        deltas: dict[tuple[Any, ...], Decimal] = {}
+        for slot, p in zip(slots, postings, strict=True):
+            deltas[slot] = deltas.get(slot, ZERO) + p.quantity
+        for slot, delta in deltas.items():
+            if delta >= 0 or not is_physical(slot[0]):
                 continue
-            p = next(p for p in entry.postings if p.balance_key == key)
-            if not is_physical(p.account):
-                continue
-            held = self.balance(p.account, p.commodity, p.lot_id, p.pledge_line_id)
+            account, commodity, lot_id, pledge_line_id, _currency = slot
+            held = self.balance(account, commodity, lot_id, pledge_line_id)
             if held + delta < 0:
-                where = f" lot {p.lot_id}" if p.lot_id else ""
+                where = f" lot {lot_id}" if lot_id else ""
                 raise BookingError(
-                    f"{p.account} holds {held} of {p.commodity}{where}; "
+                    f"{account} holds {held} of {commodity}{where}; "
                     f"cannot take out {-delta} (no account stage may go below zero)"
                 )
-        before: dict[tuple[Any, ...], bool] = {}
-        for p in entry.postings:
-            slot = (p.account, p.commodity, p.lot_id, p.pledge_line_id, p.currency)
-            if slot not in before:
-                before[slot] = nonzero(*self._slot_total(slot))
-        for p in entry.postings:
-            key = f"{p.balance_key}|{entry.kind}"
-            line = balances.get(key)
+        net = self._net
+        before = {}
+        for slot in deltas:
+            n = net.get(slot)
+            before[slot] = n is not None and (n[0] != 0 or n[1] != 0)
+        balances, kind = self._balances, entry.kind
+        for slot, p in zip(slots, postings, strict=True):
+            value = p.value or ZERO
+            line = balances.get(key := (*slot, kind))
             if line is None:
-                line = balances[key] = BalanceLine(
-                    p.account, p.commodity, p.lot_id, p.pledge_line_id, p.currency, entry.kind
-                )
+                line = balances[key] = BalanceLine(*slot, kind)
                 self._index(line)
             line.quantity += p.quantity
-            line.value += p.value or ZERO
+            line.value += value
             line.dirty = True
+            n = net[slot]
+            n[0] += p.quantity
+            n[1] += value
         self._summarise(entry, before)
         prev_id, prev_hash = self._chain_tip()
         entry_id = prev_id + 1

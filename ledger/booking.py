@@ -66,15 +66,17 @@ def book_row(book: Book, row: Row) -> Outcome:
     kind = row.kind
     _check_lengths(row)
     src = row.canonical()
-    existing = book.record(kind, _store_key(row))
+    key = _store_key(row)
+    existing = book.record(kind, key)
     corrected = False
     if existing is not None:
-        if existing.src == src:
+        stored = book.stored_src(existing, key)
+        if stored == src:
             return Outcome.UNCHANGED
         if existing.entry_id is not None and book.is_reversed(existing.entry_id):
             corrected = True  # the old version was reversed: the key is free for the correction
         else:
-            raise Conflict(row.key_text, existing.src, src)
+            raise Conflict(row.key_text, stored, src)
     BOOKERS[kind](book, row, src, existing.id if corrected and existing else None)
     return Outcome.CORRECTED if corrected else Outcome.NEW
 

@@ -8,7 +8,7 @@ batch atomic.
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,7 +19,6 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select, updat
 
 from ledger.book import RECORD_KEYS, RECORD_TABLES, Book
 from ledger.db import tables as t
-from ledger.db.types import dstr
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import UnbalancedEntry
 from ledger.summaries import FIGURE_COLUMNS, BalanceFact, Totals
@@ -52,6 +51,8 @@ def write(book: Book) -> int:
     _write_summaries(conn, book)
     written = len(book.new_entries)
     book.new_entries.clear()
+    if book.bulk:
+        book.compact(book.changed_records)
     book.changed_records.clear()
     return written
 
@@ -66,7 +67,8 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
     """Insert many rows the fastest way each engine offers, inside the caller's transaction.
 
     PostgreSQL: COPY FROM STDIN (≈10× executemany). SQLite: the driver's executemany on plain
-    tuples, decimals as their canonical text (what `ExactDecimal` stores), skipping the
+    tuples; the driver's adapters (registered in `ledger.db.engine`) turn decimals into their
+    canonical text (what `ExactDecimal` stores) and dates into ISO text, skipping the
     per-parameter processing of SQLAlchemy's Core insert. The statement text is built only from
     the table's own column names, never from data.
     """
@@ -93,19 +95,11 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
         )
         cur = driver.cursor()  # type: ignore[union-attr]
         try:
-            cur.executemany(statement, [tuple(map(_sqlite_value, row)) for row in rows])
+            cur.executemany(statement, rows)  # Decimal and date: the adapters in db.engine
         finally:
             cur.close()
         return
     conn.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
-
-
-def _sqlite_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return dstr(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def _write_records(conn: Connection, book: Book) -> None:
@@ -116,7 +110,11 @@ def _write_records(conn: Connection, book: Book) -> None:
         rec.stored = True
     for kind, table in RECORD_TABLES.items():  # dict order = dependency order
         if inserts.get(kind):
-            conn.execute(insert(table), inserts[kind])
+            columns = tuple(inserts[kind][0])
+            bulk_insert(conn, table.__table__, columns, [
+                tuple(json.dumps(v) if c == "src" else v for c, v in zip(columns, values.values(), strict=True))
+                for values in inserts[kind]
+            ])  # fmt: skip
         if updates.get(kind):
             key_cols = RECORD_KEYS[kind]
             cols = [c for c in updates[kind][0] if c not in key_cols]
@@ -131,18 +129,19 @@ def _write_records(conn: Connection, book: Book) -> None:
             ])  # fmt: skip
 
 
+BALANCE_COLUMNS = ("key", "account", "commodity", "lot_id", "pledge_line_id", "currency", "kind",
+                   "quantity", "value")  # fmt: skip
+
+
 def _write_balances(conn: Connection, book: Book) -> None:
     dirty = book.dirty_balances()
     new = [b for b in dirty if not b.stored]
     old = [b for b in dirty if b.stored]
-    if new:
-        conn.execute(insert(t.Balance), [
-            {"key": _key(b), "account": b.account, "commodity": b.commodity, "lot_id": b.lot_id,
-             "pledge_line_id": b.pledge_line_id, "currency": b.currency, "kind": b.kind,
-             "quantity": b.quantity,
-             "value": b.value}
-            for b in new
-        ])  # fmt: skip
+    bulk_insert(conn, t.Balance.__table__, BALANCE_COLUMNS, [
+        (_key(b), b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.kind,
+         b.quantity, b.value)
+        for b in new
+    ])  # fmt: skip
     if old:
         conn.execute(
             update(t.Balance).where(t.Balance.key == bindparam("k"))

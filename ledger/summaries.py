@@ -17,8 +17,9 @@ keeps the two roads equal.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
+from functools import cache
 from typing import NamedTuple
 
 from ledger.accounts import stage
@@ -51,12 +52,19 @@ class BalanceFact(NamedTuple):
     value: Decimal
 
 
-def columns_for(account: str, kind: str) -> list[str]:
+def columns_for(account: str, kind: str) -> tuple[str, ...]:
     """The reconciliation columns a posting on `account` from an entry of `kind` counts in.
 
     "-excess" means: counts in `excess` with its sign turned (excess goes back to the donor).
     """
     st = stage(account)
+    reason = account.rsplit(":", 1)[-1] if st == "loss" else ""
+    return _columns(st, kind, reason)
+
+
+@cache
+def _columns(st: str, kind: str, loss_reason: str) -> tuple[str, ...]:
+    """Per stage and entry kind (and, for losses, the reason): a handful of cases, cached."""
     cols: list[str] = []
     if st == "pledged":
         cols.append("outstanding_pledge")
@@ -75,34 +83,35 @@ def columns_for(account: str, kind: str) -> list[str]:
     elif st == "distributed":
         cols.append("distributed")
     elif st == "loss":
-        if kind == "receipt" and account.endswith(":short"):
-            cols.append("short")
-        elif kind == "receipt" and account.endswith(":damaged"):
-            cols.append("damaged")
+        if kind == "receipt" and loss_reason in ("short", "damaged"):
+            cols.append(loss_reason)
         elif kind == "writeoff":
             cols.append("written_off")
     elif st == "donor" and kind == "receipt":
         cols.append("-excess")
-    return cols
+    return tuple(cols)
 
 
 def figure_deltas(
     account: str, kind: str, quantity: Decimal, value: Decimal | None, currency: str | None,
     on_lot: bool,
-) -> Iterator[tuple[str, str, Decimal]]:  # fmt: skip
-    """(currency, column, amount) a posting adds to its (donor, recipient, item) figures."""
-    for col in columns_for(account, kind):
-        if col == "-excess":
-            yield "", "excess", -quantity
-        else:
-            yield "", col, quantity
+) -> list[tuple[str, str, Decimal]]:  # fmt: skip
+    """(currency, column, amount) a posting adds to its (donor, recipient, item) figures.
+
+    Quantity columns come first, with currency "" (callers rely on that order).
+    """
+    st = stage(account)
+    out = [
+        ("", "excess", -quantity) if col == "-excess" else ("", col, quantity)
+        for col in _columns(st, kind, account.rsplit(":", 1)[-1] if st == "loss" else "")
+    ]
     if on_lot and currency:
-        st = stage(account)
         if st == "transit" and kind == "dispatch":
-            yield currency, "dispatched_value", value or ZERO
-            yield currency, "dispatched_net", quantity
+            out.append((currency, "dispatched_value", value or ZERO))
+            out.append((currency, "dispatched_net", quantity))
         elif st == "stock" and kind == "receipt":
-            yield currency, "received_value", value or ZERO
+            out.append((currency, "received_value", value or ZERO))
+    return out
 
 
 def receipt_deltas(value_uah: Decimal | None, sign: int = 1) -> dict[str, Decimal]:

@@ -30,9 +30,13 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, inspect, select, table
 
+from ledger import journal
 from ledger.api import Ledger
+from ledger.booking import Conflict, Outcome, book_row
 from ledger.db import tables as t
 from ledger.errors import ImportRejected, RowError
+from ledger.importer import pipeline
+from tests import factories as f
 from tests.pgcluster import PgCluster
 
 D = Decimal
@@ -1009,3 +1013,42 @@ def test_text_longer_than_the_ledger_stores_is_reported(
 ):
     path = write_rows(bad / f"{file}.csv", [{**row, column: value}])
     check(only(rejected(loaded, path)), f"{file}.csv", 2, column, reason)
+
+
+# ---------------------------------------------------------------- long imports flush in chunks
+
+
+def test_chunked_import_equals_one_batch(led: Ledger, base: Path, monkeypatch) -> None:
+    """Flushing every few rows inside the transaction books exactly what one batch would."""
+    monkeypatch.setattr(pipeline, "FLUSH_ROWS", 7)
+    led.import_files([base])
+    chunked = snapshot(led)
+    monkeypatch.setattr(pipeline, "FLUSH_ROWS", 10**9)
+    report = led.import_files([base])  # a re-import: everything unchanged
+    assert all(set(c) == {Outcome.UNCHANGED} for c in report.counts.values()), report.counts
+    assert snapshot(led) == chunked
+    assert chunked["entries"] > 7 * 3
+
+
+def test_bad_row_after_flushes_still_writes_nothing(led: Ledger, base: Path, monkeypatch) -> None:
+    """Rows already flushed to the database are rolled back with the rest."""
+    monkeypatch.setattr(pipeline, "FLUSH_ROWS", 5)
+    header, rows = read_rows(base / "distributions.csv")
+    rows[-1][header.index("quantity")] = "999999999"
+    write_csv(base / "distributions.csv", header, rows)
+    errors = rejected(led, base)
+    assert any(e.file.endswith("distributions.csv") and e.row == len(rows) + 1 for e in errors)
+
+
+def test_compacted_record_is_read_back_for_a_repeat_key(sqlite_led: Ledger) -> None:
+    """After a flush a bulk Book forgets written rows; a repeat of the key reads it back."""
+    led = sqlite_led
+    f.world(led)
+    with led.booking(bulk=True) as book:
+        assert book_row(book, f.pledge("P9", qty="5")) == Outcome.NEW
+        journal.write(book)
+        (rec,) = [r for k, r in book.records("pledges").items() if k[1] == "P9"]
+        assert rec.src is None  # compacted
+        assert book_row(book, f.pledge("P9", qty="5")) == Outcome.UNCHANGED
+        with pytest.raises(Conflict, match="quantity"):
+            book_row(book, f.pledge("P9", qty="6"))

@@ -51,9 +51,27 @@ def _sqlite_events(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
 
 
+def _sqlite_adapters() -> None:
+    """Let the sqlite3 driver store what `ExactDecimal` and `Date` store, for bulk writes.
+
+    `journal.bulk_insert` hands the driver plain tuples; these adapters make a Decimal its
+    canonical text and a date its ISO text inside the driver, with no Python pass per value.
+    SQLAlchemy's own binds already arrive as text, so its results are unchanged.
+    """
+    import datetime as dt
+    import sqlite3
+    from decimal import Decimal
+
+    from ledger.db.types import dstr
+
+    sqlite3.register_adapter(Decimal, dstr)
+    sqlite3.register_adapter(dt.date, dt.date.isoformat)
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = resolve_url(url)
     if url.startswith("sqlite"):
+        _sqlite_adapters()
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ on PostgreSQL it is a native unbounded NUMERIC. Python always sees `Decimal`.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Numeric, String
@@ -15,8 +16,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
+@lru_cache(maxsize=1 << 16)
 def dstr(value: Decimal) -> str:
-    """Canonical text of a decimal: no exponent, no trailing zeros, '-0' folded to '0'."""
+    """Canonical text of a decimal: no exponent, no trailing zeros, '-0' folded to '0'.
+
+    Cached: equal decimals have one canonical text, and a journal repeats the same quantities
+    and values over and over (a bulk write formats about ten per posting).
+    """
     text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")

@@ -176,10 +176,17 @@ def order(rows: list[SourceRow], errors: list[RowError]) -> list[SourceRow]:
     return masters + events
 
 
+# Rows booked between writes of the journal inside the import's one transaction.
+FLUSH_ROWS = 20_000
+
+
 def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: ImportReport,
              progress: Progress | None = None) -> None:  # fmt: skip
+    from ledger.journal import write
+
     total = len(rows)
     for i, r in enumerate(rows, start=1):
+        rows[i - 1] = None  # type: ignore[call-overload]  # booked rows free their memory
         try:
             outcome = book_row(book, r.model)
         except BookingError as exc:
@@ -191,6 +198,10 @@ def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: 
             report.counts.setdefault(r.model.kind, Counter())[outcome] += 1
         if progress and (i % 500 == 0 or i == total):
             progress(i, total)
+        if i % FLUSH_ROWS == 0:
+            write(
+                book
+            )  # into the same transaction: memory stays bounded, atomicity does not change
 
 
 def import_into(book: Book, paths: list[Path], progress: Progress | None = None) -> ImportReport:
@@ -198,6 +209,7 @@ def import_into(book: Book, paths: list[Path], progress: Progress | None = None)
     errors: list[RowError] = []
     files, rows = read_all(paths, errors)
     ordered = order(rows, errors)
+    del rows  # booking releases each row once booked (see book_all)
     report = ImportReport(files=files)
     book_all(book, ordered, errors, report, progress)
     if errors:
