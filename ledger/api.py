@@ -18,15 +18,15 @@ from sqlalchemy import Engine, insert, select
 
 from ledger import journal, queries
 from ledger.book import Book
-from ledger.booking import Outcome, book_reversal, book_row
 from ledger.db import tables as t
 from ledger.db.engine import make_engine, reader, resolve_url, upgrade, writer
 from ledger.errors import LedgerError
 from schemas.outputs import BalanceRow, ReconRow
-from schemas.rows import Row
 
-if TYPE_CHECKING:  # the importer pulls in openpyxl: loaded only when importing
+if TYPE_CHECKING:  # booking (row schemas) and the importer (openpyxl) load when first used
+    from ledger.booking import Outcome
     from ledger.importer.pipeline import ImportReport, Progress
+    from schemas.rows import Row
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
@@ -64,6 +64,8 @@ class Ledger:
 
     def post(self, row: Row) -> Outcome:
         """Book one row of any kind (master data or event); idempotent under its natural key."""
+        from ledger.booking import book_row
+
         with self.booking() as book:
             return book_row(book, row)
 
@@ -74,6 +76,8 @@ class Ledger:
             return import_into(book, paths, progress)
 
     def reverse(self, entry_id: int, reason: str, on: dt.date | None = None) -> int:
+        from ledger.booking import book_reversal
+
         with self.booking() as book:
             return book_reversal(book, entry_id, reason, on or dt.date.today())
 

@@ -181,6 +181,7 @@ class Book:
         self._holdings: dict[tuple[str, str, str], HoldingLine] = {}
         self._holdings_full = False
         self._holding_pairs: set[tuple[str, str]] = set()
+        self._pair_lines: dict[tuple[str, str], list[HoldingLine]] = defaultdict(list)
         self._figures: dict[tuple[str, str, str, str], FigureLine] = {}
         self._figures_full = False
         self._figure_owners: set[tuple[str, str, str]] = set()
@@ -476,13 +477,21 @@ class Book:
                 query = query.where(h.account == account, h.commodity == commodity)
                 self._holding_pairs.add(pair)
             for row in self.conn.execute(query):
-                self._holdings.setdefault((row[0], row[1], row[2]),
-                                          HoldingLine(*row, stored=True))  # fmt: skip
-        key = (account, commodity, currency)
-        line = self._holdings.get(key)
+                if (row[0], row[1], row[2]) not in self._holdings:
+                    self._add_holding(HoldingLine(*row, stored=True))
+        line = self._holdings.get((account, commodity, currency))
         if line is None:
-            line = self._holdings[key] = HoldingLine(account, commodity, currency)
+            line = self._add_holding(HoldingLine(account, commodity, currency))
         return line
+
+    def _add_holding(self, line: HoldingLine) -> HoldingLine:
+        self._holdings[(line.account, line.commodity, line.currency)] = line
+        self._pair_lines[(line.account, line.commodity)].append(line)
+        return line
+
+    def pair_holdings(self, account: str, commodity: str) -> list[HoldingLine]:
+        """Every currency's holding of one (account, commodity): what its total rolls up."""
+        return self._pair_lines.get((account, commodity), [])
 
     def _figure(self, donor: str, recipient: str, item: str, currency: str) -> FigureLine:
         owner = (donor, recipient, item)

@@ -17,11 +17,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
-from ledger.book import RECORD_KEYS, RECORD_TABLES, Book
+from ledger.book import RECORD_KEYS, RECORD_TABLES, Book, HoldingLine
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import UnbalancedEntry
-from ledger.summaries import FIGURE_COLUMNS, BalanceFact, Totals
+from ledger.summaries import FIGURE_COLUMNS, BalanceFact, Totals, roll_up
 
 
 def write(book: Book) -> int:
@@ -173,6 +173,7 @@ def _write_summaries(conn: Connection, book: Book) -> None:
             [{"a": x.account, "c": x.commodity, "u": x.currency, "q": x.quantity, "v": x.value,
               "n": x.live} for x in changed],
         )  # fmt: skip
+    _write_holding_totals(conn, book, holdings)
     figures = book.dirty_figures()
     bulk_insert(conn, t.Figure.__table__, FIGURE_KEY + FIGURE_COLUMNS, [
         (f.donor, f.recipient, f.item, f.currency, *(f.values[c] for c in FIGURE_COLUMNS))
@@ -189,6 +190,29 @@ def _write_summaries(conn: Connection, book: Book) -> None:
         )  # fmt: skip
     for line in (*holdings, *figures):
         line.stored, line.dirty = True, False
+
+
+def _write_holding_totals(conn: Connection, book: Book, dirty: list[HoldingLine]) -> None:
+    """Re-roll the (account, commodity) totals whose holdings changed.
+
+    A total row exists exactly when one of its holdings is stored (they are written together),
+    so that decides insert or update; call before the holdings are marked stored.
+    """
+    new, old = [], []
+    for pair in dict.fromkeys((h.account, h.commodity) for h in dirty):
+        lines = book.pair_holdings(*pair)
+        total = roll_up((x.currency, x.quantity, x.value, x.live) for x in lines)
+        (old if any(x.stored for x in lines) else new).append((*pair, *total))
+    bulk_insert(conn, t.HoldingTotal.__table__,
+                ("account", "commodity", "quantity", "value", "currency", "live"), new)  # fmt: skip
+    if old:
+        h = t.HoldingTotal
+        conn.execute(
+            update(h).where(h.account == bindparam("a"), h.commodity == bindparam("c"))
+            .values(quantity=bindparam("q"), value=bindparam("v"), currency=bindparam("u"),
+                    live=bindparam("n")),
+            [{"a": a, "c": c, "q": q, "v": v, "u": u, "n": n} for a, c, q, v, u, n in old],
+        )  # fmt: skip
 
 
 def _key(b: Any) -> str:
@@ -288,6 +312,14 @@ def _check_summaries(conn: Connection, totals: dict[tuple[Any, ...], list[Decima
     for key in expected.holdings.keys() | stored_h.keys():
         if expected.holdings.get(key, [ZERO] * 3) != stored_h.get(key, [ZERO] * 3):
             return f"holding {'|'.join(key)} disagrees with the journal"
+    stored_t = {
+        (r.account, r.commodity): (r.quantity, r.value, r.currency, r.live)
+        for r in conn.execute(select(t.HoldingTotal.__table__))
+    }
+    expected_t = expected.holding_totals()
+    for key in expected_t.keys() | stored_t.keys():
+        if expected_t.get(key, (ZERO, ZERO, None, 0)) != stored_t.get(key, (ZERO, ZERO, None, 0)):
+            return f"holding total {'|'.join(key)} disagrees with the journal"
     stored_f = {
         (r["donor"], r["recipient"], r["item"], r["currency"]): {c: r[c] for c in FIGURE_COLUMNS}
         for r in conn.execute(select(t.Figure.__table__)).mappings()

@@ -11,10 +11,11 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, select, type_coerce
 
 from ledger.db import tables as t
 from ledger.entries import ZERO
+from ledger.summaries import QUANTITY_COLUMNS, UAH_COLUMNS
 from schemas.outputs import BalanceRow, ReconRow
 
 
@@ -94,28 +95,29 @@ def balances(
 
 
 def _holdings(conn: Connection, account_prefix: str | None) -> list[BalanceRow]:
-    """Balances per (account, commodity) from the `holding` summary: only live rows are read."""
-    h = t.Holding
-    query = select(h.account, h.commodity, h.currency, h.quantity, h.value).where(h.live > 0)
+    """Balances per (account, commodity) from `holding_total`: one row read per live answer."""
+    h = t.HoldingTotal
+    query = select(h.account, h.commodity, _raw(h.quantity), _raw(h.value), h.currency).where(
+        h.live > 0
+    )
     if account_prefix:
         query = query.where(h.account.startswith(account_prefix, autoescape=True))
-    sums: dict[tuple[str, str], list[Any]] = {}
-    for account, commodity, currency, q, v in conn.execute(query):
-        acc = sums.get((account, commodity))
-        if acc is None:
-            acc = sums[(account, commodity)] = [ZERO, ZERO, set()]
-        acc[0] += q
-        acc[1] += v
-        if currency:
-            acc[2].add(currency)
     rows = []
-    for (account, commodity), (q, v, currencies) in sorted(sums.items()):
+    for account, commodity, q, v, currency in conn.execute(query):
+        q, v = Decimal(q), Decimal(v)
         if q == 0 and v == 0:
             continue
-        one = next(iter(currencies)) if len(currencies) == 1 else None
         rows.append(BalanceRow(account=account, commodity=commodity, quantity=q,
-                               value=v if one else None, currency=one))  # fmt: skip
+                               value=v if currency else None, currency=currency))  # fmt: skip
+    rows.sort(key=lambda r: (r.account, r.commodity))  # code point order on every engine
     return rows
+
+
+def _raw(column: Any) -> Any:
+    """An exact-decimal column read without per-value processing: text on SQLite, Decimal on
+    PostgreSQL; the caller makes it a `Decimal` (exact either way, and several times faster
+    for the hundred thousand rows of a large ledger)."""
+    return type_coerce(column, String()).label(column.key)
 
 
 def reconcile(
@@ -123,43 +125,41 @@ def reconcile(
 ) -> list[ReconRow]:
     """Pledged → dispatched → customs → received → distributed per (donor, recipient, item).
 
-    Reads the `figure` summary: one row per (donor, recipient, item) and donor currency.
+    Reads the `figure` summary: per (donor, recipient, item) the row with currency "" (the
+    quantity and UAH columns) and one row per donor currency (the value columns).
     """
     units = {r.code: r.unit for r in conn.execute(select(t.Item.code, t.Item.unit))}
     f = t.Figure
-    query = select(f.__table__)
+    scope = []
     if donor:
-        query = query.where(f.donor == donor)
+        scope.append(f.donor == donor)
     if recipient:
-        query = query.where(f.recipient == recipient)
-    quantities: dict[tuple[str, str, str], Any] = {}
-    values: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
-    for r in conn.execute(query):
-        key = (r.donor, r.recipient, r.item)
-        if r.currency:
-            values[key].append(r)
-        else:
-            quantities[key] = r
+        scope.append(f.recipient == recipient)
+    values: dict[tuple[str, str, str], list[tuple[Any, ...]]] = defaultdict(list)
+    value_query = select(f.donor, f.recipient, f.item, f.currency, _raw(f.dispatched_value),
+                         _raw(f.dispatched_net), _raw(f.received_value))  # fmt: skip
+    for r in conn.execute(value_query.where(f.currency != "", *scope)):
+        values[(r[0], r[1], r[2])].append((r[3], Decimal(r[4]), Decimal(r[5]), Decimal(r[6])))
+    columns = QUANTITY_COLUMNS + UAH_COLUMNS
+    query = select(f.donor, f.recipient, f.item, *(_raw(f.__table__.c[c]) for c in columns))
     rows = []
-    for key in sorted(quantities.keys() | values.keys()):
-        d, rcp, item = key
-        fig = quantities.get(key)
-        per_currency = values.get(key, [])
+    for r in conn.execute(query.where(f.currency == "", *scope)):
+        fig = dict(zip(columns, map(Decimal, r[3:]), strict=True))
+        per_currency = values.get((r[0], r[1], r[2]), [])
         # Values are shown in one currency only: that of the dispatches that still stand (a
         # reversed dispatch nets to zero and lends no currency).
-        live = {v.currency for v in per_currency if v.dispatched_net != 0}
+        live = {cur for cur, _value, net, _received in per_currency if net != 0}
         one = next(iter(live)) if len(live) == 1 else None
-        pending = fig.uah_pending if fig is not None else ZERO
+        pending = fig.pop("uah_pending")
+        uah = fig.pop("received_value_uah")
+        fig["outstanding_pledge"] = max(fig["outstanding_pledge"], ZERO)
         rows.append(ReconRow(
-            donor=d, recipient=rcp, item=item, unit=units.get(item, ""),
-            **{c: getattr(fig, c) if fig is not None else ZERO
-               for c in ReconRow.QUANTITIES if c != "outstanding_pledge"},
-            outstanding_pledge=max(fig.outstanding_pledge if fig is not None else ZERO, ZERO),
+            donor=r[0], recipient=r[1], item=r[2], unit=units.get(r[2], ""), **fig,
             currency=one,
-            dispatched_value=sum((v.dispatched_value for v in per_currency), ZERO) if one else None,
-            received_value=sum((v.received_value for v in per_currency), ZERO) if one else None,
-            received_value_uah=None if pending else (fig.received_value_uah if fig is not None
-                                                     else ZERO),
+            dispatched_value=sum((x[1] for x in per_currency), ZERO) if one else None,
+            received_value=sum((x[3] for x in per_currency), ZERO) if one else None,
+            received_value_uah=None if pending else uah,
             uah_pending=int(pending),
         ))  # fmt: skip
+    rows.sort(key=lambda x: (x.donor, x.recipient, x.item))  # code point order on every engine
     return rows

@@ -7,6 +7,7 @@ So two coarser running totals are kept in the same transaction, from the same po
 - a *holding* per (account, commodity, value currency): quantity, value, and how many of its
   lot/pledge-line slots are non-zero (`live`), which is what `balance` needs to know whether the
   value is in one currency;
+- their roll-up per (account, commodity), the *holding total* `balance` reads;
 - a *figure* per (donor, recipient, item, currency): the reconciliation columns.
 
 The functions here are pure (no storage): the Book applies them to each posting it books,
@@ -121,6 +122,25 @@ def receipt_deltas(value_uah: Decimal | None, sign: int = 1) -> dict[str, Decima
     return {"received_value_uah": value_uah * sign}
 
 
+def roll_up(
+    lines: Iterable[tuple[str, Decimal, Decimal, int | Decimal]],
+) -> tuple[Decimal, Decimal, str | None, int]:
+    """A `holding_total` row from the (currency, quantity, value, live) of its holdings.
+
+    The currency is kept only when exactly one currency has live slots, as `balance` shows it.
+    """
+    q = v = ZERO
+    live = 0
+    currencies = []
+    for currency, quantity, value, n in lines:
+        q += quantity
+        v += value
+        live += int(n)
+        if n and currency:
+            currencies.append(currency)
+    return q, v, currencies[0] if len(currencies) == 1 else None, live
+
+
 def nonzero(quantity: Decimal, value: Decimal) -> bool:
     return quantity != 0 or value != 0
 
@@ -164,6 +184,14 @@ class Totals:
             h[1] += v
             h[2] += 1 if nonzero(q, v) else 0
         return totals
+
+    def holding_totals(self) -> dict[tuple[str, str], tuple[Decimal, Decimal, str | None, int]]:
+        pairs: dict[tuple[str, str], list[tuple[str, Decimal, Decimal, Decimal]]] = defaultdict(
+            list
+        )
+        for (account, commodity, cur), (q, v, n) in self.holdings.items():
+            pairs[(account, commodity)].append((cur, q, v, n))
+        return {pair: roll_up(lines) for pair, lines in pairs.items()}
 
     def add_receipts(self, receipts: Iterable[tuple[str, str, str, Decimal | None]]) -> None:
         """Add (donor, recipient, item, value_uah) of live receipt lines."""

@@ -34,11 +34,20 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+_FORMULA_FIRST = frozenset(FORMULA_START)
+
+
 def cell(value: Any) -> Any:
-    if isinstance(value, Decimal):
+    """One output cell; the exact-type checks first, as a large answer has ~10⁶ cells."""
+    kind = type(value)
+    if kind is str:
+        return neutralise(value) if value[:1] in _FORMULA_FIRST else value
+    if kind is Decimal:
         return dstr(value)
     if value is None:
         return ""
+    if isinstance(value, Decimal):
+        return dstr(value)
     return neutralise(str(value)) if isinstance(value, str) else value
 
 

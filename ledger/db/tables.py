@@ -178,7 +178,23 @@ class Holding(Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)  # "" for none
     quantity: Mapped[Decimal]
     value: Mapped[Decimal]
-    live: Mapped[int] = mapped_column(Integer, index=True)
+    live: Mapped[int] = mapped_column(Integer)
+
+
+class HoldingTotal(Base):
+    """`holding` rolled up per (account, commodity): the rows `balance` reads, one per answer.
+
+    `currency` is the one currency the account's live slots are valued in (NULL when none or
+    several); `live` the number of live slots over all currencies.
+    """
+
+    __tablename__ = "holding_total"
+    account: Mapped[str] = mapped_column(String(200), primary_key=True)
+    commodity: Mapped[str] = mapped_column(String(64), primary_key=True)
+    quantity: Mapped[Decimal]
+    value: Mapped[Decimal]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    live: Mapped[int] = mapped_column(Integer)
 
 
 class Figure(Base):

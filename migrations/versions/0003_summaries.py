@@ -1,4 +1,4 @@
-"""summaries: the `holding` and `figure` tables that `balance` and `reconcile` read
+"""summaries: the `holding`, `holding_total` and `figure` tables that `balance` and `reconcile` read
 
 Revision ID: 0003
 Revises: 0002
@@ -44,7 +44,16 @@ def upgrade() -> None:
         sa.Column("live", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("account", "commodity", "currency"),
     )
-    op.create_index("ix_holding_live", "holding", ["live"], unique=False)
+    op.create_table(
+        "holding_total",
+        sa.Column("account", sa.String(length=200), nullable=False),
+        sa.Column("commodity", sa.String(length=64), nullable=False),
+        sa.Column("quantity", _decimal(), nullable=False),
+        sa.Column("value", _decimal(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=True),
+        sa.Column("live", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("account", "commodity"),
+    )
     op.create_table(
         "figure",
         sa.Column("donor", sa.String(length=64), nullable=False),
@@ -77,6 +86,10 @@ def _backfill(conn: sa.Connection) -> None:
         {"account": a, "commodity": c, "currency": u, "quantity": q, "value": v, "live": int(n)}
         for (a, c, u), (q, v, n) in totals.holdings.items()
     ])  # fmt: skip
+    conn.execute(insert(t.HoldingTotal), [
+        {"account": a, "commodity": c, "quantity": q, "value": v, "currency": u, "live": n}
+        for (a, c), (q, v, u, n) in totals.holding_totals().items()
+    ])  # fmt: skip
     conn.execute(insert(t.Figure), [
         {"donor": d, "recipient": r, "item": i, "currency": u,
          **{c: values.get(c, Decimal(0)) for c in FIGURE_COLUMNS}}
@@ -86,5 +99,5 @@ def _backfill(conn: sa.Connection) -> None:
 
 def downgrade() -> None:
     op.drop_table("figure")
-    op.drop_index("ix_holding_live", table_name="holding")
+    op.drop_table("holding_total")
     op.drop_table("holding")
