@@ -46,6 +46,8 @@ def cell(value: Any) -> Any:
         return dstr(value)
     if value is None:
         return ""
+    if kind is int:
+        return value
     if isinstance(value, Decimal):
         return dstr(value)
     return neutralise(str(value)) if isinstance(value, str) else value
@@ -56,7 +58,7 @@ def to_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([cell(row.get(c)) for c in columns])
+        writer.writerow(map(cell, map(row.get, columns)))
     return buf.getvalue()
 
 
