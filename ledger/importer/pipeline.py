@@ -199,9 +199,8 @@ def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: 
         if progress and (i % 500 == 0 or i == total):
             progress(i, total)
         if i % FLUSH_ROWS == 0:
-            write(
-                book
-            )  # into the same transaction: memory stays bounded, atomicity does not change
+            # into the same transaction: memory stays bounded, atomicity does not change
+            write(book, totals=False)
 
 
 def import_into(book: Book, paths: list[Path], progress: Progress | None = None) -> ImportReport:
