@@ -95,6 +95,11 @@ def test_verify_finds_a_tampered_running_balance(led):
     [
         ("UPDATE holding SET live = live + 1 WHERE account LIKE 'stock:%'", "holding"),
         ("UPDATE holding SET quantity = quantity + 1 WHERE account LIKE 'stock:%'", "holding"),
+        ("UPDATE holding_total SET currency = NULL WHERE account LIKE 'stock:%'", "holding total"),
+        (
+            "UPDATE holding_total SET quantity = quantity + 1 WHERE account LIKE 'stock:%'",
+            "holding total",
+        ),
         ("UPDATE figure SET received = received + 1 WHERE currency = ''", "figure"),
         (
             "UPDATE figure SET dispatched_value = dispatched_value + 1 WHERE currency <> ''",
