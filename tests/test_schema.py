@@ -45,3 +45,15 @@ def test_summaries_migration_backfills_an_existing_ledger(led):
     assert led.balances() == balances
     assert led.reconcile() == reconciliation
     assert led.verify().ok
+
+
+def test_migrations_build_exactly_the_tables_the_code_declares(led):
+    """Autogenerate finds nothing to do: every table, column and index of `ledger.db.tables`
+    is what the migrations made (on both engines)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from ledger.db.tables import Base
+
+    with led.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
