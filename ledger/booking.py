@@ -86,22 +86,20 @@ def _store_key(row: Row) -> tuple[Any, ...]:
 
 
 @cache
-def _text_limits(kind: str) -> dict[str, int]:
-    """Longest text each stored column takes, read off the table (one source of truth)."""
+def _text_limits(kind: str) -> tuple[tuple[str, str, int], ...]:
+    """(row attribute, stored column, longest text) per text column, read off the table."""
     table = RECORD_TABLES[kind].__table__
-    return {
-        c.name: c.type.length
+    renamed = {"parties": {"kind": "party_kind"}, "partnerships": {"kind": "partnership_kind"}}
+    return tuple(
+        (renamed.get(kind, {}).get(c.name, c.name), c.name, c.type.length)
         for c in table.columns
         if isinstance(c.type, String) and c.type.length is not None
-    }
+    )
 
 
 def _check_lengths(row: Row) -> None:
     """Refuse text longer than the ledger stores, as a row error rather than a database error."""
-    for column, limit in _text_limits(row.kind).items():
-        attr = {"kind": "party_kind"}.get(column, column) if row.kind == "parties" else column
-        if row.kind == "partnerships" and column == "kind":
-            attr = "partnership_kind"
+    for attr, column, limit in _text_limits(row.kind):
         value = getattr(row, attr, None)
         if isinstance(value, str) and len(value) > limit:
             raise BookingError(f"text of {len(value)} characters; at most {limit} are stored",

@@ -12,7 +12,15 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints, ValidationInfo
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    PlainSerializer,
+    StringConstraints,
+    ValidationInfo,
+)
+
+from ledger.db.types import dstr
 
 CODE_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 DMY_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
@@ -151,9 +159,13 @@ def _int(v: Any) -> Any:
 
 Code = Annotated[str, StringConstraints(max_length=64), AfterValidator(_code)]
 Date = Annotated[dt.date, BeforeValidator(parse_date)]
-Dec = Annotated[Decimal, BeforeValidator(parse_decimal)]
-Quantity = Annotated[Decimal, BeforeValidator(parse_decimal), AfterValidator(_positive)]
-NonNegative = Annotated[Decimal, BeforeValidator(parse_decimal), AfterValidator(_non_negative)]
+# In JSON mode (a row's stored `src`) a decimal is its canonical text: "1.50" and "1.5" alike.
+_CANONICAL = PlainSerializer(dstr, return_type=str, when_used="json")
+Dec = Annotated[Decimal, BeforeValidator(parse_decimal), _CANONICAL]
+Quantity = Annotated[Decimal, BeforeValidator(parse_decimal), AfterValidator(_positive), _CANONICAL]
+NonNegative = Annotated[
+    Decimal, BeforeValidator(parse_decimal), AfterValidator(_non_negative), _CANONICAL
+]
 Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
 Flag = Annotated[bool, BeforeValidator(_bool)]

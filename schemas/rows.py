@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ledger.db.types import dstr
 from schemas.fields import (
     Code,
     Country,
@@ -73,9 +73,11 @@ class Row(BaseModel):
             }
         return data
 
-    @property
+    @cached_property
     def key(self) -> tuple[Any, ...]:
-        """The natural key: the same key in a later import means the same record."""
+        """The natural key: the same key in a later import means the same record.
+
+        Cached (the model is frozen): an import asks for it several times per row."""
         return tuple(getattr(self, f) for f in self.key_fields)
 
     @property
@@ -88,8 +90,7 @@ class Row(BaseModel):
         Decimals are written canonically ("1.50" and "1.5" are the same quantity), so a file
         re-saved by a spreadsheet with other number formatting is still "unchanged".
         """
-        raw = self.model_dump(exclude_none=True, by_alias=True)
-        return {k: _canon(v) for k, v in raw.items()}
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
 
     @classmethod
     def columns(cls) -> list[str]:
@@ -98,16 +99,6 @@ class Row(BaseModel):
     @classmethod
     def required_columns(cls) -> list[str]:
         return [n for n, f in cls.model_fields.items() if n != "extra" and f.is_required()]
-
-
-def _canon(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return dstr(v)
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, dict):
-        return {k: _canon(x) for k, x in v.items()}
-    return v
 
 
 # ---------------------------------------------------------------- master data
