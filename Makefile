@@ -36,7 +36,7 @@ lint: setup
 
 # Benchmarks (not part of the tests): see benchmarks/README.md and benchmarks/RESULTS.md.
 bench: setup system
-	$(BIN)/python benchmarks/run.py --sizes 10k,100k
+	$(BIN)/python benchmarks/run.py --sizes 10k,100k,245k
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
