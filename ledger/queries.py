@@ -103,7 +103,7 @@ def _holdings(conn: Connection, account_prefix: str | None) -> list[BalanceRow]:
     if account_prefix:
         query = query.where(h.account.startswith(account_prefix, autoescape=True))
     rows = []
-    for account, commodity, q, v, currency in conn.execute(query):
+    for account, commodity, q, v, currency in conn.execute(query).all():
         q, v = Decimal(q), Decimal(v)
         if q == 0 and v == 0:
             continue
@@ -138,12 +138,12 @@ def reconcile(
     values: dict[tuple[str, str, str], list[tuple[Any, ...]]] = defaultdict(list)
     value_query = select(f.donor, f.recipient, f.item, f.currency, _raw(f.dispatched_value),
                          _raw(f.dispatched_net), _raw(f.received_value))  # fmt: skip
-    for r in conn.execute(value_query.where(f.currency != "", *scope)):
+    for r in conn.execute(value_query.where(f.currency != "", *scope)).all():
         values[(r[0], r[1], r[2])].append((r[3], Decimal(r[4]), Decimal(r[5]), Decimal(r[6])))
     columns = QUANTITY_COLUMNS + UAH_COLUMNS
     query = select(f.donor, f.recipient, f.item, *(_raw(f.__table__.c[c]) for c in columns))
     rows = []
-    for r in conn.execute(query.where(f.currency == "", *scope)):
+    for r in conn.execute(query.where(f.currency == "", *scope)).all():
         fig = dict(zip(columns, map(Decimal, r[3:]), strict=True))
         per_currency = values.get((r[0], r[1], r[2]), [])
         # Values are shown in one currency only: that of the dispatches that still stand (a
