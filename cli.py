@@ -94,6 +94,21 @@ def _emit(fmt: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
 # ---------------------------------------------------------------- import / template
 
 
+LARGE_INPUT = 5_000_000  # bytes of input above which the import says it is reading
+
+
+def _input_bytes(paths: tuple[Path, ...]) -> int:
+    """Size of the files an import will read (folders: their files, one level)."""
+    total = 0
+    for path in paths:
+        try:
+            files = list(path.iterdir()) if path.is_dir() else [path]
+            total += sum(f.stat().st_size for f in files if f.is_file())
+        except OSError:
+            continue  # unreadable: the importer reports it properly
+    return total
+
+
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_context
@@ -111,6 +126,9 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     """
     led = _ledger(ctx)
     bar: Any = None
+    size = _input_bytes(paths)
+    if size >= LARGE_INPUT:  # a long read: say so before the bar can start
+        click.echo(f"reading and checking {size / 1e6:.0f} MB of input…", err=True)
 
     def progress(done: int, total: int) -> None:
         nonlocal bar
@@ -119,6 +137,10 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
             bar.__enter__()
         if bar is not None:
             bar.update(done - bar.pos)
+            if done == total:  # what remains is the final write: tell the user why it waits
+                bar.__exit__(None, None, None)
+                bar = None
+                click.echo("all rows booked; finishing…", err=True)
 
     try:
         with refusals():

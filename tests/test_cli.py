@@ -226,3 +226,13 @@ def test_verify_exits_1_naming_the_entry_edited_in_the_database(imported):
     result = imported("verify")
     assert result.exit_code == 1
     assert "entry 7 " in result.stderr and "changed" in result.stderr
+
+
+def test_large_import_says_what_it_is_doing(run, sample_dir, tmp_path, monkeypatch):
+    """Long imports announce the read and the final write around the progress bar."""
+    import cli
+
+    monkeypatch.setattr(cli, "LARGE_INPUT", 1)
+    result = run("import", str(sample_dir))
+    assert result.exit_code == 0, result.stderr
+    assert "reading and checking" in result.stderr
