@@ -16,16 +16,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, insert, select
 
-from ledger import journal, queries
-from ledger.book import Book
+from ledger import queries
 from ledger.db import tables as t
 from ledger.db.engine import make_engine, reader, resolve_url, upgrade, writer
 from ledger.errors import LedgerError
 from schemas.outputs import BalanceRow, ReconRow
 
-if TYPE_CHECKING:  # booking (row schemas) and the importer (openpyxl) load when first used
+if TYPE_CHECKING:  # writing, booking (row schemas) and the importer (openpyxl) load when used
+    from ledger.book import Book
     from ledger.booking import Outcome
     from ledger.importer.pipeline import ImportReport, Progress
+    from ledger.journal import VerifyResult
     from schemas.rows import Row
 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -56,6 +57,9 @@ class Ledger:
         `bulk` loads whole tables once (imports); otherwise only what the event touches.
         """
         with writer(self.engine) as conn:
+            from ledger import journal
+            from ledger.book import Book
+
             book = Book(conn, bulk=bulk)
             yield book
             journal.write(book)
@@ -109,6 +113,8 @@ class Ledger:
         with reader(self.engine) as conn:
             return queries.reconcile(conn, donor, recipient)
 
-    def verify(self) -> journal.VerifyResult:
+    def verify(self) -> VerifyResult:
+        from ledger import journal
+
         with reader(self.engine) as conn:
             return journal.verify(conn)
