@@ -106,6 +106,25 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
         conn.execute(insert(table), params)
 
 
+def bulk_update(conn: Connection, table: Table, keys: tuple[str, ...],
+                columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:  # fmt: skip
+    """UPDATE many rows by key in one executemany: each row is its key values, then the new
+    values of `columns` (the few rows an import or an event changes that already existed)."""
+    n = len(keys)
+    params = [
+        {**{f"k_{k}": v for k, v in zip(keys, row[:n], strict=True)},
+         **{f"v_{c}": v for c, v in zip(columns, row[n:], strict=True)}}
+        for row in rows
+    ]  # fmt: skip
+    if params:
+        conn.execute(
+            update(table)
+            .where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
+            .values({c: bindparam(f"v_{c}") for c in columns}),
+            params,
+        )
+
+
 def _write_records(conn: Connection, book: Book) -> None:
     inserts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -120,17 +139,10 @@ def _write_records(conn: Connection, book: Book) -> None:
                 for values in inserts[kind]
             ])  # fmt: skip
         if updates.get(kind):
-            key_cols = RECORD_KEYS[kind]
-            cols = [c for c in updates[kind][0] if c not in key_cols]
-            stmt = (
-                update(table)
-                .where(*(table.__table__.c[k] == bindparam(f"k_{k}") for k in key_cols))
-                .values({c: bindparam(f"v_{c}") for c in cols})
-            )
-            conn.execute(stmt, [
-                {**{f"k_{k}": v[k] for k in key_cols}, **{f"v_{c}": v[c] for c in cols}}
-                for v in updates[kind]
-            ])  # fmt: skip
+            keys = RECORD_KEYS[kind]
+            cols = tuple(c for c in updates[kind][0] if c not in keys)
+            bulk_update(conn, table.__table__, keys, cols,
+                        [(*(v[k] for k in keys), *(v[c] for c in cols)) for v in updates[kind]])  # fmt: skip
 
 
 BALANCE_COLUMNS = ("key", "account", "commodity", "lot_id", "pledge_line_id", "currency", "kind",
@@ -139,60 +151,48 @@ BALANCE_COLUMNS = ("key", "account", "commodity", "lot_id", "pledge_line_id", "c
 
 def _write_balances(conn: Connection, book: Book) -> None:
     dirty = book.dirty_balances()
-    old = [b for b in dirty if b.stored]
     bulk_insert(conn, t.Balance.__table__, BALANCE_COLUMNS, (  # a generator: a 1M-posting
         (_key(b), b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.kind,
          b.quantity, b.value)  # import has 700k of these; they are never all in a list
         for b in dirty if not b.stored
     ))  # fmt: skip
-    if old:
-        conn.execute(
-            update(t.Balance).where(t.Balance.key == bindparam("k"))
-            .values(quantity=bindparam("q"), value=bindparam("v")),
-            [{"k": _key(b), "q": b.quantity, "v": b.value} for b in old],
-        )  # fmt: skip
+    bulk_update(conn, t.Balance.__table__, ("key",), ("quantity", "value"),
+                [(_key(b), b.quantity, b.value) for b in dirty if b.stored])  # fmt: skip
     for b in dirty:
         b.stored, b.dirty = True, False
 
 
-HOLDING_COLUMNS = ("account", "commodity", "currency", "quantity", "value", "live")
+HOLDING_KEY = ("account", "commodity", "currency")
+HOLDING_VALUES = ("quantity", "value", "live")
+TOTAL_KEY = ("account", "commodity")
+TOTAL_VALUES = ("quantity", "value", "currency", "live")
 FIGURE_KEY = ("donor", "recipient", "item", "currency")
 
 
 def _write_summaries(conn: Connection, book: Book) -> None:
-    """Insert new and update changed `holding` and `figure` rows (see `ledger.summaries`)."""
+    """Insert new and update changed `holding`, `holding_total` and `figure` rows."""
     holdings = book.dirty_holdings()
-    bulk_insert(conn, t.Holding.__table__, HOLDING_COLUMNS, [
-        (h.account, h.commodity, h.currency, h.quantity, h.value, h.live)
-        for h in holdings if not h.stored
-    ])  # fmt: skip
-    changed = [h for h in holdings if h.stored]
-    if changed:
-        h = t.Holding
-        conn.execute(
-            update(h).where(h.account == bindparam("a"), h.commodity == bindparam("c"),
-                            h.currency == bindparam("u"))
-            .values(quantity=bindparam("q"), value=bindparam("v"), live=bindparam("n")),
-            [{"a": x.account, "c": x.commodity, "u": x.currency, "q": x.quantity, "v": x.value,
-              "n": x.live} for x in changed],
-        )  # fmt: skip
+    rows = [(h.account, h.commodity, h.currency, h.quantity, h.value, h.live) for h in holdings]
+    _insert_or_update(conn, t.Holding.__table__, HOLDING_KEY, HOLDING_VALUES, rows,
+                      [h.stored for h in holdings])  # fmt: skip
     _write_holding_totals(conn, book, holdings)
     figures = book.dirty_figures()
-    bulk_insert(conn, t.Figure.__table__, FIGURE_KEY + FIGURE_COLUMNS, [
-        (f.donor, f.recipient, f.item, f.currency, *(f.values[c] for c in FIGURE_COLUMNS))
-        for f in figures if not f.stored
-    ])  # fmt: skip
-    changed_figures = [f for f in figures if f.stored]
-    if changed_figures:
-        f = t.Figure
-        conn.execute(
-            update(f).where(*(f.__table__.c[k] == bindparam(f"k_{k}") for k in FIGURE_KEY))
-            .values({c: bindparam(f"v_{c}") for c in FIGURE_COLUMNS}),
-            [{**{f"k_{k}": getattr(x, k) for k in FIGURE_KEY},
-              **{f"v_{c}": x.values[c] for c in FIGURE_COLUMNS}} for x in changed_figures],
-        )  # fmt: skip
+    rows = [(f.donor, f.recipient, f.item, f.currency, *(f.values[c] for c in FIGURE_COLUMNS))
+            for f in figures]  # fmt: skip
+    _insert_or_update(conn, t.Figure.__table__, FIGURE_KEY, FIGURE_COLUMNS, rows,
+                      [f.stored for f in figures])  # fmt: skip
     for line in (*holdings, *figures):
         line.stored, line.dirty = True, False
+
+
+def _insert_or_update(conn: Connection, table: Table, keys: tuple[str, ...],
+                      columns: tuple[str, ...], rows: list[tuple[Any, ...]],
+                      stored: list[bool]) -> None:  # fmt: skip
+    """Rows (key values, then `columns`) go in by `bulk_insert` if new, `bulk_update` if stored."""
+    bulk_insert(
+        conn, table, keys + columns, [r for r, s in zip(rows, stored, strict=True) if not s]
+    )
+    bulk_update(conn, table, keys, columns, [r for r, s in zip(rows, stored, strict=True) if s])
 
 
 def _write_holding_totals(conn: Connection, book: Book, dirty: list[HoldingLine]) -> None:
@@ -201,21 +201,12 @@ def _write_holding_totals(conn: Connection, book: Book, dirty: list[HoldingLine]
     A total row exists exactly when one of its holdings is stored (they are written together),
     so that decides insert or update; call before the holdings are marked stored.
     """
-    new, old = [], []
+    rows, stored = [], []
     for pair in dict.fromkeys((h.account, h.commodity) for h in dirty):
         lines = book.pair_holdings(*pair)
-        total = roll_up((x.currency, x.quantity, x.value, x.live) for x in lines)
-        (old if any(x.stored for x in lines) else new).append((*pair, *total))
-    bulk_insert(conn, t.HoldingTotal.__table__,
-                ("account", "commodity", "quantity", "value", "currency", "live"), new)  # fmt: skip
-    if old:
-        h = t.HoldingTotal
-        conn.execute(
-            update(h).where(h.account == bindparam("a"), h.commodity == bindparam("c"))
-            .values(quantity=bindparam("q"), value=bindparam("v"), currency=bindparam("u"),
-                    live=bindparam("n")),
-            [{"a": a, "c": c, "q": q, "v": v, "u": u, "n": n} for a, c, q, v, u, n in old],
-        )  # fmt: skip
+        rows.append((*pair, *roll_up((x.currency, x.quantity, x.value, x.live) for x in lines)))
+        stored.append(any(x.stored for x in lines))
+    _insert_or_update(conn, t.HoldingTotal.__table__, TOTAL_KEY, TOTAL_VALUES, rows, stored)
 
 
 def _key(b: Any) -> str:
