@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import ClassVar
-
-from pydantic import BaseModel, ConfigDict
+from typing import Any, ClassVar
 
 
-class Output(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Output:
+    """Plain frozen records, not validated models: every value comes typed from the ledger's
+    own store, and an answer on a large ledger builds 10⁴–10⁵ of them (validation tripled the
+    cost of `reconcile` at a million postings)."""
 
     @classmethod
     def columns(cls) -> list[str]:
-        return list(cls.model_fields)
+        return [f.name for f in fields(cls)]  # type: ignore[arg-type]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields in declaration order (a copy: the record stays immutable)."""
+        return dict(vars(self))
 
 
+@dataclass(frozen=True)
 class BalanceRow(Output):
     account: str
     commodity: str
@@ -27,6 +33,7 @@ class BalanceRow(Output):
     expiry: str | None = None
 
 
+@dataclass(frozen=True)
 class ReconRow(Output):
     """One (donor, recipient, item): where every unit the donor promised or sent is now.
 

@@ -520,7 +520,7 @@ def reconciliation(led: Ledger) -> dict[tuple[str, str, str], dict[str, Any]]:
     """Every figure of the reconciliation by key; rows with nothing in them left out."""
     out = {}
     for r in led.reconcile():
-        row = r.model_dump()
+        row = r.as_dict()
         if all(
             not row[c]
             for c in (

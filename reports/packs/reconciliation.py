@@ -164,7 +164,7 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
     _, last_date = last_entry(conn)
     rows: list[dict[str, Any]] = []
     for r in recon:
-        row = r.model_dump()
+        row = r.as_dict()
         v = values.get((r.donor, r.recipient, r.item), {})
         one = r.currency
         row["distributed_value"] = v.get("distributed") if one else None
