@@ -76,7 +76,7 @@ class Ledger:
     def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
         from ledger.importer.pipeline import import_into
 
-        with self.booking(bulk=True) as book:
+        with self.booking() as book:  # the importer chooses how it loads (`worth_bulk`)
             return import_into(book, paths, progress)
 
     def reverse(self, entry_id: int, reason: str, on: dt.date | None = None) -> int:

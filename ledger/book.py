@@ -10,17 +10,31 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 
 from ledger.accounts import is_physical
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import BookingError, ClosedPeriodError
 from ledger.summaries import FIGURE_COLUMNS, figure_deltas, receipt_deltas
+
+
+@cache
+def keyed(table: str, columns: tuple[str, ...], keys: tuple[str, ...]) -> Select[Any]:
+    """SELECT `columns` (all if empty) of `table` WHERE each key column = its bound parameter
+    (no key columns: the whole table).
+
+    Built once per shape: a Book that loads per key runs these thousands of times, and building
+    the SQLAlchemy expression each time cost more than running the query.
+    """
+    tab = t.Base.metadata.tables[table]
+    chosen = [tab.c[c] for c in columns] if columns else [tab]
+    return select(*chosen).where(*(tab.c[k] == bindparam(k) for k in keys))
 
 
 @dataclass(slots=True)
@@ -127,6 +141,13 @@ RECORD_TABLES: dict[str, type[t.Base]] = {
 }
 
 # Records booking reads the values of again (the rest may be compacted once written).
+# The stored columns each in-memory line is read from, in its fields' order.
+LOT_COLUMNS = tuple(f.name for f in fields(Lot))
+PLEDGE_COLUMNS = tuple(f.name for f in fields(PledgeLine))
+BALANCE_COLUMNS = ("account", "commodity", "lot_id", "pledge_line_id", "currency", "kind",
+                   "quantity", "value")  # fmt: skip
+HOLDING_COLUMNS = ("account", "commodity", "currency", "quantity", "value", "live")
+
 MASTER_KINDS = frozenset({"parties", "partnerships", "items", "warehouses", "fx_rates"})
 
 # The natural key columns per table, in the order the row schemas give them.
@@ -150,10 +171,11 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
 class Book:
     """In-memory, lazily loaded view of one ledger inside one writer transaction.
 
-    Two ways of loading, same answers: a bulk Book (the importer) loads each table whole the
-    first time it is asked, then books thousands of rows from memory; a single-event Book (the
-    Python API, one CLI event) asks the database for just the keys, lots and balances that one
-    event touches, so posting one receipt stays quick however large the ledger is.
+    Two ways of loading, same answers: a bulk Book (an import large next to the ledger) loads
+    each table whole the first time it is asked, then books thousands of rows from memory; a
+    per-key Book (one event, or a small import) asks the database for just the keys, lots and
+    balances each event touches, so posting a few rows stays quick however large the ledger is.
+    `bulk` may be set until the first load.
     """
 
     def __init__(self, conn: Connection, *, bulk: bool = False) -> None:
@@ -208,6 +230,10 @@ class Book:
         self._next_ids[name] = value + 1
         return value
 
+    def stored_entries(self) -> int:
+        """How many entries the ledger holds (ids are dense: the tip's id)."""
+        return self._chain_tip()[0]
+
     def _chain_tip(self) -> tuple[int, str]:
         if self._tip is None:
             row = self.conn.execute(
@@ -218,15 +244,12 @@ class Book:
 
     # ---------------------------------------------------------------- records and master data
 
-    def _stored_records(self, kind: str, where: Any = None) -> None:
-        """Read stored records of a kind (all, or those matching `where`) into the cache."""
-        table = RECORD_TABLES[kind]
+    def _stored_records(self, kind: str, key: tuple[Any, ...] | None = None) -> None:
+        """Read stored records of a kind (all, or the one under `key`) into the cache."""
         key_cols = RECORD_KEYS[kind]
-        query = select(table.__table__)
-        if where is not None:
-            query = query.where(where)
+        where = None if key is None else dict(zip(key_cols, key, strict=True))
         cache = self._records[kind]
-        for obj in self.conn.execute(query).mappings():
+        for obj in self._select(RECORD_TABLES[kind].__tablename__, (), where).mappings():
             key = tuple(obj[c] for c in key_cols)
             cache.setdefault(key, Record(kind, obj.get("id"), obj["src"], obj.get("entry_id"),
                                          values=dict(obj)))  # fmt: skip
@@ -244,9 +267,7 @@ class Book:
             return self.records(kind).get(key)
         cache = self._records[kind]
         if key not in cache and key not in self._records_absent[kind]:
-            columns = RECORD_TABLES[kind].__table__.c
-            self._stored_records(kind, and_(*(columns[c] == v
-                                              for c, v in zip(RECORD_KEYS[kind], key, strict=True))))  # fmt: skip
+            self._stored_records(kind, key)
             if key not in cache:
                 self._records_absent[kind].add(key)
         return cache.get(key)
@@ -254,11 +275,9 @@ class Book:
     def stored_src(self, rec: Record, key: tuple[Any, ...]) -> dict[str, Any]:
         """The validated row a record was made from (read back if `compact` dropped it)."""
         if rec.src is None:
-            columns = RECORD_TABLES[rec.table].__table__.c
-            where = and_(
-                *(columns[c] == v for c, v in zip(RECORD_KEYS[rec.table], key, strict=True))
-            )
-            rec.src = self.conn.execute(select(columns["src"]).where(where)).scalar_one()
+            key_cols = RECORD_KEYS[rec.table]
+            query = keyed(RECORD_TABLES[rec.table].__tablename__, ("src",), key_cols)
+            rec.src = self.conn.execute(query, dict(zip(key_cols, key, strict=True))).scalar_one()
         return rec.src
 
     def compact(self, written: list[Record]) -> None:
@@ -331,16 +350,12 @@ class Book:
 
     # ---------------------------------------------------------------- lots and pledge lines
 
-    def _stored_lots(self, where: Any = None) -> None:
-        cols = t.ShipmentLine
-        query = select(
-            cols.id, cols.shipment_ref, cols.line_no, cols.dispatch_date, cols.donor,
-            cols.recipient, cols.item, cols.quantity, cols.unit_value, cols.currency,
-            cols.batch, cols.expiry, cols.pledge_line_id, cols.carrier,
-        )  # fmt: skip
-        if where is not None:
-            query = query.where(where)
-        for row in self.conn.execute(query):
+    def _select(self, table: str, columns: tuple[str, ...], where: dict[str, Any] | None) -> Any:
+        """Rows of `table` (all, or those whose columns equal `where`'s values)."""
+        return self.conn.execute(keyed(table, columns, tuple(where or ())), where)
+
+    def _stored_lots(self, where: dict[str, Any] | None = None) -> None:
+        for row in self._select("shipment_line", LOT_COLUMNS, where):
             if row.id not in self._lots:
                 self.add_lot(Lot(*row))
 
@@ -351,7 +366,7 @@ class Book:
             self._stored_lots()
             self._lots_full = True
         else:
-            self._stored_lots(t.ShipmentLine.shipment_ref == shipment_ref)
+            self._stored_lots({"shipment_ref": shipment_ref})
             self._shipments_loaded.add(shipment_ref)
 
     def add_lot(self, lot: Lot) -> None:
@@ -362,7 +377,7 @@ class Book:
 
     def lot(self, lot_id: int) -> Lot:
         if lot_id not in self._lots:
-            self._stored_lots(t.ShipmentLine.id == lot_id)
+            self._stored_lots({"id": lot_id})
         return self._lots[lot_id]
 
     def lot_by_key(self, shipment_ref: str, line_no: int) -> Lot | None:
@@ -378,47 +393,33 @@ class Book:
         self._pledges[pl.id] = pl
         self._pledge_keys[(pl.donor, pl.pledge_ref, pl.line_no)] = pl.id
 
-    def _stored_pledges(self, where: Any = None) -> None:
-        p = t.PledgeLine
-        query = select(
-            p.id, p.donor, p.pledge_ref, p.line_no, p.recipient, p.item, p.quantity,
-            p.unit_value, p.currency,
-        )  # fmt: skip
+    def _stored_pledges(self, where: dict[str, Any] | None = None) -> None:
         if self.bulk:
             self._pledges_full = True
-        elif where is not None:
-            query = query.where(where)
-        for row in self.conn.execute(query):
+            where = None
+        for row in self._select("pledge_line", PLEDGE_COLUMNS, where):
             if row.id not in self._pledges:
                 self.add_pledge_line(PledgeLine(*row))
 
     def pledge_line(self, donor: str, ref: str, line_no: int) -> PledgeLine | None:
         key = (donor, ref, line_no)
         if key not in self._pledge_keys and not self._pledges_full:
-            p = t.PledgeLine
-            self._stored_pledges(and_(p.donor == donor, p.pledge_ref == ref, p.line_no == line_no))
+            self._stored_pledges({"donor": donor, "pledge_ref": ref, "line_no": line_no})
         pl_id = self._pledge_keys.get(key)
         return None if pl_id is None else self._pledges[pl_id]
 
     def pledge_by_id(self, pledge_line_id: int) -> PledgeLine:
         if pledge_line_id not in self._pledges and not self._pledges_full:
-            self._stored_pledges(t.PledgeLine.id == pledge_line_id)
+            self._stored_pledges({"id": pledge_line_id})
         return self._pledges[pledge_line_id]
 
     # ---------------------------------------------------------------- balances
 
-    def _stored_balances(self, where: Any = None) -> None:
-        b = t.Balance
-        query = select(
-            b.key, b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.kind,
-            b.quantity, b.value,
-        )  # fmt: skip
-        if where is not None:
-            query = query.where(where)
-        for row in self.conn.execute(query):
-            key = tuple(row[1:7])
+    def _stored_balances(self, where: dict[str, Any] | None = None) -> None:
+        for row in self._select("balance", BALANCE_COLUMNS, where):
+            key = tuple(row[:6])
             if key not in self._balances:
-                line = BalanceLine(*row[1:], stored=True)
+                line = BalanceLine(*row, stored=True)
                 self._balances[key] = line
                 self._index(line)
 
@@ -430,9 +431,7 @@ class Book:
             self._stored_balances()
             self._balances_full = True
         else:
-            self._stored_balances(
-                and_(t.Balance.account == account, t.Balance.commodity == commodity)
-            )
+            self._stored_balances({"account": account, "commodity": commodity})
             self._holdings_loaded.add((account, commodity))
 
     def _index(self, line: BalanceLine) -> None:
@@ -469,14 +468,13 @@ class Book:
     def _holding(self, account: str, commodity: str, currency: str) -> HoldingLine:
         pair = (account, commodity)
         if not self._holdings_full and pair not in self._holding_pairs:
-            h = t.Holding
-            query = select(h.account, h.commodity, h.currency, h.quantity, h.value, h.live)
+            where = None
             if self.bulk:
                 self._holdings_full = True
             else:
-                query = query.where(h.account == account, h.commodity == commodity)
+                where = {"account": account, "commodity": commodity}
                 self._holding_pairs.add(pair)
-            for row in self.conn.execute(query):
+            for row in self._select("holding", HOLDING_COLUMNS, where):
                 if (row[0], row[1], row[2]) not in self._holdings:
                     self._add_holding(HoldingLine(*row, stored=True))
         line = self._holdings.get((account, commodity, currency))
@@ -496,14 +494,13 @@ class Book:
     def _figure(self, donor: str, recipient: str, item: str, currency: str) -> FigureLine:
         owner = (donor, recipient, item)
         if not self._figures_full and owner not in self._figure_owners:
-            f = t.Figure
-            query = select(f.__table__)
+            where = None
             if self.bulk:
                 self._figures_full = True
             else:
-                query = query.where(f.donor == donor, f.recipient == recipient, f.item == item)
+                where = {"donor": donor, "recipient": recipient, "item": item}
                 self._figure_owners.add(owner)
-            for row in self.conn.execute(query).mappings():
+            for row in self._select("figure", (), where).mappings():
                 key = (row["donor"], row["recipient"], row["item"], row["currency"])
                 self._figures.setdefault(key, FigureLine(
                     *key, values={c: row[c] for c in FIGURE_COLUMNS}, stored=True))  # fmt: skip

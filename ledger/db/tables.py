@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -153,8 +154,10 @@ class Balance(Base):
     """
 
     __tablename__ = "balance"
+    # Looked up per (account, commodity) by a Book that loads only what an event touches.
+    __table_args__ = (Index("ix_balance_account_commodity", "account", "commodity"),)
     key: Mapped[str] = mapped_column(String(400), primary_key=True)
-    account: Mapped[str] = mapped_column(String(200), index=True)
+    account: Mapped[str] = mapped_column(String(200))
     commodity: Mapped[str] = mapped_column(String(64))
     lot_id: Mapped[int | None] = mapped_column(Integer)
     pledge_line_id: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,126 @@
+"""How an import's Book loads: whole tables, or per key when the batch is small next to the ledger.
+
+A handful of rows into a large ledger must not pay for loading the whole ledger (1 row into a
+1M-posting ledger took 22 s and 1.3 GB when every import loaded whole tables), and the two ways
+must book exactly the same entries, records, balances and summaries.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from ledger.api import Ledger
+from ledger.db import tables as t
+from ledger.importer import pipeline
+from ledger.importer.pipeline import import_into
+from tests.conftest import _fresh_url
+from tests.test_import_bad import snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+DATE_COLUMNS = ("date", "dispatch_date")
+MASTER_FILES = {f"{kind}.csv" for kind in pipeline.MASTER_ORDER}  # fx rates included
+
+
+def date_column(name: str, header: list[str]) -> str | None:
+    if name in MASTER_FILES:
+        return None
+    return next((c for c in DATE_COLUMNS if c in header), None)
+
+
+def generated(out: Path, size: int, seed: int) -> Path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import generate
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    generate.write(generate.simulate(size, seed=seed), out)
+    return out
+
+
+def split_by_date(data: Path, early: Path, late: Path, share: float) -> int:
+    """Master data and events before the cut go to `early`; the last `share` of event days'
+    rows to `late` (whole days, so the booking order is the one a single import uses).
+    Returns the number of rows in `late`."""
+    tables: dict[str, tuple[list[str], list[list[str]]]] = {}
+    dates = []
+    for path in sorted(data.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as f:
+            header, *rows = list(csv.reader(f))
+        tables[path.name] = (header, rows)
+        column = date_column(path.name, header)
+        if column:
+            dates += [r[header.index(column)] for r in rows]
+    dates.sort()
+    cut = dates[int(len(dates) * (1 - share))]
+    n_late = 0
+    for folder in (early, late):
+        folder.mkdir()
+    for name, (header, rows) in tables.items():
+        column = date_column(name, header)
+        is_late = [column is not None and r[header.index(column)] >= cut for r in rows]
+        n_late += sum(is_late)
+        for folder, wanted in ((early, False), (late, True)):
+            chosen = [r for r, flag in zip(rows, is_late, strict=True) if flag == wanted]
+            if chosen or not wanted:
+                with (folder / name).open("w", encoding="utf-8", newline="") as f:
+                    csv.writer(f).writerows([header, *chosen])
+    return n_late
+
+
+def tip(led: Ledger) -> Any:
+    with led.engine.connect() as conn:
+        return conn.execute(select(t.Entry.id, t.Entry.hash).order_by(t.Entry.id.desc())).first()
+
+
+@pytest.mark.parametrize(
+    "engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_per_key_import_books_what_a_bulk_import_books(
+    request: pytest.FixtureRequest, tmp_path: Path, engine: str
+) -> None:
+    data = generated(tmp_path / "data", 3000, seed=11)
+    early, late = tmp_path / "early", tmp_path / "late"
+    n_late = split_by_date(data, early, late, share=0.03)
+    states = []
+    for bulk in (True, False):
+        folder = tmp_path / f"bulk-{bulk}"
+        folder.mkdir()
+        with Ledger(_fresh_url(request, engine, folder), migrate=False) as led:
+            led.import_files([early])
+            with led.booking() as book:
+                report = import_into(book, [late], bulk=bulk)
+                assert book.bulk is bulk
+            assert report.new == n_late > 20
+            assert {"receipts", "distributions"} <= set(report.counts), report.counts
+            states.append((snapshot(led), tip(led)))
+    assert states[0] == states[1]
+
+
+def test_the_import_chooses_per_key_loading_only_when_small_next_to_the_ledger(
+    sqlite_led: Ledger, sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen: list[bool] = []
+    real = pipeline.worth_bulk
+
+    def spy(rows: int, stored: int) -> bool:
+        chosen.append(real(rows, stored))
+        return chosen[-1]
+
+    monkeypatch.setattr(pipeline, "worth_bulk", spy)
+    sqlite_led.import_files([sample_dir])  # into an empty ledger: whole tables
+    sqlite_led.import_files([sample_dir])  # as large as the ledger: whole tables
+    with (sample_dir / "pledges.csv").open(encoding="utf-8", newline="") as f:
+        header, first, *_ = list(csv.reader(f))
+    with (tmp_path / "pledges.csv").open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, first])
+    report = sqlite_led.import_files([tmp_path / "pledges.csv"])  # one row: per key
+    assert chosen == [True, True, False]
+    assert report.unchanged == 1 and report.new == 0
+    assert not real(1, pipeline.BULK_SHARE + 1) and real(1, pipeline.BULK_SHARE)
+    assert not real(1_000, 1_000_000) and real(50_000, 1_000_000)
