@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
@@ -230,27 +232,30 @@ def verify(conn: Connection) -> VerifyResult:
     """Walk the hash chain, re-check each entry's balance, and compare stored running balances.
 
     Stops at the first entry whose stored hash, predecessor link or balance disagrees: that is
-    where the journal was changed behind the ledger's back.
+    where the journal was changed behind the ledger's back. Entries and postings are streamed
+    side by side in id order, so the journal itself is never held in memory.
     """
-    postings: dict[int, list[Posting]] = defaultdict(list)
     totals: dict[tuple[Any, ...], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    p = t.Posting
-    for row in conn.execute(
-        select(p.entry_id, p.account, p.commodity, p.quantity, p.value, p.currency, p.lot_id,
-               p.pledge_line_id).order_by(p.entry_id, p.seq)
-    ):  # fmt: skip
-        postings[row.entry_id].append(Posting(*row[1:]))
+    groups = _postings_by_entry(conn)
+    pending = next(groups, None)
+    orphan: int | None = None  # the first posting group whose entry does not exist
     prev = GENESIS_HASH
     count = 0
     e = t.Entry
-    for row in conn.execute(
-        select(e.id, e.date, e.kind, e.ref, e.memo, e.reverses_id, e.prev_hash, e.hash).order_by(
-            e.id
-        )
-    ):
+    entries = conn.execution_options(yield_per=STREAM_ROWS).execute(
+        select(e.id, e.date, e.kind, e.ref, e.memo, e.reverses_id, e.prev_hash, e.hash)
+        .order_by(e.id)
+    )  # fmt: skip
+    for row in entries:
         count += 1
-        entry = Entry(row.date, row.kind, row.ref, tuple(postings.pop(row.id, [])), row.memo,
-                      row.reverses_id)  # fmt: skip
+        while pending is not None and pending[0] < row.id:
+            orphan = pending[0] if orphan is None else orphan
+            pending = next(groups, None)
+        postings: tuple[Posting, ...] = ()
+        if pending is not None and pending[0] == row.id:
+            postings = pending[1]
+            pending = next(groups, None)
+        entry = Entry(row.date, row.kind, row.ref, postings, row.memo, row.reverses_id)
         for posting in entry.postings:
             acc = totals[(posting.account, posting.commodity, posting.lot_id,
                           posting.pledge_line_id, posting.currency, entry.kind)]  # fmt: skip
@@ -267,28 +272,55 @@ def verify(conn: Connection) -> VerifyResult:
         except UnbalancedEntry as exc:
             return VerifyResult(False, count, f"entry {row.id}: {exc}", row.id)
         prev = row.hash
-    if postings:
-        orphan = min(postings)
+    if orphan is None and pending is not None:
+        orphan = pending[0]
+    if orphan is not None:
         return VerifyResult(False, count, f"postings refer to entry {orphan}, which does not exist",
                             orphan)  # fmt: skip
-    b = t.Balance
-    stored = {
-        tuple(r[:6]): (r.quantity, r.value)
-        for r in conn.execute(select(b.account, b.commodity, b.lot_id, b.pledge_line_id,
-                                     b.currency, b.kind, b.quantity, b.value))
-    }  # fmt: skip
-    for key, (q, v) in totals.items():
-        if stored.get(key, (ZERO, ZERO)) != (q, v):
-            return VerifyResult(False, count, f"running balance {_show(key)} disagrees with the "
-                                "journal")  # fmt: skip
-    for key, (q, v) in stored.items():
-        if key not in totals and (q, v) != (ZERO, ZERO):
-            return VerifyResult(False, count, f"running balance {_show(key)} has no postings "
-                                "behind it")  # fmt: skip
+    problem = _check_balances(conn, totals)
+    if problem:
+        return VerifyResult(False, count, problem)
     problem = _check_summaries(conn, totals)
     if problem:
         return VerifyResult(False, count, problem)
     return VerifyResult(True, count)
+
+
+STREAM_ROWS = 20_000  # rows fetched at a time when `verify` streams the journal
+
+
+def _postings_by_entry(conn: Connection) -> Iterator[tuple[int, tuple[Posting, ...]]]:
+    """(entry id, its postings in order) for every entry id that has postings, ascending."""
+    p = t.Posting
+    rows = conn.execution_options(yield_per=STREAM_ROWS).execute(
+        select(p.entry_id, p.account, p.commodity, p.quantity, p.value, p.currency, p.lot_id,
+               p.pledge_line_id).order_by(p.entry_id, p.seq)
+    )  # fmt: skip
+    for entry_id, group in groupby(rows, key=itemgetter(0)):
+        yield entry_id, tuple(Posting(*r[1:]) for r in group)
+
+
+def _check_balances(conn: Connection, totals: dict[tuple[Any, ...], list[Decimal]]) -> str | None:
+    """Compare the stored running balances, streamed, with the journal's; the first mismatch."""
+    b = t.Balance
+    seen: set[tuple[Any, ...]] = set()
+    for r in conn.execution_options(yield_per=STREAM_ROWS).execute(
+        select(b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.kind,
+               b.quantity, b.value)
+    ):  # fmt: skip
+        key = tuple(r[:6])
+        want = totals.get(key)
+        if want is None:
+            if (r.quantity, r.value) != (ZERO, ZERO):
+                return f"running balance {_show(key)} has no postings behind it"
+            continue
+        seen.add(key)
+        if want != [r.quantity, r.value]:
+            return f"running balance {_show(key)} disagrees with the journal"
+    for key, want in totals.items():
+        if key not in seen and want != [ZERO, ZERO]:
+            return f"running balance {_show(key)} disagrees with the journal"
+    return None
 
 
 def _show(key: tuple[Any, ...]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from decimal import Decimal
 
 import pytest
@@ -80,14 +81,47 @@ def test_verify_finds_a_deleted_entry(led):
     assert not result.ok and "does not link" in result.problem
 
 
-def test_verify_finds_a_tampered_running_balance(led):
+@pytest.mark.parametrize(
+    ("statement", "what"),
+    [
+        ("UPDATE balance SET quantity = quantity + 1 WHERE account LIKE 'stock:%'", "disagrees"),
+        ("DELETE FROM balance WHERE account LIKE 'stock:%'", "disagrees"),
+        (
+            "INSERT INTO balance (key, account, commodity, currency, kind, quantity, value) "
+            "VALUES ('x', 'stock:NOWHERE', 'MED-1', 'CZK', 'receipt', '5', '0')",
+            "has no postings behind it",
+        ),
+    ],
+)
+def test_verify_finds_a_tampered_running_balance(led, statement, what):
     _small_ledger(led)
     with led.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE balance SET quantity = quantity + 1 WHERE account LIKE 'stock:%'")
-        )
+        conn.execute(text(statement))
     result = led.verify()
-    assert not result.ok and "running balance" in result.problem
+    assert not result.ok and "running balance" in result.problem and what in result.problem
+
+
+def test_verify_finds_postings_of_an_entry_that_does_not_exist(led):
+    """The newest entry removed with foreign keys switched off: its postings are orphans."""
+    _small_ledger(led)
+    _drop_guards(led)
+    with led.engine.begin() as conn:
+        last = conn.execute(text("SELECT max(id) FROM entry")).scalar()
+    delete = ("DELETE FROM distribution_line", f"DELETE FROM entry WHERE id = {int(last)}")
+    if led.engine.dialect.name == "sqlite":  # a plain connection: foreign keys are off
+        raw = sqlite3.connect(led.engine.url.database)
+        with raw:
+            for statement in delete:
+                raw.execute(statement)
+        raw.close()
+    else:
+        with led.engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for statement in delete:
+                conn.execute(text(statement))
+    result = led.verify()
+    assert not result.ok
+    assert result.problem == f"postings refer to entry {last}, which does not exist"
 
 
 @pytest.mark.parametrize(
