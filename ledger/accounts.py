@@ -1,37 +1,43 @@
-"""The chart of accounts: pipeline stages as account paths (DESIGN §4)."""
+"""The chart of accounts: pipeline stages as account paths (DESIGN §4).
+
+Account names are interned: a large import builds the same name once per posting, and the
+running balances would otherwise keep each copy (tens of MB at a million postings).
+"""
 
 from __future__ import annotations
+
+from sys import intern
 
 PHYSICAL_PREFIXES = ("pledged:", "transit:", "customs:", "stock:")
 LOSS_REASONS = ("short", "damaged", "expired", "stolen", "other")
 
 
 def donor(d: str) -> str:
-    return f"donor:{d}"
+    return intern(f"donor:{d}")
 
 
 def pledged(d: str, r: str) -> str:
-    return f"pledged:{d}:{r}"
+    return intern(f"pledged:{d}:{r}")
 
 
 def transit(shipment: str) -> str:
-    return f"transit:{shipment}"
+    return intern(f"transit:{shipment}")
 
 
 def customs(shipment: str) -> str:
-    return f"customs:{shipment}"
+    return intern(f"customs:{shipment}")
 
 
 def stock(r: str, warehouse: str) -> str:
-    return f"stock:{r}:{warehouse}"
+    return intern(f"stock:{r}:{warehouse}")
 
 
 def distributed(r: str, beneficiary: str) -> str:
-    return f"distributed:{r}:{beneficiary}"
+    return intern(f"distributed:{r}:{beneficiary}")
 
 
 def loss(holder: str, reason: str) -> str:
-    return f"loss:{holder}:{reason}"
+    return intern(f"loss:{holder}:{reason}")
 
 
 def is_physical(account: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Annotated, Any
@@ -109,7 +110,10 @@ def _non_negative(d: Decimal) -> Decimal:
 def _code(s: str) -> str:
     if not CODE_RE.match(s):
         raise ValueError("codes may only use letters, digits, '.', '_' and '-'")
-    return s
+    # One string object per distinct code: a large import keeps codes in hundreds of thousands
+    # of running balances, and the same item or warehouse code read from each row would
+    # otherwise be a copy of its own.
+    return sys.intern(s)
 
 
 @cache
