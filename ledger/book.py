@@ -188,11 +188,13 @@ class Book:
         self._balances: dict[tuple[Any, ...], BalanceLine] = {}
         self._balances_full = False
         self._holdings_loaded: set[tuple[str, str]] = set()
-        # Indexes over the same BalanceLine objects: exact slot, and (account, commodity).
+        # Index over the same BalanceLine objects: the lines of each exact slot.
         self._slots: dict[tuple[str, str, int | None, int | None], list[BalanceLine]] = defaultdict(
             list
         )
-        self._by_holding: dict[tuple[str, str], list[BalanceLine]] = defaultdict(list)
+        # Non-zero quantity per lot of each (account, commodity), all kinds and currencies: what
+        # FEFO picks from. Lots issued in full leave it, so picking does not walk the history.
+        self._lot_qty: dict[tuple[str, str], dict[int | None, Decimal]] = defaultdict(dict)
         # Net quantity and value per (account, commodity, lot, pledge line, currency), all kinds.
         self._net: dict[tuple[Any, ...], list[Decimal]] = {}
         self._lots: dict[int, Lot] = {}
@@ -436,7 +438,8 @@ class Book:
 
     def _index(self, line: BalanceLine) -> None:
         self._slots[(line.account, line.commodity, line.lot_id, line.pledge_line_id)].append(line)
-        self._by_holding[(line.account, line.commodity)].append(line)
+        if line.quantity:
+            self._add_lot_qty(line.account, line.commodity, line.lot_id, line.quantity)
         net = self._net.get(slot := (line.account, line.commodity, line.lot_id,
                                      line.pledge_line_id, line.currency))  # fmt: skip
         if net is None:
@@ -455,10 +458,15 @@ class Book:
     def holdings(self, account: str, commodity: str) -> dict[int | None, Decimal]:
         """Non-zero quantities of one commodity on an account, per lot."""
         self._ensure_holding(account, commodity)
-        out: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
-        for line in self._by_holding.get((account, commodity), ()):
-            out[line.lot_id] += line.quantity
-        return {lot: q for lot, q in out.items() if q != 0}
+        return dict(self._lot_qty.get((account, commodity), {}))
+
+    def _add_lot_qty(self, account: str, commodity: str, lot_id: int | None, q: Decimal) -> None:
+        lots = self._lot_qty[(account, commodity)]
+        total = lots.get(lot_id, ZERO) + q
+        if total:
+            lots[lot_id] = total
+        else:
+            del lots[lot_id]
 
     def dirty_balances(self) -> list[BalanceLine]:
         return [b for b in self._balances.values() if b.dirty]
@@ -618,6 +626,8 @@ class Book:
             n = net[slot]
             n[0] = (n[0] + p.quantity) or ZERO
             n[1] = (n[1] + value) or ZERO
+            if p.quantity:
+                self._add_lot_qty(p.account, p.commodity, p.lot_id, p.quantity)
         self._summarise(entry, before)
         prev_id, prev_hash = self._chain_tip()
         entry_id = prev_id + 1

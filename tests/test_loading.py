@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +126,37 @@ def test_the_import_chooses_per_key_loading_only_when_small_next_to_the_ledger(
     assert report.unchanged == 1 and report.new == 0
     assert not real(1, pipeline.BULK_SHARE + 1) and real(1, pipeline.BULK_SHARE)
     assert not real(1_000, 1_000_000) and real(50_000, 1_000_000)
+
+
+def _lots_from_balances(led: Ledger) -> dict[tuple[str, str], dict[int | None, Decimal]]:
+    """Non-zero quantity per lot of every (account, commodity), from the stored balances."""
+    out: dict[tuple[str, str], dict[int | None, Decimal]] = defaultdict(dict)
+    b = t.Balance
+    with led.engine.connect() as conn:
+        for r in conn.execute(select(b.account, b.commodity, b.lot_id, b.quantity)):
+            lots = out[(r.account, r.commodity)]
+            lots[r.lot_id] = lots.get(r.lot_id, Decimal(0)) + r.quantity
+    return {pair: {k: q for k, q in lots.items() if q != 0} for pair, lots in out.items()}
+
+
+def test_holdings_per_lot_agree_with_the_stored_balances(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """What FEFO picks from, kept up to date as each entry applies, equals the per-lot sums of
+    the running balances the import stored: for a bulk Book and for a per-key one."""
+    data = generated(tmp_path / "data", 3000, seed=5)
+    early, late = tmp_path / "early", tmp_path / "late"
+    split_by_date(data, early, late, share=0.03)
+    with Ledger(_fresh_url(request, "sqlite", tmp_path), migrate=False) as led:
+        with led.booking() as bulk_book:
+            import_into(bulk_book, [early], bulk=True)
+        stored = _lots_from_balances(led)
+        assert sum(map(len, stored.values())) > 500
+        for pair in stored.keys() | bulk_book._lot_qty.keys():
+            assert bulk_book.holdings(*pair) == stored.get(pair, {}), pair
+        with led.booking() as key_book:
+            import_into(key_book, [late], bulk=False)
+        stored = _lots_from_balances(led)
+        assert len(key_book._holdings_loaded) > 20
+        for pair in key_book._holdings_loaded:
+            assert key_book.holdings(*pair) == stored.get(pair, {}), pair
