@@ -140,7 +140,6 @@ RECORD_TABLES: dict[str, type[t.Base]] = {
     "documents": t.Document,
 }
 
-# Records booking reads the values of again (the rest may be compacted once written).
 # The stored columns each in-memory line is read from, in its fields' order.
 LOT_COLUMNS = tuple(f.name for f in fields(Lot))
 PLEDGE_COLUMNS = tuple(f.name for f in fields(PledgeLine))
@@ -148,6 +147,7 @@ BALANCE_COLUMNS = ("account", "commodity", "lot_id", "pledge_line_id", "currency
                    "quantity", "value")  # fmt: skip
 HOLDING_COLUMNS = ("account", "commodity", "currency", "quantity", "value", "live")
 
+# Records booking reads the values of again (the rest may be compacted once written).
 MASTER_KINDS = frozenset({"parties", "partnerships", "items", "warehouses", "fx_rates"})
 
 # The natural key columns per table, in the order the row schemas give them.
