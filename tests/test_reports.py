@@ -327,3 +327,23 @@ def test_customs_pack_lists_the_documents_on_file(world: dict[str, Any]) -> None
     assert on_file, "the sample data registers documents for HEL-2023-001"
     rows = sheet_rows(world["base"] / "customs.xlsx", "attachments")
     assert on_file <= {r["reference"] for r in rows}
+
+
+def test_a_long_pdf_is_announced_before_layout(
+    world: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PDF of thousands of table rows takes minutes: the command says so first (on stderr),
+    and only when the output is a PDF."""
+    from reports import commands
+
+    runner = CliRunner()
+    args = ["--db", world["url"], "report", "reconciliation", "--donor", "DUBLIN", "--out"]
+    quiet = runner.invoke(main, [*args, str(tmp_path / "a.pdf")])
+    assert quiet.exit_code == 0 and "laying out" not in quiet.stderr
+    monkeypatch.setattr(commands, "LARGE_PDF_ROWS", 1)
+    loud = runner.invoke(main, [*args, str(tmp_path / "b.pdf")])
+    assert loud.exit_code == 0, loud.output
+    assert "table rows as PDF" in loud.stderr and "--period" in loud.stderr
+    assert "laying out" not in loud.stdout
+    sheet = runner.invoke(main, [*args, str(tmp_path / "c.xlsx")])
+    assert sheet.exit_code == 0 and "laying out" not in sheet.stderr
