@@ -43,7 +43,8 @@ class RowError:
     def __str__(self) -> str:
         where = self.file + (f", row {self.row}" if self.row is not None else "")
         col = f", column {self.column}" if self.column else ""
-        val = "" if self.value in (None, "") else f", value {self.value!r}"
+        # The value as text, quoted: a number or date reads as the user wrote it, not as a repr.
+        val = "" if self.value in (None, "") else f", value {str(self.value)!r}"
         return f"{where}{col}{val}: {self.reason}"
 
 

@@ -701,6 +701,7 @@ def test_changed_row_under_an_existing_key_is_a_conflict_showing_both(
     err = only(rejected(loaded, write_csv(base / file, header, rows)))
     check(err, file, row, column, "conflict with the record already stored under")
     assert f"ledger has {old!r}, file has {new!r}" in err.reason
+    assert f"column {column}, value {new!r}:" in str(err)  # as written, not Decimal('…')
 
 
 def test_identical_reimport_changes_nothing(loaded, base):
