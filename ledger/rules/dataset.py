@@ -495,8 +495,10 @@ def load(conn: Any) -> Dataset:
     from ledger.accounts import stage
     from ledger.db import tables as t
 
-    def rows(table: Any) -> list[Any]:
-        return list(conn.execute(select(table.__table__)).mappings())
+    def rows(table: Any) -> Any:
+        """A table's rows, streamed: a large ledger has 10⁵ of them per table, each with its
+        parsed `src`, and only the frozen records built from them need to stay."""
+        return conn.execute(select(table.__table__)).mappings()
 
     parties = {}
     for r in rows(t.Party):
@@ -523,14 +525,15 @@ def load(conn: Any) -> Dataset:
           for r in rows(t.FxRate) if r["base"] == "UAH"}  # fmt: skip
     partnerships = tuple(Partnership(r["party_a"], r["party_b"], r["kind"], r["signed_on"])
                          for r in rows(t.Partnership))  # fmt: skip
-    pledge_rows = rows(t.PledgeLine)
+    pledge_rows = list(rows(t.PledgeLine))
     pledges = tuple(
         Pledge(r["donor"], r["pledge_ref"], r["line_no"], r["date"], r["recipient"], r["item"],
                r["quantity"], r["unit_value"], r["currency"], r["status"],
                _str(_get(r["src"], "variance_reason")))
         for r in pledge_rows
     )  # fmt: skip
-    pledge_ids = {r["id"]: r for r in pledge_rows}
+    pledge_ids = {r["id"]: (r["pledge_ref"], r["line_no"]) for r in pledge_rows}
+    del pledge_rows
     lines = []
     lot_key: dict[int, tuple[str, int]] = {}
     for r in rows(t.ShipmentLine):
@@ -540,7 +543,7 @@ def load(conn: Any) -> Dataset:
         lines.append(Line(
             r["shipment_ref"], r["line_no"], r["dispatch_date"], r["donor"], r["recipient"],
             r["item"], r["quantity"], r["unit_value"], r["currency"], r["id"],
-            pl["pledge_ref"] if pl else None, pl["line_no"] if pl else None, r["batch"],
+            pl[0] if pl else None, pl[1] if pl else None, r["batch"],
             r["expiry"], r["gross_kg"], r["packages"], r["vehicle_reg"], r["waybill_no"],
             r["carrier"], r["route"], r["aid_code"], r["aid_code_date"],
             **{name: conv(_get(s, name)) for name, conv in _LINE_EXTRA.items()},
