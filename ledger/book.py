@@ -277,9 +277,9 @@ class Book:
     def stored_src(self, rec: Record, key: tuple[Any, ...]) -> dict[str, Any]:
         """The validated row a record was made from (read back if `compact` dropped it)."""
         if rec.src is None:
-            key_cols = RECORD_KEYS[rec.table]
-            query = keyed(RECORD_TABLES[rec.table].__tablename__, ("src",), key_cols)
-            rec.src = self.conn.execute(query, dict(zip(key_cols, key, strict=True))).scalar_one()
+            where = dict(zip(RECORD_KEYS[rec.table], key, strict=True))
+            table = RECORD_TABLES[rec.table].__tablename__
+            rec.src = self._select(table, ("src",), where).scalar_one()
         return rec.src
 
     def compact(self, written: list[Record]) -> None:
