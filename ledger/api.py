@@ -74,9 +74,10 @@ class Ledger:
             return book_row(book, row)
 
     def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
-        from ledger.importer.pipeline import import_into
+        from ledger.importer.pipeline import fewer_collections, import_into
 
-        with self.booking() as book:  # the importer chooses how it loads (`worth_bulk`)
+        # the importer chooses how it loads (`worth_bulk`); the journal is written on exit
+        with fewer_collections(), self.booking() as book:
             return import_into(book, paths, progress)
 
     def reverse(self, entry_id: int, reason: str, on: dt.date | None = None) -> int:

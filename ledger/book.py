@@ -21,7 +21,7 @@ from ledger.accounts import is_physical
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import BookingError, ClosedPeriodError
-from ledger.summaries import FIGURE_COLUMNS, figure_deltas, receipt_deltas
+from ledger.summaries import FIGURE_COLUMNS, figure_amount, figure_plan, receipt_deltas
 
 
 @cache
@@ -452,8 +452,10 @@ class Book:
                 pledge_line_id: int | None = None) -> Decimal:  # fmt: skip
         """Quantity on (account, commodity, lot, pledge line), summed over value currencies."""
         self._ensure_holding(account, commodity)
-        lines = self._slots.get((account, commodity, lot_id, pledge_line_id), ())
-        return sum((line.quantity for line in lines), ZERO)
+        total = ZERO
+        for line in self._slots.get((account, commodity, lot_id, pledge_line_id), ()):
+            total += line.quantity
+        return total
 
     def holdings(self, account: str, commodity: str) -> dict[int | None, Decimal]:
         """Non-zero quantities of one commodity on an account, per lot."""
@@ -559,14 +561,14 @@ class Book:
                 donor, recipient, p.commodity, ""
             )
             fig.dirty = True  # every owned key shows, even with nothing to add
-            for cur, col, amount in figure_deltas(
-                p.account, kind, p.quantity, p.value, p.currency, p.lot_id is not None
-            ):
-                if cur:
-                    fig = figures.get((donor, recipient, p.commodity, cur)) or self._figure(
-                        donor, recipient, p.commodity, cur
+            plan = figure_plan(p.account, kind, p.lot_id is not None, bool(p.currency))
+            for in_currency, col, source in plan:
+                if in_currency:
+                    fig = figures.get((donor, recipient, p.commodity, p.currency)) or (
+                        self._figure(donor, recipient, p.commodity, p.currency)  # type: ignore[arg-type]
                     )
                     fig.dirty = True
+                amount = figure_amount(source, p.quantity, p.value)
                 fig.values[col] = (fig.values[col] + amount) or ZERO
 
     def receipt_values(self, entry_id: int) -> list[tuple[int, Decimal | None]]:
@@ -594,7 +596,8 @@ class Book:
         slots = [(p.account, p.commodity, p.lot_id, p.pledge_line_id, p.currency) for p in postings]
         deltas: dict[tuple[Any, ...], Decimal] = {}
         for slot, p in zip(slots, postings, strict=True):
-            deltas[slot] = deltas.get(slot, ZERO) + p.quantity
+            d = deltas.get(slot)
+            deltas[slot] = p.quantity if d is None else d + p.quantity
         for slot, delta in deltas.items():
             if delta >= 0 or not is_physical(slot[0]):
                 continue
@@ -607,10 +610,7 @@ class Book:
                     f"cannot take out {-delta} (no account stage may go below zero)"
                 )
         net = self._net
-        before = {}
-        for slot in deltas:
-            n = net.get(slot)
-            before[slot] = n is not None and (n[0] != 0 or n[1] != 0)
+        before = {slot: (n := net.get(slot)) is not None and bool(n[0] or n[1]) for slot in deltas}
         balances, kind = self._balances, entry.kind
         for slot, p in zip(slots, postings, strict=True):
             value = p.value or ZERO

@@ -63,17 +63,17 @@ class Entry:
 
     def check_balanced(self) -> None:
         """Invariant 1: per commodity the quantities, per currency the values, sum to zero."""
-        qty: dict[str, Decimal] = defaultdict(lambda: ZERO)
-        val: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        qty: dict[str, Decimal] = {}
+        val: dict[str, Decimal] = {}
         for p in self.postings:
-            qty[p.commodity] += p.quantity
+            qty[p.commodity] = qty.get(p.commodity, ZERO) + p.quantity
             if p.value is not None:
                 if p.currency is None:
                     raise UnbalancedEntry(f"entry {self.ref}: a value without a currency")
-                val[p.currency] += p.value
-        bad = {c: q for c, q in qty.items() if q != 0}
-        bad.update({f"value in {c}": v for c, v in val.items() if v != 0})
-        if bad:
+                val[p.currency] = val.get(p.currency, ZERO) + p.value
+        if any(qty.values()) or any(val.values()):
+            bad = {c: q for c, q in qty.items() if q != 0}
+            bad.update({f"value in {c}": v for c, v in val.items() if v != 0})
             detail = ", ".join(f"{k} off by {dstr(v)}" for k, v in sorted(bad.items()))
             raise UnbalancedEntry(f"entry {self.ref} does not balance: {detail}")
 
@@ -90,7 +90,11 @@ class Entry:
 
 
 def entry_hash(prev_hash: str, entry_id: int, entry: Entry) -> str:
-    """Hash of an entry chained to its predecessor: any later edit of either shows in `verify`."""
+    """Hash of an entry chained to its predecessor: any later edit of either shows in `verify`.
+
+    The text hashed is fixed forever (stored hashes are checked against it): fields joined by
+    U+001F, one part per posting with its fields joined by commas, blanks for what is absent.
+    """
     parts = [
         prev_hash,
         str(entry_id),
@@ -100,20 +104,12 @@ def entry_hash(prev_hash: str, entry_id: int, entry: Entry) -> str:
         entry.memo,
         str(entry.reverses_id or ""),
     ]
-    for p in entry.postings:
-        parts.append(
-            ",".join(
-                (
-                    p.account,
-                    p.commodity,
-                    dstr(p.quantity),
-                    "" if p.value is None else dstr(p.value),
-                    p.currency or "",
-                    str(p.lot_id or ""),
-                    str(p.pledge_line_id or ""),
-                )
-            )
-        )
+    parts += [
+        f"{p.account},{p.commodity},{dstr(p.quantity)},"
+        f"{'' if p.value is None else dstr(p.value)},{p.currency or ''},"
+        f"{p.lot_id or ''},{p.pledge_line_id or ''}"
+        for p in entry.postings
+    ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from ledger.accounts import stage
@@ -93,6 +93,40 @@ def _columns(st: str, kind: str, loss_reason: str) -> tuple[str, ...]:
     return tuple(cols)
 
 
+# Where a figure amount comes from: the posting's quantity, its negation, or its value.
+QUANTITY, NEGATED, VALUE = 1, -1, 0
+FigurePlan = tuple[tuple[bool, str, int], ...]
+
+
+@lru_cache(maxsize=1 << 14)
+def figure_plan(account: str, kind: str, on_lot: bool, valued: bool) -> FigurePlan:
+    """What a posting adds to its figures, before the amounts: (on the value-currency row?,
+    column, QUANTITY | NEGATED | VALUE), quantity columns first.
+
+    Cached: the Book asks for every posting it books and an account sees many postings; the
+    busy accounts of the moment (a shipment's transit account) stay in the cache.
+    """
+    st = stage(account)
+    plan = [
+        (False, "excess", NEGATED) if col == "-excess" else (False, col, QUANTITY)
+        for col in _columns(st, kind, account.rsplit(":", 1)[-1] if st == "loss" else "")
+    ]
+    if on_lot and valued:
+        if st == "transit" and kind == "dispatch":
+            plan += [(True, "dispatched_value", VALUE), (True, "dispatched_net", QUANTITY)]
+        elif st == "stock" and kind == "receipt":
+            plan.append((True, "received_value", VALUE))
+    return tuple(plan)
+
+
+def figure_amount(source: int, quantity: Decimal, value: Decimal | None) -> Decimal:
+    if source == QUANTITY:
+        return quantity
+    if source == NEGATED:
+        return -quantity
+    return value or ZERO
+
+
 def figure_deltas(
     account: str, kind: str, quantity: Decimal, value: Decimal | None, currency: str | None,
     on_lot: bool,
@@ -101,18 +135,10 @@ def figure_deltas(
 
     Quantity columns come first, with currency "" (callers rely on that order).
     """
-    st = stage(account)
-    out = [
-        ("", "excess", -quantity) if col == "-excess" else ("", col, quantity)
-        for col in _columns(st, kind, account.rsplit(":", 1)[-1] if st == "loss" else "")
+    return [
+        (currency or "" if in_currency else "", col, figure_amount(source, quantity, value))
+        for in_currency, col, source in figure_plan(account, kind, on_lot, bool(currency))
     ]
-    if on_lot and currency:
-        if st == "transit" and kind == "dispatch":
-            out.append((currency, "dispatched_value", value or ZERO))
-            out.append((currency, "dispatched_net", quantity))
-        elif st == "stock" and kind == "receipt":
-            out.append((currency, "received_value", value or ZERO))
-    return out
 
 
 def receipt_deltas(value_uah: Decimal | None, sign: int = 1) -> dict[str, Decimal]:

@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from ledger import journal
 from ledger.api import Ledger
 from ledger.db import tables as t
+from ledger.errors import ImportRejected
 from ledger.importer import pipeline
 from ledger.importer.pipeline import import_into
 from tests.conftest import _fresh_url
@@ -160,3 +162,33 @@ def test_holdings_per_lot_agree_with_the_stored_balances(
         assert len(key_book._holdings_loaded) > 20
         for pair in key_book._holdings_loaded:
             assert key_book.holdings(*pair) == stored.get(pair, {}), pair
+
+
+def test_an_import_collects_garbage_rarely_and_restores_the_collector(
+    sqlite_led: Ledger, sample_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collector's thresholds are raised while an import books and writes (the journal
+    write included), and are the caller's again afterwards, also when the import is refused."""
+    import gc
+
+    seen: list[tuple[int, int, int]] = []
+    real_write = journal.write
+
+    def spy(book: Any, **kw: Any) -> int:
+        seen.append(gc.get_threshold())
+        return real_write(book, **kw)
+
+    monkeypatch.setattr(journal, "write", spy)
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        sqlite_led.import_files([sample_dir])
+        assert seen and set(seen) == {pipeline.BULK_GC_THRESHOLD}
+        assert gc.get_threshold() == (700, 10, 10)
+        bad = tmp_path / "items.csv"
+        bad.write_text("code,name,unit\n,no code,pcs\n", encoding="utf-8")
+        with pytest.raises(ImportRejected):
+            sqlite_led.import_files([bad])
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*saved)

@@ -9,14 +9,15 @@ there is any, nothing is written and the caller gets them all at once.
 from __future__ import annotations
 
 import csv
+import gc
 import zipfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from ledger.book import Book
@@ -132,6 +133,8 @@ def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list
         if folder.is_dir() and not expand([folder]):
             errors.append(RowError(str(folder), None, None, None,
                                    "no .csv or .xlsx files in this folder"))  # fmt: skip
+    from openpyxl.utils.exceptions import InvalidFileException  # ~0.3 s: only when reading
+
     for path in expand(paths):
         if not path.exists():
             errors.append(RowError(str(path), None, None, None, "no such file or folder"))
@@ -201,6 +204,27 @@ def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: 
         if i % FLUSH_ROWS == 0:
             # into the same transaction: memory stays bounded, atomicity does not change
             write(book, totals=False)
+
+
+# Allocations between young-generation collections while an import runs (Python's default: 700).
+BULK_GC_THRESHOLD = (100_000, 50, 100)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Collect garbage rarely while a batch is booked and written.
+
+    An import allocates millions of long-lived objects (rows, postings, running totals) and
+    frees almost none; with the default thresholds the collector walks that growing heap again
+    and again for no gain (~13 % of a 245k-posting import). Reference counting still frees
+    everything at once; cycles (exception tracebacks of bad rows) wait for a later collection.
+    """
+    saved = gc.get_threshold()
+    gc.set_threshold(*BULK_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 # An import loads whole tables once (bulk) unless it is this many times smaller than the ledger
