@@ -156,3 +156,21 @@ def test_demo_findings_summary(sample_db, tmp_path):
     assert "Rules check as of 2024-10-29" in text and "error(s)" in text and "QLT-003" in text
     assert (tmp_path / "findings.csv").exists()
     assert json.loads(Path(tmp_path / "findings.json").read_text())["findings"]
+
+
+def test_a_table_written_in_pieces_is_the_whole_table(
+    sample_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long table goes out a few lines at a time; what arrives is the same text, whatever the
+    size of the pieces (a line more or less at a piece's edge, or at the end, would show)."""
+    from ledger.rules import commands
+    from ledger.rules.engine import check_ledger
+
+    with Ledger(sample_db) as led:
+        whole = commands.render_result(check_ledger(led, as_of=dt.date(2024, 10, 31)), "table")
+    n = len(whole.splitlines())
+    assert n > 20
+    for piece in (2, 3, n // 2, n, n + 1):
+        monkeypatch.setattr(commands, "ECHO_LINES", piece)
+        table = run("--db", sample_db, "check", "--as-of", AS_OF)
+        assert table.stdout == whole + "\n", piece

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
+
+ECHO_LINES = 5_000  # lines of a table written at a time
 
 PACK_NAMES = ("ua-import", "eu-export", "medicines-food", "bookkeeping", "reporting")
 FORMAT = click.Choice(["table", "csv", "json"])
@@ -33,38 +36,42 @@ def render_result(result: Any, fmt: str) -> str:
     from reports.tabular import render
     from schemas.findings import FindingRow
 
+    if fmt == "table":
+        return "\n".join(result_lines(result))
     rows = finding_rows(result.findings)
     if fmt == "csv":
         return render("csv", list(FindingRow.COLUMNS), rows)
+    doc = {
+        "as_of": result.as_of.isoformat(), "packs": list(result.packs),
+        "shipment": result.shipment, "summary": result.counts, "clean": not result.has_errors,
+        "parameters": result.parameters(), "findings": rows,
+    }  # fmt: skip
+    return json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
+def result_lines(result: Any) -> Iterator[str]:
+    """The check result as a terminal table with its parameters, line by line."""
+    from reports.tabular import table_lines
+
     counts = result.counts
-    if fmt == "json":
-        doc = {
-            "as_of": result.as_of.isoformat(), "packs": list(result.packs),
-            "shipment": result.shipment, "summary": counts, "clean": not result.has_errors,
-            "parameters": result.parameters(), "findings": rows,
-        }  # fmt: skip
-        return json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
-    lines = [
-        f"AidLedger check as of {result.as_of} — packs: {', '.join(result.packs)}"
-        + (f" — shipment {result.shipment}" if result.shipment else ""),
-        f"rules run: {len(result.rules_run)}; config: {result.settings.origin or 'defaults'}",
-        "",
-    ]
-    if rows:
+    yield (f"AidLedger check as of {result.as_of} — packs: {', '.join(result.packs)}"
+           + (f" — shipment {result.shipment}" if result.shipment else ""))  # fmt: skip
+    yield f"rules run: {len(result.rules_run)}; config: {result.settings.origin or 'defaults'}"
+    yield ""
+    if result.findings:
         cols = ["severity", "rule", "record", "field", "value", "message", "fix"]
-        lines.append(render("table", cols, rows))
+        yield from table_lines(cols, finding_rows(result.findings))
     else:
-        lines.append("no findings")
-    lines += ["", f"{counts['error']} error(s), {counts['warning']} warning(s), "
-              f"{counts['info']} info", "", "parameters in effect:"]  # fmt: skip
+        yield "no findings"
+    yield from ("", f"{counts['error']} error(s), {counts['warning']} warning(s), "
+                f"{counts['info']} info", "", "parameters in effect:")  # fmt: skip
     params = result.parameters()
-    lines.append(f"  engine: {_kv(params['engine'])}")
+    yield f"  engine: {_kv(params['engine'])}"
     for name, values in params["packs"].items():
         if values:
-            lines.append(f"  pack {name}: {_kv(values)}")
+            yield f"  pack {name}: {_kv(values)}"
     for rid, values in params["rules"].items():
-        lines.append(f"  {rid}: {_kv(values)}")
-    return "\n".join(lines)
+        yield f"  {rid}: {_kv(values)}"
 
 
 def _kv(values: dict[str, Any]) -> str:
@@ -112,7 +119,17 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
         raise _Fail(str(exc)) from None
     if shipment and not any(f.shipment == shipment for f in result.findings):
         click.echo(f"note: no findings about shipment {shipment}", err=True)
-    click.echo(render_result(result, fmt), nl=fmt == "table")
+    if fmt == "table":  # in pieces: a large ledger's table is hundreds of MB of text
+        lines: list[str] = []
+        for line in result_lines(result):
+            lines.append(line)
+            if len(lines) == ECHO_LINES:
+                click.echo("\n".join(lines))
+                lines.clear()
+        if lines:
+            click.echo("\n".join(lines))
+    else:
+        click.echo(render_result(result, fmt), nl=False)
     ctx.exit(1 if result.has_errors else 0)
 
 
