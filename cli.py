@@ -54,6 +54,38 @@ def refusals() -> Iterator[None]:
         raise Failure(str(exc)) from None
 
 
+# Work of fewer steps than this finishes too soon for a progress bar to be worth drawing.
+PROGRESS_MIN = 2_000
+
+
+@contextmanager
+def progress_bar(label: str, finishing: str) -> Iterator[Callable[[int, int], None]]:
+    """A `progress(done, total)` callback drawing a bar on stderr once the work is long.
+
+    When `done` reaches `total` the bar closes and `finishing` says why the command still
+    waits (the final write of an import, the balance comparison of `verify`).
+    """
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= PROGRESS_MIN and done < total:
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+            if done == total:
+                bar.__exit__(None, None, None)
+                bar = None
+                click.echo(finishing, err=True)
+
+    try:
+        yield progress
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--db", envvar="AIDLEDGER_DB", metavar="URL",
               help="Ledger database: an SQLite path or URL (default ./aidledger.db) or "
@@ -125,29 +157,11 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
       aidledger import pledges.csv shipments.xlsx
     """
     led = _ledger(ctx)
-    bar: Any = None
     size = _input_bytes(paths)
     if size >= LARGE_INPUT:  # a long read: say so before the bar can start
         click.echo(f"reading and checking {size / 1e6:.0f} MB of input…", err=True)
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None and total >= 2000:
-            bar = click.progressbar(length=total, label="booking", file=sys.stderr)
-            bar.__enter__()
-        if bar is not None:
-            bar.update(done - bar.pos)
-            if done == total:  # what remains is the final write: tell the user why it waits
-                bar.__exit__(None, None, None)
-                bar = None
-                click.echo("all rows booked; finishing…", err=True)
-
-    try:
-        with refusals():
-            report = led.import_files(list(paths), progress)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    with refusals(), progress_bar("booking", "all rows booked; finishing…") as progress:
+        report = led.import_files(list(paths), progress)
     for kind, counts in report.counts.items():
         parts = [f"{n} {outcome}" for outcome, n in sorted(counts.items()) if n]
         click.echo(f"{kind:14} {', '.join(parts)}")
@@ -235,7 +249,8 @@ def verify(ctx: click.Context) -> None:
 
     Exit 0 when intact; exit 1 naming the first entry changed behind the ledger's back.
     """
-    result = _ledger(ctx).verify()
+    with progress_bar("verifying", "entries verified; comparing running balances…") as progress:
+        result = _ledger(ctx).verify(progress)
     if not result.ok:
         raise Failure(f"ledger NOT intact: {result.problem}")
     click.echo(f"ledger intact: {result.entries} entries, hash chain and balances verified")

@@ -114,8 +114,9 @@ class Ledger:
         with reader(self.engine) as conn:
             return queries.reconcile(conn, donor, recipient)
 
-    def verify(self) -> VerifyResult:
+    def verify(self, progress: Progress | None = None) -> VerifyResult:
+        """Check the stored journal; `progress(done, total)` hears of the entries walked."""
         from ledger import journal
 
         with reader(self.engine) as conn:
-            return journal.verify(conn)
+            return journal.verify(conn, progress)

@@ -236,3 +236,38 @@ def test_large_import_says_what_it_is_doing(run, sample_dir, tmp_path, monkeypat
     result = run("import", str(sample_dir))
     assert result.exit_code == 0, result.stderr
     assert "reading and checking" in result.stderr
+
+
+def test_long_work_draws_a_bar_then_says_what_it_still_waits_for(imported, monkeypatch):
+    """`import` and `verify` draw a progress bar on stderr when the work is long (here: made
+    long by lowering the threshold), then say what the command is still doing."""
+    import cli
+    from ledger import journal
+
+    monkeypatch.setattr(cli, "PROGRESS_MIN", 10)
+    monkeypatch.setattr(journal, "PROGRESS_ENTRIES", 5)
+    verified = imported("verify")
+    assert verified.exit_code == 0 and "ledger intact" in verified.stdout
+    assert "verifying" in verified.stderr
+    assert verified.stderr.rstrip().endswith("entries verified; comparing running balances…")
+    again = imported("import", str(ROOT / "sample_data"))
+    assert again.exit_code == 0 and "booking" in again.stderr
+    assert again.stderr.rstrip().endswith("all rows booked; finishing…")
+    monkeypatch.setattr(cli, "PROGRESS_MIN", 10**9)  # short work: no bar, no message
+    quiet = imported("verify")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_verify_reports_its_progress_through_the_api(imported, monkeypatch):
+    from ledger import journal
+    from ledger.api import Ledger
+
+    monkeypatch.setattr(journal, "PROGRESS_ENTRIES", 7)
+    calls: list[tuple[int, int]] = []
+    with Ledger(imported.url) as led:
+        result = led.verify(lambda done, total: calls.append((done, total)))
+    n = result.entries
+    assert result.ok and n > 20
+    assert calls[-1] == (n, n)
+    assert [d for d, _ in calls[:-1]] == list(range(7, n + 1, 7))
+    assert {total for _, total in calls} == {n}
