@@ -174,3 +174,18 @@ def test_a_table_written_in_pieces_is_the_whole_table(
         monkeypatch.setattr(commands, "ECHO_LINES", piece)
         table = run("--db", sample_db, "check", "--as-of", AS_OF)
         assert table.stdout == whole + "\n", piece
+
+
+def test_every_finding_row_is_a_valid_finding_row_in_column_order(sample_db: str) -> None:
+    """Output rows are read straight off the findings; the published schema still holds."""
+    from ledger.rules.commands import finding_rows
+    from ledger.rules.engine import check_ledger
+    from schemas.findings import FindingRow
+
+    with Ledger(sample_db) as led:
+        rows = finding_rows(check_ledger(led, as_of=dt.date(2024, 10, 31)).findings)
+    assert len(rows) > 10
+    assert {r["severity"] for r in rows} >= {"error", "warning"}
+    for row in rows:
+        assert list(row) == list(FindingRow.COLUMNS)
+        assert FindingRow.model_validate(row).model_dump() == row

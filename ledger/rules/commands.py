@@ -24,11 +24,16 @@ class _Fail(click.ClickException):
 
 
 def finding_rows(findings: Any) -> list[dict[str, Any]]:
-    from dataclasses import asdict
+    """Findings as output rows, in `FindingRow`'s column order.
 
+    Read straight off the typed `Finding` records: validating each one again through the
+    pydantic model cost ~60 µs a finding (15 s for the 247k findings of a 1M-posting ledger);
+    a test keeps every row valid against `FindingRow`.
+    """
     from schemas.findings import FindingRow
 
-    return [FindingRow.model_validate(asdict(f)).model_dump() for f in findings]
+    columns = FindingRow.COLUMNS
+    return [{c: getattr(f, c) for c in columns} for f in findings]
 
 
 def render_result(result: Any, fmt: str) -> str:
