@@ -56,4 +56,8 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         if isinstance(value, float):  # never expected; refuse rather than guess
             raise TypeError("float read from an exact decimal column")
-        return Decimal(value) if not isinstance(value, Decimal) else value
+        if isinstance(value, Decimal):
+            # PostgreSQL keeps the scale a number was written with (3200.0, 90.00); read back
+            # canonically, as SQLite's text is, so both engines word findings and reports alike.
+            return Decimal(dstr(value))
+        return Decimal(value)
