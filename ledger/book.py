@@ -15,12 +15,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, func, or_, select
 
-from ledger.accounts import is_physical
+from ledger.accounts import PHYSICAL_PREFIXES, is_physical
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import BookingError, ClosedPeriodError
+from ledger.history import Move, headroom
 from ledger.summaries import FIGURE_COLUMNS, figure_amount, figure_plan, receipt_deltas
 
 
@@ -218,6 +219,14 @@ class Book:
         self._reversed_full = False
         self._next_ids: dict[str, int] = {}
         self._tip: tuple[int, str] | None = None
+        # Events dated before the ledger's newest entry (see `ledger.history`): the newest date
+        # stored and booked here, and, once such an event comes, the physical moves dated after
+        # it per (account, commodity, lot, pledge line), kept up to date as entries are applied.
+        self._newest_stored: dt.date | None = None
+        self._newest_loaded = False
+        self._newest_new: dt.date | None = None
+        self._later: dict[tuple[Any, ...], list[Move]] | None = None
+        self._later_since = dt.date.max
         self.new_entries: list[tuple[int, str, str, Entry]] = []  # id, prev hash, hash, entry
         self.changed_records: list[Record] = []
 
@@ -457,10 +466,59 @@ class Book:
             total += line.quantity
         return total
 
-    def holdings(self, account: str, commodity: str) -> dict[int | None, Decimal]:
-        """Non-zero quantities of one commodity on an account, per lot."""
+    def holdings(self, account: str, commodity: str,
+                 on: dt.date | None = None) -> dict[int | None, Decimal]:  # fmt: skip
+        """Non-zero quantities of one commodity on an account, per lot; with `on`, what may
+        leave each lot on that day (less than now if later entries need it, see `headroom`)."""
         self._ensure_holding(account, commodity)
-        return dict(self._lot_qty.get((account, commodity), {}))
+        held = dict(self._lot_qty.get((account, commodity), {}))
+        if on is None or not self.back_dated(on):
+            return held
+        # goods postings carry a lot and no pledge line (`booking._goods`)
+        rooms = {lot: headroom(q, self.later_moves((account, commodity, lot, None), on))
+                 for lot, q in held.items()}  # fmt: skip
+        return {lot: room for lot, room in rooms.items() if room > 0}
+
+    # ---------------------------------------------------------------- back-dated events
+
+    def back_dated(self, on: dt.date) -> bool:
+        """Whether an event on `on` comes before an entry of the ledger (stored or booked here).
+
+        Only then do later days' balances need reading (`later_moves`): never for an import of
+        events newer than the ledger, nor within one, as imports book oldest first.
+        """
+        if not self._newest_loaded:
+            self._newest_stored = self.conn.execute(select(func.max(t.Entry.date))).scalar()
+            self._newest_loaded = True
+        newest = self._newest_stored
+        if self._newest_new is not None and (newest is None or self._newest_new > newest):
+            newest = self._newest_new
+        return newest is not None and on < newest
+
+    def later_moves(self, slot: tuple[Any, ...], on: dt.date) -> list[Move]:
+        """The moves of one physical slot (account, commodity, lot, pledge line) dated after `on`."""
+        if self._later is None or on < self._later_since:
+            self._load_later(on)
+        assert self._later is not None
+        return [(day, q) for day, q in self._later.get(slot, ()) if day > on]
+
+    def _load_later(self, since: dt.date) -> None:
+        """Read every physical move dated after `since`: stored, then booked here and not yet
+        written. One query for a whole late import (its rows come oldest first)."""
+        e, p = t.Entry, t.Posting
+        query = (
+            select(e.date, p.account, p.commodity, p.lot_id, p.pledge_line_id, p.quantity)
+            .join(e, e.id == p.entry_id)
+            .where(e.date > since)
+            .where(or_(*(p.account.startswith(s, autoescape=True) for s in PHYSICAL_PREFIXES)))
+        )
+        later: dict[tuple[Any, ...], list[Move]] = defaultdict(list)
+        for day, account, commodity, lot_id, pledge_line_id, q in self.conn.execute(query):
+            later[(account, commodity, lot_id, pledge_line_id)].append((day, q))
+        for _id, _prev, _digest, entry in self.new_entries:
+            if entry.date > since:
+                _note_moves(later, entry)
+        self._later, self._later_since = later, since
 
     def _add_lot_qty(self, account: str, commodity: str, lot_id: int | None, q: Decimal) -> None:
         lots = self._lot_qty[(account, commodity)]
@@ -603,12 +661,20 @@ class Book:
                 continue
             account, commodity, lot_id, pledge_line_id, _currency = slot
             held = self.balance(account, commodity, lot_id, pledge_line_id)
+            where = f" lot {lot_id}" if lot_id else ""
             if held + delta < 0:
-                where = f" lot {lot_id}" if lot_id else ""
                 raise BookingError(
                     f"{account} holds {held} of {commodity}{where}; "
                     f"cannot take out {-delta} (no account stage may go below zero)"
                 )
+            if self.back_dated(entry.date):
+                room = headroom(held, self.later_moves(slot[:4], entry.date))
+                if room + delta < 0:
+                    raise BookingError(
+                        f"{account} can give up only {max(room, ZERO)} of {commodity}{where} on "
+                        f"{entry.date.isoformat()} without going below zero then or on a later "
+                        f"day (it holds {held} now); cannot take out {-delta}"
+                    )
         net = self._net
         before = {slot: (n := net.get(slot)) is not None and bool(n[0] or n[1]) for slot in deltas}
         balances, kind = self._balances, entry.kind
@@ -634,6 +700,10 @@ class Book:
         digest = entry_hash(prev_hash, entry_id, entry)
         self.new_entries.append((entry_id, prev_hash, digest, entry))
         self._tip = (entry_id, digest)
+        if self._newest_new is None or entry.date > self._newest_new:
+            self._newest_new = entry.date
+        if self._later is not None and entry.date > self._later_since:
+            _note_moves(self._later, entry)
         if entry.reverses_id is not None:
             self._reversed.add(entry.reverses_id)
         return entry_id
@@ -653,3 +723,12 @@ class Book:
             )
         )
         return Entry(row.date, row.kind, row.ref, postings, row.memo, row.reverses_id, id=row.id)
+
+
+def _note_moves(later: dict[tuple[Any, ...], list[Move]], entry: Entry) -> None:
+    """Add an entry's physical postings to `Book._later`."""
+    for p in entry.postings:
+        if p.quantity and is_physical(p.account):
+            later[(p.account, p.commodity, p.lot_id, p.pledge_line_id)].append(
+                (entry.date, p.quantity)
+            )

@@ -186,11 +186,14 @@ def _not_before(on: dt.date, earliest: dt.date, what: str) -> None:
         raise BookingError(f"dated before {what} ({earliest.isoformat()})", "date", on.isoformat())
 
 
-def pick_lots(
-    book: Book, account: str, item: str, quantity: Decimal, batch: str | None
-) -> list[tuple[Lot, Decimal]]:
-    """Choose lots to issue from: the named batch, else expiry first (FEFO), then oldest."""
-    held = book.holdings(account, item)
+def pick_lots(book: Book, account: str, item: str, quantity: Decimal, batch: str | None,
+              on: dt.date | None = None) -> list[tuple[Lot, Decimal]]:  # fmt: skip
+    """Choose lots to issue from: the named batch, else expiry first (FEFO), then oldest.
+
+    With `on` (the event's day), only what may leave on that day counts: not goods that arrive
+    later, nor goods later entries take out (see `ledger.history`).
+    """
+    held = book.holdings(account, item, on)
     lots = [(book.lot(lot_id), q) for lot_id, q in held.items() if lot_id is not None and q > 0]
     if batch is not None:
         lots = [(lot, q) for lot, q in lots if lot.batch == batch]
@@ -199,8 +202,9 @@ def pick_lots(
     available = sum((q for _lot, q in lots), ZERO)
     if available < quantity:
         what = f"{item} batch {batch}" if batch else item
+        when = f" that may leave on {on.isoformat()}" if on and book.back_dated(on) else ""
         raise BookingError(
-            f"{account} holds only {available} of {what}; cannot issue {quantity}",
+            f"{account} holds only {available} of {what}{when}; cannot issue {quantity}",
             "quantity",
             str(quantity),
         )
@@ -390,7 +394,7 @@ def _issue(book: Book, on: dt.date, kind: str, ref: str, source: str, target: st
            item: str, quantity: Decimal, batch: str | None, memo: str = "") -> int:  # fmt: skip
     """Move goods out of one stock account into another account, lot by lot."""
     postings: list[Posting] = []
-    for lot, q in pick_lots(book, source, item, quantity, batch):
+    for lot, q in pick_lots(book, source, item, quantity, batch, on):
         postings += [_goods(source, lot, -q), _goods(target, lot, q)]
     return book.apply(Entry(on, kind, ref, tuple(postings), memo=memo))
 

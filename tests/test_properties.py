@@ -54,6 +54,7 @@ from schemas.rows import (
     WriteoffRow,
 )
 from tests import factories as f
+from tests.replay import assert_never_negative
 
 D = Decimal
 DAY0 = f.DAY0
@@ -419,6 +420,9 @@ def check_invariants(led: Ledger, *, storage: bool = True) -> None:
                 unit = pledges[r.lot].unit_value
             if unit is not None and r.value is not None:
                 assert r.value == r.quantity * unit, f"value drifted from quantity: {r}"
+
+    # (b') ... nor on any past day: the journal replayed day by day (back-dated events)
+    assert_never_negative(led)
 
     # (c) per item the donor accounts hold exactly minus everything else; per currency the
     #     values of all running balances sum to zero
