@@ -345,6 +345,12 @@ def _book_receipt(book: Book, row: ReceiptRow, src: dict[str, Any], rid: int | N
         raise BookingError(f"no shipment line {row.shipment_ref}/{row.line_no} in the ledger",
                            "line_no", str(row.line_no))  # fmt: skip
     owner = _warehouse_owner(book, row.warehouse)
+    if owner != lot.recipient:  # FORMATS.md: acceptance at the recipient's warehouse
+        raise BookingError(
+            f"warehouse {row.warehouse} belongs to {owner}, not to {lot.recipient}, the recipient "
+            f"of shipment {row.shipment_ref}: receive into {lot.recipient}'s warehouse, then "
+            f"record a transfer", "warehouse", row.warehouse,
+        )  # fmt: skip
     _not_before(row.date, lot.dispatch_date, "the shipment's dispatch")
     customs = acc.customs(row.shipment_ref)
     if any(

@@ -86,6 +86,17 @@ def test_receipt_short_damaged_excess_and_several_receipts(led):
     assert bal(led, "loss:KYIV:damaged") == 2
 
 
+def test_receipt_into_another_recipients_warehouse_is_refused(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))  # to KYIV
+    with pytest.raises(BookingError, match="WHL belongs to LVIV, not to KYIV") as exc:
+        ops.receive(led, f.receive(received="10", wh="WHL"))
+    assert (exc.value.column, exc.value.value) == ("warehouse", "WHL")
+    assert bal(led, "stock:") == 0 and bal(led, "transit:S1") == 10
+    ops.receive(led, f.receive(received="10", wh="WH2"))  # any of KYIV's own warehouses
+    assert bal(led, "stock:KYIV:WH2") == 10
+
+
 def test_receipt_above_transit_without_excess_is_refused(led):
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="10"))

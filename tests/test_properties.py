@@ -875,7 +875,9 @@ class Run:
             (acc.loss(owner, "damaged"), lot.item): damaged,
             (acc.donor(lot.donor), lot.item): -excess,
         }
-        return self.post(row, must_refuse=at_customs or take > in_transit, deltas=deltas)
+        elsewhere = owner != lot.recipient  # receipts are at the recipient's own warehouse
+        return self.post(row, must_refuse=at_customs or take > in_transit or elsewhere,
+                         deltas=deltas)  # fmt: skip
 
     def _issue_args(self) -> tuple[str, str, str | None, Decimal, bool]:
         """Warehouse, item, batch, quantity and whether it exceeds what is on hand."""
