@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+# our own bytecode too: with PYTHONDONTWRITEBYTECODE set every command would recompile it
+	$(BIN)/python -m compileall -q ledger schemas reports cli.py
 	rm -f $(VENV)/.installed-*
 	touch $@
 
