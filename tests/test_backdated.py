@@ -53,12 +53,17 @@ def test_goods_cannot_leave_before_they_arrive(led):
     assert stock_lots(led) == {"S1/1": 90}
 
 
-def test_back_dated_issue_leaves_enough_for_later_days(led):
-    """Today's stock would cover it, but a later distribution needed what it would take."""
+def two_lots(led: Ledger) -> None:
+    """Two consignments of 100 generators dispatched on day 0; S1 received on day 2."""
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="100"))
     ops.dispatch(led, f.ship("S2", qty="100"))
     ops.receive(led, f.receive("R1", "S1", received="100", day=2))
+
+
+def test_back_dated_issue_leaves_enough_for_later_days(led):
+    """Today's stock would cover it, but a later distribution needed what it would take."""
+    two_lots(led)
     ops.distribute(led, f.distribute("D1", qty="80", day=6))
     ops.receive(led, f.receive("R2", "S2", received="100", day=8))
     assert sum(stock_lots(led).values()) == 120
@@ -111,10 +116,7 @@ def test_a_late_import_row_is_refused_with_its_file_and_row(led, tmp_path: Path)
 
 def test_in_date_order_the_same_events_are_accepted(led):
     """Keeps the check quiet: the events above, booked oldest first, all go through."""
-    f.world(led)
-    ops.dispatch(led, f.ship("S1", qty="100"))
-    ops.dispatch(led, f.ship("S2", qty="100"))
-    ops.receive(led, f.receive("R1", "S1", received="100", day=2))
+    two_lots(led)
     ops.distribute(led, f.distribute("D2", qty="20", day=4))
     ops.distribute(led, f.distribute("D1", qty="80", day=6))
     ops.receive(led, f.receive("R2", "S2", received="100", day=8))
