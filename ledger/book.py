@@ -222,9 +222,8 @@ class Book:
         # Events dated before the ledger's newest entry (see `ledger.history`): the newest date
         # stored and booked here, and, once such an event comes, the physical moves dated after
         # it per (account, commodity, lot, pledge line), kept up to date as entries are applied.
-        self._newest_stored: dt.date | None = None
+        self._newest: dt.date | None = None
         self._newest_loaded = False
-        self._newest_new: dt.date | None = None
         self._later: dict[tuple[Any, ...], list[Move]] | None = None
         self._later_since = dt.date.max
         self.new_entries: list[tuple[int, str, str, Entry]] = []  # id, prev hash, hash, entry
@@ -488,12 +487,11 @@ class Book:
         events newer than the ledger, nor within one, as imports book oldest first.
         """
         if not self._newest_loaded:
-            self._newest_stored = self.conn.execute(select(func.max(t.Entry.date))).scalar()
+            stored = self.conn.execute(select(func.max(t.Entry.date))).scalar()
+            days = [e.date for _id, _prev, _digest, e in self.new_entries]  # not yet written
+            self._newest = max((d for d in (stored, *days) if d is not None), default=None)
             self._newest_loaded = True
-        newest = self._newest_stored
-        if self._newest_new is not None and (newest is None or self._newest_new > newest):
-            newest = self._newest_new
-        return newest is not None and on < newest
+        return self._newest is not None and on < self._newest
 
     def later_moves(self, slot: tuple[Any, ...], on: dt.date) -> list[Move]:
         """The moves of one physical slot (account, commodity, lot, pledge line) dated after `on`."""
@@ -700,8 +698,8 @@ class Book:
         digest = entry_hash(prev_hash, entry_id, entry)
         self.new_entries.append((entry_id, prev_hash, digest, entry))
         self._tip = (entry_id, digest)
-        if self._newest_new is None or entry.date > self._newest_new:
-            self._newest_new = entry.date
+        if self._newest_loaded and (self._newest is None or entry.date > self._newest):
+            self._newest = entry.date
         if self._later is not None and entry.date > self._later_since:
             _note_moves(self._later, entry)
         if entry.reverses_id is not None:
