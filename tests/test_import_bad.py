@@ -583,6 +583,24 @@ def test_receipt_for_a_consignment_still_at_customs_is_refused(loaded, bad):
     assert err.value == "KYOTO-2024-002"
 
 
+def test_receipt_elsewhere_and_goods_leaving_before_they_arrived_are_refused_together(loaded, bad):
+    # BXL-2024-001 goes to Kharkiv: Kyiv's warehouse is not the recipient's. The sample's first
+    # receipt is of 2022-03-08: on 2022-02-01 no warehouse held a blanket, whatever it holds now.
+    receipts = write_rows(bad / "receipts.csv", [{**RECEIPT, "warehouse": "KYIV-WH-CENTRAL"}])
+    late = write_rows(bad / "distributions.csv", [{**DISTRIBUTION, "date": "2022-02-01"}])
+    errors = sorted(rejected(loaded, receipts, late), key=lambda e: e.file)
+    assert len(errors) == 2, "\n".join(map(str, errors))
+    check(errors[0], "distributions.csv", 2, "quantity",
+          "holds only 0 of SH-BLANKET that may leave on 2022-02-01")  # fmt: skip
+    check(errors[1], "receipts.csv", 2, "warehouse",
+          "warehouse KYIV-WH-CENTRAL belongs to KYIV, not to KHARKIV")  # fmt: skip
+    assert errors[1].value == "KYIV-WH-CENTRAL"
+    # The same rows at the recipient's warehouse and on a day the goods were there go through.
+    write_rows(receipts, [{**RECEIPT, "warehouse": "KHARKIV-WH-1"}])
+    write_rows(late, [DISTRIBUTION])
+    assert loaded.import_files([receipts, late]).new == 2
+
+
 @pytest.mark.parametrize("column", ["batch", "expiry"])
 def test_shipment_of_an_expiry_tracked_item_needs_batch_and_expiry(masters, bad, column):
     path = write_rows(
