@@ -8,7 +8,6 @@ on PostgreSQL it is a native unbounded NUMERIC. Python always sees `Decimal`.
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Numeric, String
@@ -16,17 +15,19 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
-@lru_cache(maxsize=1 << 16)
 def dstr(value: Decimal) -> str:
     """Canonical text of a decimal: no exponent, no trailing zeros, '-0' folded to '0'.
 
-    Cached: equal decimals have one canonical text, and a journal repeats the same quantities
-    and values over and over (a bulk write formats about ten per posting).
+    `str()` first: it is C and exact, and only very large or very small numbers come out with
+    an exponent. A bulk write formats about ten decimals per posting and most of them are
+    distinct (money), so a cache costs more in hashing and eviction than it saves.
     """
-    text = format(value, "f")
+    text = str(value)
+    if "E" in text:
+        text = format(value, "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    if text in ("-0", ""):
+    if text == "-0":
         text = "0"
     return text
 

@@ -133,8 +133,6 @@ def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list
         if folder.is_dir() and not expand([folder]):
             errors.append(RowError(str(folder), None, None, None,
                                    "no .csv or .xlsx files in this folder"))  # fmt: skip
-    from openpyxl.utils.exceptions import InvalidFileException  # ~0.3 s: only when reading
-
     for path in expand(paths):
         if not path.exists():
             errors.append(RowError(str(path), None, None, None, "no such file or folder"))
@@ -149,7 +147,6 @@ def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list
             KeyError,
             csv.Error,
             zipfile.BadZipFile,
-            InvalidFileException,
         ) as exc:
             errors.append(RowError(str(path), None, None, None, f"cannot be read: {exc}"))
     return files, rows

@@ -123,9 +123,15 @@ def _cell(value: Any) -> Any:
 
 
 def read_xlsx(path: Path) -> Iterator[Table]:
+    """Each non-empty sheet as a table; a file openpyxl refuses is a ValueError, as a bad CSV is
+    (so openpyxl, ~0.3 s to import, is loaded only when a workbook is read)."""
     from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except InvalidFileException as exc:
+        raise ValueError(str(exc)) from exc
     for sheet in workbook.worksheets:
         it = sheet.iter_rows(values_only=True)
         first = next(it, None)
