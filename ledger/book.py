@@ -9,6 +9,7 @@ directly: it reads the Book and hands back entries and records, which `ledger.jo
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
@@ -118,7 +119,8 @@ class Record:
 
     table: str
     id: int | None
-    src: dict[str, Any] | None  # None once compacted: `Book.stored_src` reads it back
+    # JSON text when booked here, parsed when read from the ledger; None once compacted
+    src: str | dict[str, Any] | None
     entry_id: int | None
     values: dict[str, Any] = field(default_factory=dict)
     stored: bool = True
@@ -288,7 +290,7 @@ class Book:
             where = dict(zip(RECORD_KEYS[rec.table], key, strict=True))
             table = RECORD_TABLES[rec.table].__tablename__
             rec.src = self._select(table, ("src",), where).scalar_one()
-        return rec.src
+        return json.loads(rec.src) if isinstance(rec.src, str) else rec.src
 
     def compact(self, written: list[Record]) -> None:
         """Forget what written event records held; keep ids and entry links for look-ups.

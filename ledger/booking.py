@@ -8,6 +8,7 @@ and otherwise applies exactly one entry and registers the record under its natur
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
@@ -70,13 +71,13 @@ def book_row(book: Book, row: Row) -> Outcome:
     existing = book.record(kind, key)
     corrected = False
     if existing is not None:
-        stored = book.stored_src(existing, key)
-        if stored == src:
+        stored, given = book.stored_src(existing, key), json.loads(src)
+        if stored == given:
             return Outcome.UNCHANGED
         if existing.entry_id is not None and book.is_reversed(existing.entry_id):
             corrected = True  # the old version was reversed: the key is free for the correction
         else:
-            raise Conflict(row.key_text, stored, src)
+            raise Conflict(row.key_text, stored, given)
     BOOKERS[kind](book, row, src, existing.id if corrected and existing else None)
     return Outcome.CORRECTED if corrected else Outcome.NEW
 
@@ -113,7 +114,7 @@ def _record(book: Book, row: Row, values: dict[str, Any]) -> None:
 # ---------------------------------------------------------------- master data
 
 
-def _book_party(book: Book, row: PartyRow, src: dict[str, Any], _id: int | None) -> None:
+def _book_party(book: Book, row: PartyRow, src: str, _id: int | None) -> None:
     _record(book, row, {
         "code": row.code, "name": row.name, "kind": row.party_kind, "country": row.country,
         "name_local": row.name_local, "registry_id": row.registry_id,
@@ -121,9 +122,7 @@ def _book_party(book: Book, row: PartyRow, src: dict[str, Any], _id: int | None)
     })  # fmt: skip
 
 
-def _book_partnership(
-    book: Book, row: PartnershipRow, src: dict[str, Any], rid: int | None
-) -> None:
+def _book_partnership(book: Book, row: PartnershipRow, src: str, rid: int | None) -> None:
     book.require("parties", row.party_a, "party_a", "party")
     book.require("parties", row.party_b, "party_b", "party")
     _record(book, row, {
@@ -132,7 +131,7 @@ def _book_partnership(
     })  # fmt: skip
 
 
-def _book_item(book: Book, row: ItemRow, src: dict[str, Any], _id: int | None) -> None:
+def _book_item(book: Book, row: ItemRow, src: str, _id: int | None) -> None:
     _record(book, row, {
         "code": row.code, "name": row.name, "unit": row.unit, "hs_code": row.hs_code,
         "category": row.category, "tracks_expiry": row.tracks_expiry, "name_uk": row.name_uk,
@@ -140,7 +139,7 @@ def _book_item(book: Book, row: ItemRow, src: dict[str, Any], _id: int | None) -
     })  # fmt: skip
 
 
-def _book_warehouse(book: Book, row: WarehouseRow, src: dict[str, Any], _id: int | None) -> None:
+def _book_warehouse(book: Book, row: WarehouseRow, src: str, _id: int | None) -> None:
     book.require("parties", row.party, "party", "party")
     _record(book, row, {
         "code": row.code, "party": row.party, "name": row.name, "settlement": row.settlement,
@@ -148,7 +147,7 @@ def _book_warehouse(book: Book, row: WarehouseRow, src: dict[str, Any], _id: int
     })  # fmt: skip
 
 
-def _book_fx(book: Book, row: FxRateRow, src: dict[str, Any], _id: int | None) -> None:
+def _book_fx(book: Book, row: FxRateRow, src: str, _id: int | None) -> None:
     if row.currency == row.base:
         raise BookingError("a rate of a currency into itself is always 1", "currency", row.currency)
     _record(book, row, {
@@ -222,7 +221,7 @@ def pick_lots(book: Book, account: str, item: str, quantity: Decimal, batch: str
 # ---------------------------------------------------------------- events
 
 
-def _book_pledge(book: Book, row: PledgeRow, src: dict[str, Any], rid: int | None) -> None:
+def _book_pledge(book: Book, row: PledgeRow, src: str, rid: int | None) -> None:
     _check_party(book, row.donor, "donor")
     _check_party(book, row.recipient, "recipient")
     _check_item(book, row.item)
@@ -245,7 +244,7 @@ def _book_pledge(book: Book, row: PledgeRow, src: dict[str, Any], rid: int | Non
     })  # fmt: skip
 
 
-def _book_shipment(book: Book, row: ShipmentRow, src: dict[str, Any], rid: int | None) -> None:
+def _book_shipment(book: Book, row: ShipmentRow, src: str, rid: int | None) -> None:
     _check_party(book, row.donor, "donor")
     _check_party(book, row.recipient, "recipient")
     item = _check_item(book, row.item)
@@ -305,7 +304,7 @@ def _book_shipment(book: Book, row: ShipmentRow, src: dict[str, Any], rid: int |
     })  # fmt: skip
 
 
-def _book_customs(book: Book, row: CustomsRow, src: dict[str, Any], rid: int | None) -> None:
+def _book_customs(book: Book, row: CustomsRow, src: str, rid: int | None) -> None:
     lots = book.shipment_lots(row.shipment_ref)
     if not lots:
         raise BookingError(
@@ -336,7 +335,7 @@ def _book_customs(book: Book, row: CustomsRow, src: dict[str, Any], rid: int | N
     })  # fmt: skip
 
 
-def _book_receipt(book: Book, row: ReceiptRow, src: dict[str, Any], rid: int | None) -> None:
+def _book_receipt(book: Book, row: ReceiptRow, src: str, rid: int | None) -> None:
     lot = book.lot_by_key(row.shipment_ref, row.line_no)
     if lot is None and not book.shipment_lots(row.shipment_ref):
         raise BookingError(f"unknown shipment {row.shipment_ref!r}: not in the ledger",
@@ -405,9 +404,7 @@ def _issue(book: Book, on: dt.date, kind: str, ref: str, source: str, target: st
     return book.apply(Entry(on, kind, ref, tuple(postings), memo=memo))
 
 
-def _book_distribution(
-    book: Book, row: DistributionRow, src: dict[str, Any], rid: int | None
-) -> None:
+def _book_distribution(book: Book, row: DistributionRow, src: str, rid: int | None) -> None:
     _check_party(book, row.recipient, "recipient")
     _check_party(book, row.beneficiary, "beneficiary")
     _check_item(book, row.item)
@@ -428,7 +425,7 @@ def _book_distribution(
     })  # fmt: skip
 
 
-def _book_writeoff(book: Book, row: WriteoffRow, src: dict[str, Any], rid: int | None) -> None:
+def _book_writeoff(book: Book, row: WriteoffRow, src: str, rid: int | None) -> None:
     _check_party(book, row.recipient, "recipient")
     _check_item(book, row.item)
     owner = _warehouse_owner(book, row.warehouse)
@@ -446,7 +443,7 @@ def _book_writeoff(book: Book, row: WriteoffRow, src: dict[str, Any], rid: int |
     })  # fmt: skip
 
 
-def _book_transfer(book: Book, row: TransferRow, src: dict[str, Any], rid: int | None) -> None:
+def _book_transfer(book: Book, row: TransferRow, src: str, rid: int | None) -> None:
     _check_item(book, row.item)
     src_owner = _warehouse_owner(book, row.from_warehouse, "from_warehouse")
     dst_owner = _warehouse_owner(book, row.to_warehouse, "to_warehouse")
@@ -461,7 +458,7 @@ def _book_transfer(book: Book, row: TransferRow, src: dict[str, Any], rid: int |
     })  # fmt: skip
 
 
-def _book_document(book: Book, row: DocumentRow, src: dict[str, Any], rid: int | None) -> None:
+def _book_document(book: Book, row: DocumentRow, src: str, rid: int | None) -> None:
     """A document is kept as a record for the rules engine; it posts nothing."""
     _record(book, row, {
         "id": rid or book.next_id(t.Document), "kind": row.doc_kind, "number": row.number,

@@ -128,23 +128,31 @@ def bulk_update(conn: Connection, table: Table, keys: tuple[str, ...],
 
 
 def _write_records(conn: Connection, book: Book) -> None:
+    """Insert new and update corrected records; `src` arrives as JSON text (`Row.canonical`)."""
     inserts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     updates: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rec in book.changed_records:
         (updates if rec.stored else inserts)[rec.table].append(rec.values)
         rec.stored = True
+    raw_json = conn.dialect.name in ("sqlite", "postgresql")  # bulk_insert writes text as is
     for kind, table in RECORD_TABLES.items():  # dict order = dependency order
         if inserts.get(kind):
             columns = tuple(inserts[kind][0])
             bulk_insert(conn, table.__table__, columns, [
-                tuple(json.dumps(v) if c == "src" else v for c, v in zip(columns, values.values(), strict=True))
+                tuple(values.values()) if raw_json else _parsed_src(values)
                 for values in inserts[kind]
             ])  # fmt: skip
         if updates.get(kind):
             keys = RECORD_KEYS[kind]
             cols = tuple(c for c in updates[kind][0] if c not in keys)
-            bulk_update(conn, table.__table__, keys, cols,
-                        [(*(v[k] for k in keys), *(v[c] for c in cols)) for v in updates[kind]])  # fmt: skip
+            bulk_update(conn, table.__table__, keys, cols, [  # through SQLAlchemy's JSON type
+                (*(v[k] for k in keys), *_parsed_src(v, cols)) for v in updates[kind]
+            ])  # fmt: skip
+
+
+def _parsed_src(values: dict[str, Any], columns: Iterable[str] | None = None) -> tuple[Any, ...]:
+    """The values of `columns` (default: all) with the `src` text parsed back into a dict."""
+    return tuple(json.loads(values[c]) if c == "src" else values[c] for c in columns or values)
 
 
 BALANCE_COLUMNS = ("key", "account", "commodity", "lot_id", "pledge_line_id", "currency", "kind",

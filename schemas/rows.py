@@ -84,13 +84,15 @@ class Row(BaseModel):
     def key_text(self) -> str:
         return "/".join(str(k) for k in self.key)
 
-    def canonical(self) -> dict[str, Any]:
-        """What is stored as `src` and compared on re-import (JSON-safe, exact decimals as text).
+    def canonical(self) -> str:
+        """What is stored as `src` and compared on re-import: the row as JSON text, exact
+        decimals as text.
 
         Decimals are written canonically ("1.50" and "1.5" are the same quantity), so a file
-        re-saved by a spreadsheet with other number formatting is still "unchanged".
+        re-saved by a spreadsheet with other number formatting is still "unchanged". Text, made
+        by pydantic in one step: every imported row is stored, few are ever compared.
         """
-        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+        return self.model_dump_json(exclude_none=True, by_alias=True)
 
     @classmethod
     def columns(cls) -> list[str]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from ledger import operations as ops
 from ledger.booking import Outcome
+from ledger.db import tables as t
 from ledger.errors import BookingError, ClosedPeriodError, LedgerError
 from tests import factories as f
 
@@ -198,6 +200,10 @@ def test_correction_after_reversal_reuses_the_key(led):
     assert ops.dispatch(led, f.ship("S1", qty="12")) is Outcome.CORRECTED
     assert bal(led, "transit:") == 12
     assert led.verify().ok
+    with led.engine.connect() as conn:  # the corrected row replaced the stored one, as JSON
+        line = t.ShipmentLine
+        src = conn.execute(select(line.src).where(line.shipment_ref == "S1")).scalar_one()
+    assert isinstance(src, dict) and src["quantity"] == "12"
 
 
 def _last_entry(led) -> int:
