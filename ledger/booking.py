@@ -323,7 +323,9 @@ def _book_customs(book: Book, row: CustomsRow, src: str, rid: int | None) -> Non
         raise BookingError(f"shipment {row.shipment_ref} is not at customs: nothing to release",
                            "event", row.event)  # fmt: skip
     if row.event != "released" and not postings and not at_customs:
-        raise BookingError(f"nothing of shipment {row.shipment_ref} is in transit or at customs",
+        raise BookingError(f"nothing of shipment {row.shipment_ref} is in transit or at customs: "
+                           "its goods were received or lost before this event was booked; book "
+                           "customs events before the receipts that follow them",
                            "event", row.event)  # fmt: skip
     entry = Entry(row.date, "customs", f"customs:{row.shipment_ref}/{row.event}/{row.date}",
                   tuple(postings), memo=row.event)  # fmt: skip

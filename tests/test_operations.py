@@ -76,6 +76,19 @@ def test_release_without_arrival_is_refused(led):
         ops.customs(led, f.customs("S1", "released", 1))
 
 
+def test_customs_arrival_booked_after_the_whole_receipt_is_refused(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.receive(led, f.receive(received="10", day=3))
+    with pytest.raises(BookingError, match="in transit or at customs: its goods were received"):
+        ops.customs(led, f.customs("S1", "arrived", 1))
+    r = recon(led)
+    assert (r.at_customs, r.in_transit, r.received) == (0, 0, 10)
+    ops.dispatch(led, f.ship("S2", qty="10"))  # booked in order, the same arrival is accepted
+    ops.customs(led, f.customs("S2", "arrived", 1))
+    assert bal(led, "customs:S2") == 10
+
+
 def test_receipt_short_damaged_excess_and_several_receipts(led):
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="100"))
