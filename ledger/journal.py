@@ -17,7 +17,7 @@ from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import JSON, Connection, Table, bindparam, func, insert, select, update
 
 from ledger.book import RECORD_KEYS, RECORD_TABLES, Book, HoldingLine
 from ledger.db import tables as t
@@ -75,8 +75,9 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
     PostgreSQL: COPY FROM STDIN (≈10× executemany). SQLite: the driver's executemany on plain
     tuples; the driver's adapters (registered in `ledger.db.engine`) turn decimals into their
     canonical text (what `ExactDecimal` stores) and dates into ISO text, skipping the
-    per-parameter processing of SQLAlchemy's Core insert. The statement text is built only from
-    the table's own column names, never from data.
+    per-parameter processing of SQLAlchemy's Core insert. JSON columns take JSON text (a row's
+    `src`) on every engine. The statement text is built only from the table's own column names,
+    never from data.
     """
     known = set(table.columns.keys())
     if not set(columns) <= known:  # guard: identifiers come from our schema only
@@ -103,7 +104,11 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
         finally:
             cur.close()
         return
+    # any other engine: SQLAlchemy's types, which would quote JSON handed over as text again
+    text_json = [c for c in columns if isinstance(table.c[c].type, JSON)]
     params = [dict(zip(columns, row, strict=True)) for row in rows]
+    for p in params:
+        p.update({c: json.loads(p[c]) for c in text_json if isinstance(p[c], str)})
     if params:
         conn.execute(insert(table), params)
 
@@ -134,14 +139,11 @@ def _write_records(conn: Connection, book: Book) -> None:
     for rec in book.changed_records:
         (updates if rec.stored else inserts)[rec.table].append(rec.values)
         rec.stored = True
-    raw_json = conn.dialect.name in ("sqlite", "postgresql")  # bulk_insert writes text as is
     for kind, table in RECORD_TABLES.items():  # dict order = dependency order
         if inserts.get(kind):
             columns = tuple(inserts[kind][0])
-            bulk_insert(conn, table.__table__, columns, [
-                tuple(values.values()) if raw_json else _parsed_src(values)
-                for values in inserts[kind]
-            ])  # fmt: skip
+            bulk_insert(conn, table.__table__, columns,
+                        [tuple(values.values()) for values in inserts[kind]])  # fmt: skip
         if updates.get(kind):
             keys = RECORD_KEYS[kind]
             cols = tuple(c for c in updates[kind][0] if c not in keys)
@@ -150,9 +152,9 @@ def _write_records(conn: Connection, book: Book) -> None:
             ])  # fmt: skip
 
 
-def _parsed_src(values: dict[str, Any], columns: Iterable[str] | None = None) -> tuple[Any, ...]:
-    """The values of `columns` (default: all) with the `src` text parsed back into a dict."""
-    return tuple(json.loads(values[c]) if c == "src" else values[c] for c in columns or values)
+def _parsed_src(values: dict[str, Any], columns: Iterable[str]) -> tuple[Any, ...]:
+    """The values of `columns` with the `src` text parsed back into a dict."""
+    return tuple(json.loads(values[c]) if c == "src" else values[c] for c in columns)
 
 
 BALANCE_COLUMNS = ("key", "account", "commodity", "lot_id", "pledge_line_id", "currency", "kind",
