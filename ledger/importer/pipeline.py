@@ -104,16 +104,22 @@ def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
 
 def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: list[str],
                    context: dict[str, Any], good: list[SourceRow], errors: list[RowError]) -> None:  # fmt: skip
+    names = set(known)
+    plain = all(name in names for name in header)  # no blank or unknown column names
     for number, cells in table.rows:
-        data: dict[str, Any] = {}
+        data: dict[str, Any]
         extra: dict[str, str] = {}
-        for name, value in zip(header, cells, strict=False):
-            if not name:
-                continue
-            if name in known:
-                data[name] = value
-            elif value not in (None, ""):
-                extra[name] = str(value)
+        if plain:  # the usual file: one C-level pass instead of a Python loop per cell
+            data = dict(zip(header, cells, strict=False))
+        else:
+            data = {}
+            for name, value in zip(header, cells, strict=False):
+                if not name:
+                    continue
+                if name in names:
+                    data[name] = value
+                elif value not in (None, ""):
+                    extra[name] = str(value)
         if len(cells) > len(header) and any(str(c).strip() for c in cells[len(header) :]):
             errors.append(RowError(table.label, number, None, None,
                                    "more cells than the header has columns"))  # fmt: skip
