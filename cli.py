@@ -340,6 +340,11 @@ def demo(data: Path, out: Path) -> None:
                    "dispatched_value", "received_value", "received_value_uah", "uah_pending"]  # fmt: skip
         (out / "reconciliation.csv").write_text(render("csv", columns, recon), encoding="utf-8")
         (out / "reconciliation.json").write_text(render("json", columns, recon), encoding="utf-8")
+        from ledger.db.engine import reader
+        from reports.exports.hxl import write_hxl
+
+        with reader(led.engine) as conn:  # the same rows, HXL-tagged for humanitarian tools
+            write_hxl(conn, out / "reconciliation-hxl.csv")
         bal = [r.as_dict() for r in led.balances(by_lot=True)]
         bal_cols = [
             "account",

@@ -1,4 +1,5 @@
-"""`aidledger export`: the journal for hledger / ledger-cli and Beancount / Fava.
+"""`aidledger export`: the journal for hledger / ledger-cli and Beancount / Fava; a donor's
+aid for IATI; the reconciliation for HXL tools.
 
 Only click is imported at module level so `aidledger --help` stays instant; the exporters (and
 SQLAlchemy) load when an export runs.
@@ -6,10 +7,14 @@ SQLAlchemy) load when an export runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 _UNITS_ONLY = click.option(
     "--units-only", is_flag=True,
@@ -17,7 +22,8 @@ _UNITS_ONLY = click.option(
 )  # fmt: skip
 
 
-def _run(ctx: click.Context, fmt: str, out: Path, units_only: bool) -> None:
+def _written(ctx: click.Context, out: Path, write: Callable[[Connection], Any]) -> Any:
+    """Run `write` on a read transaction of the ledger; refusals and unwritable files exit 1."""
     from cli import Failure, refusals
     from ledger.api import Ledger
     from ledger.db.engine import reader
@@ -25,17 +31,21 @@ def _run(ctx: click.Context, fmt: str, out: Path, units_only: bool) -> None:
     with refusals():
         led = Ledger(ctx.obj["db"] if ctx.obj else None)
     try:
-        with reader(led.engine) as conn:
-            if fmt == "hledger":
-                from reports.exports.hledger import write_hledger as write
-            else:
-                from reports.exports.beancount import write_beancount as write
+        with refusals(), reader(led.engine) as conn:
             try:
-                stats: Any = write(conn, out, values=not units_only)
+                return write(conn)
             except OSError as exc:
                 raise Failure(f"cannot write {out}: {exc.strerror or exc}") from None
     finally:
         led.close()
+
+
+def _run(ctx: click.Context, fmt: str, out: Path, units_only: bool) -> None:
+    if fmt == "hledger":
+        from reports.exports.hledger import write_hledger as write
+    else:
+        from reports.exports.beancount import write_beancount as write
+    stats = _written(ctx, out, lambda conn: write(conn, out, values=not units_only))
     click.echo(f"wrote {stats.entries} entries, {stats.postings} postings, {stats.accounts} "
                f"accounts, {stats.commodities} commodities and {stats.assertions} closing "
                f"balance assertions to {out}")  # fmt: skip
@@ -43,10 +53,11 @@ def _run(ctx: click.Context, fmt: str, out: Path, units_only: bool) -> None:
 
 @click.group()
 def export() -> None:
-    """Export the journal to other accounting tools (hledger, ledger-cli, Beancount/Fava).
+    """Export the journal to accounting tools (hledger, ledger-cli, Beancount/Fava), a donor's
+    aid to IATI, the reconciliation to HXL tools.
 
-    Every entry keeps its date, reference and links (shipment, pledge, receipt ...); the file
-    ends with closing balance assertions, so the tool re-checks AidLedger's balances.
+    Journal exports keep every entry's date, reference and links (shipment, pledge, receipt
+    ...) and end with closing balance assertions, so the tool re-checks AidLedger's balances.
     See docs/exports.md.
     """
 
@@ -81,3 +92,54 @@ def export_beancount(ctx: click.Context, out: Path, units_only: bool) -> None:
       bean-check books.beancount
     """
     _run(ctx, "beancount", out, units_only)
+
+
+@export.command("iati")
+@click.option("--donor", required=True, metavar="CODE", help="The publishing donor (party code).")
+@click.option("--org-ref", metavar="ID",
+              help="The donor's IATI organisation identifier, e.g. CZ-ICO-00064581 "
+                   "(default: the party's registry_id).")  # fmt: skip
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The XML file to write, e.g. prague-iati.xml.")  # fmt: skip
+@click.pass_context
+def export_iati(ctx: click.Context, donor: str, org_ref: str | None, out: Path) -> None:
+    """A donor's pledges, commitments and shipments as an IATI 2.03 activity file.
+
+    One activity per recipient; shipments are disbursements at the goods' declared value,
+    described as in kind. Reversed records are left out.
+
+    \b
+    Example:
+      aidledger export iati --donor PRAGUE --org-ref CZ-ICO-00064581 --out prague-iati.xml
+    """
+    from ledger.db.types import dstr
+    from reports.exports.iati import write_iati
+
+    stats = _written(ctx, out, lambda conn: write_iati(conn, out, donor, org_ref))
+    totals = ", ".join(f"{TX_NAMES.get(kind, kind)} {dstr(amount)} {currency}"
+                       for (kind, currency), amount in sorted(stats.totals.items()))  # fmt: skip
+    activities = f"{stats.activities} activit{'y' if stats.activities == 1 else 'ies'}"
+    click.echo(f"wrote {activities}, {stats.transactions} transactions "
+               f"({totals}) to {out}")  # fmt: skip
+
+
+TX_NAMES = {"2": "commitments", "3": "disbursements", "12": "pledges"}
+
+
+@export.command("hxl")
+@click.option("--donor", metavar="CODE", help="Only this donor.")
+@click.option("--recipient", metavar="CODE", help="Only this recipient.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The CSV file to write, e.g. reconciliation-hxl.csv.")  # fmt: skip
+@click.pass_context
+def export_hxl(ctx: click.Context, donor: str | None, recipient: str | None, out: Path) -> None:
+    """The reconciliation as CSV with a row of HXL hashtags under the header.
+
+    \b
+    Example:
+      aidledger export hxl --donor PRAGUE --out prague-hxl.csv
+    """
+    from reports.exports.hxl import write_hxl
+
+    n = _written(ctx, out, lambda conn: write_hxl(conn, out, donor, recipient))
+    click.echo(f"wrote {n} reconciliation rows with HXL tags to {out}")

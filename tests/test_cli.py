@@ -141,6 +141,9 @@ def test_demo_writes_outputs(tmp_path, sample_dir):
     assert result.exit_code == 0, result.output
     assert "verify: intact" in result.output
     assert (out / "reconciliation.csv").exists() and (out / "aidledger.db").exists()
+    plain = (out / "reconciliation.csv").read_text(encoding="utf-8").splitlines()
+    header, tags, *rows = (out / "reconciliation-hxl.csv").read_text(encoding="utf-8").splitlines()
+    assert tags.startswith("#org+funder+code,") and [header, *rows] == plain  # same rows, tagged
 
 
 def test_csv_output_neutralises_formula_text(run, tmp_path):

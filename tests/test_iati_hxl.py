@@ -1,0 +1,197 @@
+"""Donor reporting exports: IATI 2.03 activity XML and the HXL-tagged reconciliation.
+
+The IATI file is validated against the official schema (`schemas/iati-2.03/`, lxml), and its
+transactions are added up and compared with the sample files themselves (csv + Decimal, not the
+ledger's code). The HXL file is read back and compared with `reconcile`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from ledger.api import Ledger
+from ledger.db.engine import reader
+from ledger.errors import LedgerError
+from reports.exports.hxl import TAG_RE, write_hxl
+from reports.exports.iati import write_iati
+from schemas.rows import ItemRow, PartyRow, ShipmentRow
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "schemas" / "iati-2.03" / "iati-activities-schema.xsd"
+ORG = "CZ-ICO-00064581"
+D = Decimal
+
+
+@pytest.fixture(scope="module")
+def xsd() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(SCHEMA)))
+
+
+def iati(led: Ledger, path: Path, donor: str, org: str | None = ORG) -> etree._ElementTree:
+    with reader(led.engine) as conn:
+        write_iati(conn, path, donor, org, generated=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+    return etree.parse(str(path))
+
+
+def totals(doc: etree._ElementTree) -> dict[tuple[str, str], Decimal]:
+    """(transaction type, currency) -> sum of the values, read off the XML."""
+    out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for tx in doc.iter("transaction"):
+        value = tx.find("value")
+        out[(tx.find("transaction-type").get("code"), value.get("currency"))] += D(value.text)
+    return dict(out)
+
+
+def from_files(sample: Path, donor: str) -> dict[tuple[str, str], Decimal]:
+    """The same sums straight from the sample's CSV files."""
+    out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    with (sample / "pledges.csv").open(encoding="utf-8-sig") as f:
+        for r in csv.DictReader(f):
+            if r["donor"] == donor:
+                kind = "2" if r["status"] == "commitment" else "12"
+                out[(kind, r["currency"])] += D(r["quantity"]) * D(r["unit_value"])
+    with (sample / "shipments.csv").open(encoding="utf-8-sig") as f:
+        for r in csv.DictReader(f):
+            if r["donor"] == donor:
+                out[("3", r["currency"])] += D(r["quantity"]) * D(r["unit_value"])
+    return dict(out)
+
+
+def test_iati_export_of_the_sample_is_valid_and_adds_up(
+    sqlite_led: Ledger, sample_dir: Path, tmp_path: Path, xsd: etree.XMLSchema
+) -> None:
+    sqlite_led.import_files([sample_dir])
+    with (sample_dir / "shipments.csv").open(encoding="utf-8-sig") as f:
+        donors = sorted({r["donor"] for r in csv.DictReader(f)})
+    assert len(donors) >= 3
+    for donor in donors:
+        doc = iati(sqlite_led, tmp_path / f"{donor}.xml", donor)
+        xsd.assertValid(doc)
+        assert totals(doc) == from_files(sample_dir, donor), donor
+        activities = doc.findall("iati-activity")
+        assert activities and {a.find("reporting-org").get("ref") for a in activities} == {ORG}
+        for a in activities:
+            assert a.find("iati-identifier").text.startswith(f"{ORG}-")
+            assert a.get("humanitarian") == "1"
+        for tx in doc.iter("transaction"):
+            value = tx.find("value")
+            assert value.get("value-date") == tx.find("transaction-date").get("iso-date")
+            if tx.find("transaction-type").get("code") == "3":  # REP-004: said to be in kind
+                assert tx.find("description/narrative").text.startswith("In kind")
+
+
+def _one_shipment(led: Ledger, donor_name: str = "Prague", registry_id: str | None = None) -> None:
+    led.post(PartyRow.model_validate({"code": "DON", "name": donor_name, "kind": "city",
+                                      "country": "CZ", "registry_id": registry_id}))  # fmt: skip
+    led.post(PartyRow.model_validate({"code": "REC", "name": "Kyiv", "kind": "city",
+                                      "country": "UA", "name_local": "Київ"}))  # fmt: skip
+    led.post(ItemRow(code="FLOUR", name="Flour <b>&</b> salt", unit="kg", hs_code="110100",
+                     category="food", tracks_expiry=False))  # fmt: skip
+    for n, (qty, uv) in enumerate([("400.5", "0.4"), ("10", "2.25")], start=1):
+        led.post(ShipmentRow(shipment_ref="S-1", line_no=n, dispatch_date=dt.date(2023, 5, 1),
+                             donor="DON", recipient="REC", item="FLOUR", quantity=D(qty),
+                             unit_value=D(uv), currency="EUR"))  # fmt: skip
+
+
+def test_a_reversed_shipment_line_leaves_the_iati_export(
+    sqlite_led: Ledger, tmp_path: Path, xsd: etree.XMLSchema
+) -> None:
+    _one_shipment(sqlite_led)
+    assert totals(iati(sqlite_led, tmp_path / "a.xml", "DON")) == {("3", "EUR"): D("182.7")}
+    with reader(sqlite_led.engine) as conn:
+        from sqlalchemy import select
+
+        from ledger.db import tables as t
+
+        entry_id = conn.execute(select(t.ShipmentLine.entry_id)
+                                .where(t.ShipmentLine.line_no == 2)).scalar_one()  # fmt: skip
+    sqlite_led.reverse(entry_id, "wrong quantity", dt.date(2023, 5, 2))
+    doc = iati(sqlite_led, tmp_path / "b.xml", "DON")
+    xsd.assertValid(doc)
+    assert totals(doc) == {("3", "EUR"): D("160.2")}
+    assert [tx.get("ref") for tx in doc.iter("transaction")] == ["shipment/S-1/1"]
+
+
+def test_text_is_escaped_and_stays_valid(
+    sqlite_led: Ledger, tmp_path: Path, xsd: etree.XMLSchema
+) -> None:
+    _one_shipment(sqlite_led, donor_name='<script>alert("x")</script> & Co')
+    doc = iati(sqlite_led, tmp_path / "x.xml", "DON")
+    xsd.assertValid(doc)
+    assert doc.find(".//reporting-org/narrative").text == '<script>alert("x")</script> & Co'
+    assert "<script>" not in (tmp_path / "x.xml").read_text(encoding="utf-8")
+    narratives = [n.text for n in doc.iter("narrative")]
+    assert any("Flour <b>&</b> salt" in (n or "") for n in narratives)
+    uk = doc.find(".//title/narrative[@{http://www.w3.org/XML/1998/namespace}lang='uk']")
+    assert uk is not None and uk.text.endswith("Київ")
+
+
+def test_iati_needs_the_publisher_s_organisation_identifier(
+    sqlite_led: Ledger, sqlite_url: str, tmp_path: Path, xsd: etree.XMLSchema
+) -> None:
+    _one_shipment(sqlite_led, registry_id="00064581")  # a bare number: no registration agency
+    with pytest.raises(LedgerError, match="organisation identifier"):
+        iati(sqlite_led, tmp_path / "a.xml", "DON", org=None)
+    from cli import main
+
+    out = tmp_path / "cli.xml"
+    result = CliRunner().invoke(main, ["--db", sqlite_url, "export", "iati", "--donor", "DON",
+                                       "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 1 and "--org-ref" in result.output and not out.exists()
+    result = CliRunner().invoke(main, ["--db", sqlite_url, "export", "iati", "--donor", "DON",
+                                       "--org-ref", ORG, "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "1 activity, 2 transactions (disbursements 182.7 EUR)" in result.output
+    xsd.assertValid(etree.parse(str(out)))
+
+
+def test_iati_takes_the_identifier_from_the_party_register(
+    sqlite_led: Ledger, tmp_path: Path, xsd: etree.XMLSchema
+) -> None:
+    _one_shipment(sqlite_led, registry_id=ORG)
+    doc = iati(sqlite_led, tmp_path / "a.xml", "DON", org=None)
+    xsd.assertValid(doc)
+    assert doc.find(".//reporting-org").get("ref") == ORG
+
+
+def test_hxl_export_tags_every_column_and_equals_reconcile(
+    sqlite_led: Ledger, sample_dir: Path, tmp_path: Path
+) -> None:
+    sqlite_led.import_files([sample_dir])
+    path = tmp_path / "r.csv"
+    with reader(sqlite_led.engine) as conn:
+        n = write_hxl(conn, path, donor="PRAGUE")
+    header, tags, *rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert len(tags) == len(header) and all(TAG_RE.match(tag) for tag in tags)
+    assert dict(zip(header, tags, strict=True))["distributed"] == "#item+num+provided"
+    want = sqlite_led.reconcile(donor="PRAGUE")
+    assert n == len(rows) == len(want) > 0
+    for row, rec in zip(rows, want, strict=True):
+        got = dict(zip(header, row, strict=True))
+        assert (got["donor"], got["recipient"], got["item"]) == (rec.donor, rec.recipient,
+                                                                 rec.item)  # fmt: skip
+        for q in rec.QUANTITIES:
+            assert D(got[q]) == getattr(rec, q), q
+        assert D(got["dispatched_value"] or 0) == (rec.dispatched_value or 0)
+
+
+def test_hxl_cells_are_neutralised(sqlite_led: Ledger, tmp_path: Path) -> None:
+    _one_shipment(sqlite_led)
+    sqlite_led.post(ItemRow(code="-cmd", name="x", unit="kg", hs_code="110100",
+                            category="food", tracks_expiry=False))  # fmt: skip
+    sqlite_led.post(ShipmentRow(shipment_ref="S-2", line_no=1, dispatch_date=dt.date(2023, 5, 1),
+                                donor="DON", recipient="REC", item="-cmd", quantity=D(1),
+                                unit_value=D(1), currency="EUR"))  # fmt: skip
+    path = tmp_path / "r.csv"
+    with reader(sqlite_led.engine) as conn:
+        write_hxl(conn, path)
+    items = [r[2] for r in csv.reader(path.open(encoding="utf-8"))][2:]
+    assert "'-cmd" in items and "FLOUR" in items
