@@ -1,5 +1,5 @@
 """`aidledger export`: the journal for hledger / ledger-cli and Beancount / Fava; a donor's
-aid for IATI; the reconciliation for HXL tools.
+aid for IATI; the reconciliation for HXL tools; the records as exchange-format files.
 
 Only click is imported at module level so `aidledger --help` stays instant; the exporters (and
 SQLAlchemy) load when an export runs.
@@ -54,7 +54,7 @@ def _run(ctx: click.Context, fmt: str, out: Path, units_only: bool) -> None:
 @click.group()
 def export() -> None:
     """Export the journal to accounting tools (hledger, ledger-cli, Beancount/Fava), a donor's
-    aid to IATI, the reconciliation to HXL tools.
+    aid to IATI, the reconciliation to HXL tools, the records as exchange-format files.
 
     Journal exports keep every entry's date, reference and links (shipment, pledge, receipt
     ...) and end with closing balance assertions, so the tool re-checks AidLedger's balances.
@@ -143,3 +143,25 @@ def export_hxl(ctx: click.Context, donor: str | None, recipient: str | None, out
 
     n = _written(ctx, out, lambda conn: write_hxl(conn, out, donor, recipient))
     click.echo(f"wrote {n} reconciliation rows with HXL tags to {out}")
+
+
+@export.command("bundle")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="A folder for one CSV file per kind, or a workbook ending in .xlsx.")  # fmt: skip
+@click.pass_context
+def export_bundle(ctx: click.Context, out: Path) -> None:
+    """The ledger's records in the exchange format, ready for `aidledger import`.
+
+    Master data whole; events whose entry stands, in booking order (reversed records are left
+    out, corrected ones appear corrected); extra columns kept.
+
+    \b
+    Example:
+      aidledger export bundle --out bundle/
+      aidledger --db copy.db import bundle/
+    """
+    from reports.exports.bundle import write_bundle
+
+    stats = _written(ctx, out, lambda conn: write_bundle(conn, out))
+    parts = ", ".join(f"{n} {kind}" for kind, n in stats.rows.items())
+    click.echo(f"wrote {parts or 'nothing: the ledger is empty'} to {out}")

@@ -16,24 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from ledger.db.types import dstr
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-    except ArithmeticError:
-        return False
-    return True
-
-
-def neutralise(value: Any) -> Any:
-    """Make text inert for spreadsheets; numbers, dates and None pass through unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_START) and not _is_number(value):
-        return "'" + value
-    return value
-
+from ledger.formulas import FORMULA_START, is_number, neutralise
 
 _FORMULA_FIRST = frozenset(FORMULA_START)
 
@@ -112,7 +95,7 @@ def table_lines(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Itera
     write a long table out without holding it whole (247k findings pad to 230 MB of text).
     """
     texts = [[_text(r.get(c)) for c in columns] for r in rows]
-    right = [bool(texts) and _is_number(v or "x") for v in (texts[0] if texts else columns)]
+    right = [bool(texts) and is_number(v or "x") for v in (texts[0] if texts else columns)]
     by_column = list(zip(*texts, strict=True)) if texts else [()] * len(columns)
     widths = [
         max(len(name) + len(GAP), max(map(display_width, column), default=0))

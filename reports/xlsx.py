@@ -13,9 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ledger.formulas import neutralise
 from reports import i18n
 from reports.model import Column, Document
-from reports.tabular import neutralise
 
 BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 

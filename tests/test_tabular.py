@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tabulate import tabulate
 from wcwidth import wcswidth
 
-from reports.tabular import _is_number, cell, to_table
+from reports.tabular import cell, is_number, to_table
 
 # Printable text of every script the ledger meets (Latin, Czech, Ukrainian, Japanese), with
 # combining marks and spaces; control characters have their own test below.
@@ -32,7 +32,7 @@ COLUMNS = ["a", "bb", "quantity"]
 def oracle(columns: list[str], rows: list[dict[str, Any]]) -> str:
     """What tabulate itself prints for the same cells (alignment by the first row's values)."""
     body = [[str(cell(r.get(c))) for c in columns] for r in rows]
-    align = ["right" if body and _is_number(v.strip() or "x") else "left"
+    align = ["right" if body and is_number(v.strip() or "x") else "left"
              for v in (body[0] if body else columns)]  # fmt: skip
     return tabulate(body, headers=columns, disable_numparse=True, colalign=align)
 

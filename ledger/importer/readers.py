@@ -2,7 +2,8 @@
 
 CSV: UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1251 (detected when the bytes are
 not UTF-8); delimiter `,`, `;` or tab, sniffed from the header; a `;` file may use decimal
-commas. XLSX: one sheet per record kind, named as the CSV file would be.
+commas. XLSX: one sheet per record kind, named as the CSV file would be. Either way, the
+apostrophe AidLedger's own exports put before formula-like text is dropped (`ledger.formulas`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ledger.formulas import restore_cells
 
 SAMPLE_BYTES = 1 << 20
 
@@ -80,7 +83,7 @@ def read_csv(path: Path) -> Table:
                 except csv.Error as exc:
                     raise _malformed(path, encoding, delimiter, number, first_line, exc) from None
                 if any(c.strip() for c in cells):
-                    yield number, cells
+                    yield number, restore_cells(cells)
 
     with path.open(encoding=encoding, newline="") as f:
         header = next(csv.reader(f, delimiter=delimiter), [])
@@ -143,7 +146,7 @@ def read_xlsx(path: Path) -> Iterator[Table]:
             for number, cells in enumerate(it, start=2):
                 values = [_cell(c) for c in cells]
                 if any(v not in (None, "") for v in values):
-                    yield number, values
+                    yield number, restore_cells(values)
 
         yield Table(f"{path.name}[{sheet.title}]", sheet.title.strip().lower(), header, rows())
 

@@ -1,0 +1,47 @@
+"""Text a spreadsheet would run as a formula, made inert on the way out and restored on the way in.
+
+Every CSV and XLSX AidLedger writes prefixes such text (=, +, -, @, tab, CR at the start, unless
+it is a plain number) with an apostrophe, which is how a spreadsheet marks a cell as text. The
+importer drops exactly that apostrophe again, so an exported bundle imports back unchanged.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
+
+
+def formula_like(text: str) -> bool:
+    return text.startswith(FORMULA_START) and not is_number(text)
+
+
+def neutralise(value: Any) -> Any:
+    """Make text inert for spreadsheets; numbers, dates and None pass through unchanged."""
+    if isinstance(value, str) and formula_like(value):
+        return "'" + value
+    return value
+
+
+def restore(value: Any) -> Any:
+    """Undo `neutralise`: drop the apostrophe it put before formula-like text."""
+    if isinstance(value, str) and value[:1] == "'" and formula_like(value[1:]):
+        return value[1:]
+    return value
+
+
+def restore_cells(cells: list[Any]) -> list[Any]:
+    """A row's cells with `neutralise` undone (a row without a leading apostrophe is returned
+    as it is)."""
+    if not any(isinstance(c, str) and c[:1] == "'" for c in cells):
+        return cells
+    return [restore(c) for c in cells]
