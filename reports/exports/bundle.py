@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, select, type_coerce
 
 from ledger.book import RECORD_TABLES
 from ledger.formulas import neutralise
@@ -30,28 +32,45 @@ class BundleStats:
     rows: dict[str, int] = field(default_factory=dict)  # kind -> rows written
 
 
-def records(conn: Connection, kind: str, gone: set[int]) -> list[dict[str, Any]]:
-    """The validated rows of one kind's standing records, in booking order."""
+STREAM_ROWS = 5_000  # records fetched at a time: a 1M-posting ledger has ~350k of them
+
+
+def _raw(column: Any) -> Any:
+    """The stored JSON as the driver gives it: text on SQLite (parsed here only when needed),
+    a dict on PostgreSQL."""
+    return type_coerce(column, String()).label("src")
+
+
+def _src(value: str | dict[str, Any]) -> dict[str, Any]:
+    """A stored row: JSON text on SQLite, already a dict on PostgreSQL."""
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+def records(conn: Connection, kind: str, gone: set[int]) -> Iterator[dict[str, Any]]:
+    """The validated rows of one kind's standing records, in booking order, streamed."""
     table = RECORD_TABLES[kind].__table__
     has_entry = "entry_id" in table.c
     order = [table.c.entry_id, table.c.id] if has_entry else list(table.primary_key.columns)
-    query = select(table.c.src, *([table.c.entry_id] if has_entry else [])).order_by(*order)
-    out = []
-    for row in conn.execute(query):
-        if has_entry and row.entry_id in gone:
-            continue
-        src = row.src if isinstance(row.src, dict) else json.loads(row.src)
-        out.append(src)
-    return out
+    query = select(_raw(table.c.src), *([table.c.entry_id] if has_entry else [])).order_by(*order)
+    for row in conn.execution_options(yield_per=STREAM_ROWS).execute(query):
+        if not (has_entry and row.entry_id in gone):
+            yield _src(row.src)
 
 
-def columns(kind: str, rows: list[dict[str, Any]]) -> list[str]:
-    """The format's columns for the kind, then the rows' extra columns in first-seen order."""
+def columns(conn: Connection, kind: str) -> list[str]:
+    """The format's columns for the kind, then the extra columns its rows came with, in
+    first-seen order (a first pass that parses only rows whose `extra` is not empty)."""
     extra: dict[str, None] = {}
-    for row in rows:
-        extra.update(dict.fromkeys(row.get("extra") or {}))
+    table = RECORD_TABLES[kind].__table__
+    for (src,) in conn.execution_options(yield_per=STREAM_ROWS).execute(select(_raw(table.c.src))):
+        if isinstance(src, str) and src.startswith(NO_EXTRA):
+            continue
+        extra.update(dict.fromkeys(_src(src).get("extra") or {}))
     known = ROW_TYPES[kind].columns()
     return known + [c for c in extra if c not in known]
+
+
+NO_EXTRA = '{"extra":{}'  # how `Row.canonical` starts a row without extra columns
 
 
 def text(value: Any) -> str:
@@ -63,41 +82,47 @@ def text(value: Any) -> str:
     return neutralise(str(value))
 
 
-def table(kind: str, rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
-    header = columns(kind, rows)
-    body = [[text(row.get(c, (row.get("extra") or {}).get(c))) for c in header] for row in rows]
-    return header, body
+def cells(header: list[str], row: dict[str, Any]) -> list[str]:
+    extra = row.get("extra") or {}
+    return [text(row[c] if c in row else extra.get(c)) for c in header]
 
 
 def write_bundle(conn: Connection, out: Path) -> BundleStats:
     """Write every kind that has records: CSV files into the folder `out`, or, when `out` ends
-    in `.xlsx`, one workbook with a sheet per kind."""
+    in `.xlsx`, one workbook with a sheet per kind. Rows are streamed: memory stays flat."""
     gone = reversed_entries(conn)
-    tables = {kind: table(kind, rows) for kind in RECORD_TABLES
-              if (rows := records(conn, kind, gone))}  # fmt: skip
-    stats = BundleStats(Path(out), {kind: len(body) for kind, (_h, body) in tables.items()})
-    if Path(out).suffix.lower() == ".xlsx":
-        _write_workbook(Path(out), tables)
+    stats = BundleStats(Path(out))
+    workbook = Path(out).suffix.lower() == ".xlsx"
+    if workbook:
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
     else:
         Path(out).mkdir(parents=True, exist_ok=True)
-        for kind, (header, body) in tables.items():
+    for kind in RECORD_TABLES:
+        rows = records(conn, kind, gone)
+        first = next(rows, None)
+        if first is None:
+            continue
+        header = columns(conn, kind)
+        n = 0
+        if workbook:
+            ws = wb.create_sheet(kind)
+            ws.append(header)
+            for row in chain([first], rows):
+                ws.append([_string_cell(ws, v) for v in cells(header, row)])
+                n += 1
+        else:
             with (Path(out) / f"{kind}.csv").open("w", encoding="utf-8", newline="") as f:
                 writer = csv.writer(f, lineterminator="\n")
                 writer.writerow(header)
-                writer.writerows(body)
+                for row in chain([first], rows):
+                    writer.writerow(cells(header, row))
+                    n += 1
+        stats.rows[kind] = n
+    if workbook:
+        wb.save(out)
     return stats
-
-
-def _write_workbook(path: Path, tables: dict[str, tuple[list[str], list[list[str]]]]) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    for kind, (header, body) in tables.items():
-        ws = wb.create_sheet(kind)
-        ws.append(header)
-        for values in body:
-            ws.append([_string_cell(ws, v) for v in values])
-    wb.save(path)
 
 
 def _string_cell(ws: Any, value: str) -> Any:
