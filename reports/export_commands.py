@@ -41,11 +41,15 @@ def _written(ctx: click.Context, out: Path, write: Callable[[Connection], Any]) 
 
 
 def _run(ctx: click.Context, fmt: str, out: Path, units_only: bool) -> None:
+    from cli import progress_bar
+
     if fmt == "hledger":
         from reports.exports.hledger import write_hledger as write
     else:
         from reports.exports.beancount import write_beancount as write
-    stats = _written(ctx, out, lambda conn: write(conn, out, values=not units_only))
+    with progress_bar("exporting", "entries written; closing balances follow…") as progress:
+        stats = _written(ctx, out, lambda conn: write(conn, out, values=not units_only,
+                                                      progress=progress))  # fmt: skip
     click.echo(f"wrote {stats.entries} entries, {stats.postings} postings, {stats.accounts} "
                f"accounts, {stats.commodities} commodities and {stats.assertions} closing "
                f"balance assertions to {out}")  # fmt: skip

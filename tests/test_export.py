@@ -243,3 +243,20 @@ def test_cli_export_writes_both_files(sqlite_url: str, tmp_path: Path) -> None:
         assert out.read_text(encoding="utf-8").count("receipt:r.1/s.kyiv/1") >= 1
     result = runner.invoke(main, ["--db", sqlite_url, "export", "beancount"])
     assert result.exit_code == 2  # --out is required: bad usage
+
+
+def test_exports_report_their_progress(sqlite_led: Ledger, sample_dir: Path, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A 1M-posting journal takes ~30 s to write: the exports tell a progress callback (the CLI
+    draws a bar) every PROGRESS_ENTRIES entries and once at the end."""
+    from reports.exports import source
+
+    sqlite_led.import_files([sample_dir])
+    monkeypatch.setattr(source, "PROGRESS_ENTRIES", 100)
+    for write, name in ((write_beancount, "b.beancount"), (write_hledger, "b.journal")):
+        seen: list[tuple[int, int]] = []
+        with reader(sqlite_led.engine) as conn:
+            stats = write(conn, tmp_path / name, progress=lambda d, n: seen.append((d, n)))
+        total = stats.entries
+        assert total > 300
+        assert seen == [*((d, total) for d in range(100, total, 100)), (total, total)]

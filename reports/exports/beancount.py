@@ -12,6 +12,7 @@ as a `commodity` with its human name; and the file ends with a `balance` asserti
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -29,6 +30,7 @@ from reports.exports.source import (
     meta_items,
     number,
     one_line,
+    reported,
 )
 
 
@@ -80,7 +82,8 @@ def write_entry(out: IO[str], j: Journal, entry: OutEntry, values: bool, totals:
     return written
 
 
-def write_beancount(conn: Connection, path: Path, *, values: bool = True) -> ExportStats:
+def write_beancount(conn: Connection, path: Path, *, values: bool = True,
+                    progress: Callable[[int, int], None] | None = None) -> ExportStats:  # fmt: skip
     """Write the whole journal of the ledger on `conn` to `path` as a Beancount v3 file."""
     j = load_journal(conn)
     stats = ExportStats(Path(path))
@@ -88,7 +91,7 @@ def write_beancount(conn: Connection, path: Path, *, values: bool = True) -> Exp
     first_use: dict[str, dt.date] = {}
     start = j.first_date or dt.date.today()
     with assembled(Path(path)) as (head, body):
-        for entry in iter_entries(conn):
+        for entry in reported(iter_entries(conn), j.entry_count, progress):
             stats.postings += write_entry(body, j, entry, values, totals, first_use)
             stats.entries += 1
         closing_day = (j.last_date or start) + dt.timedelta(days=1)

@@ -13,6 +13,7 @@ transaction per account.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -29,6 +30,7 @@ from reports.exports.source import (
     meta_items,
     number,
     one_line,
+    reported,
 )
 
 
@@ -66,13 +68,14 @@ def write_entry(out: IO[str], j: Journal, entry: OutEntry, values: bool, totals:
     return written
 
 
-def write_hledger(conn: Connection, path: Path, *, values: bool = True) -> ExportStats:
+def write_hledger(conn: Connection, path: Path, *, values: bool = True,
+                  progress: Callable[[int, int], None] | None = None) -> ExportStats:  # fmt: skip
     """Write the whole journal of the ledger on `conn` to `path` as an hledger journal."""
     j = load_journal(conn)
     stats = ExportStats(Path(path))
     totals = Totals()
     with assembled(Path(path)) as (head, body):
-        for entry in iter_entries(conn):
+        for entry in reported(iter_entries(conn), j.entry_count, progress):
             stats.postings += write_entry(body, j, entry, values, totals)
             stats.entries += 1
         closing_day = (j.last_date or j.first_date or dt.date.today()) + dt.timedelta(days=1)
