@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -227,3 +228,17 @@ def test_the_dataset_streams_alike_on_both_engines(
     as_of = dt.date(2024, 10, 31)
     # word for word: PostgreSQL's NUMERIC keeps a written scale (3200.0), read back canonically
     assert run_rules(lite, as_of=as_of).findings == run_rules(pg, as_of=as_of).findings
+
+
+def test_a_long_check_says_it_is_working(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a large ledger `check` is silent for a while (~30 s at 1M postings): it says why on
+    stderr first; a small ledger's check does not."""
+    from ledger.rules import commands
+
+    quiet = run("--db", sample_db, "check", "--as-of", AS_OF, "--format", "json")
+    assert "against the rules" not in quiet.stderr
+    json.loads(quiet.stdout)  # stdout stays the findings alone
+    monkeypatch.setattr(commands, "LONG_CHECK_ENTRIES", 100)
+    loud = run("--db", sample_db, "check", "--as-of", AS_OF, "--format", "json")
+    assert re.match(r"checking [\d,]+ entries against the rules…", loud.stderr)
+    assert json.loads(loud.stdout) == json.loads(quiet.stdout)

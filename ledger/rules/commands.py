@@ -118,6 +118,7 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
     try:
         settings = load_settings(config)
         with Ledger((ctx.obj or {}).get("db")) as led:
+            _say_when_long(led)
             result = check_ledger(led, packs=packs or None, settings=settings, shipment=shipment,
                                   as_of=as_of.date() if as_of else None)  # fmt: skip
     except (ConfigError, LedgerError) as exc:
@@ -136,6 +137,23 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
     else:
         click.echo(render_result(result, fmt), nl=False)
     ctx.exit(1 if result.has_errors else 0)
+
+
+# Entries above which a check takes long enough (~5 s and more) to say that it is working.
+LONG_CHECK_ENTRIES = 50_000
+
+
+def _say_when_long(led: Any) -> None:
+    """On a large ledger, say on stderr what the silent seconds are for (1M postings: ~30 s)."""
+    from sqlalchemy import func, select
+
+    from ledger.db import tables as t
+    from ledger.db.engine import reader
+
+    with reader(led.engine) as conn:
+        entries = conn.execute(select(func.count()).select_from(t.Entry)).scalar_one()
+    if entries >= LONG_CHECK_ENTRIES:
+        click.echo(f"checking {entries:,} entries against the rules…", err=True)
 
 
 @click.group()
