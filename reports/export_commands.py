@@ -98,6 +98,9 @@ def export_beancount(ctx: click.Context, out: Path, units_only: bool) -> None:
     _run(ctx, "beancount", out, units_only)
 
 
+TX_NAMES = {"2": "commitments", "3": "disbursements", "12": "pledges"}  # IATI transaction types
+
+
 @export.command("iati")
 @click.option("--donor", required=True, metavar="CODE", help="The publishing donor (party code).")
 @click.option("--org-ref", metavar="ID",
@@ -125,9 +128,6 @@ def export_iati(ctx: click.Context, donor: str, org_ref: str | None, out: Path) 
     activities = f"{stats.activities} activit{'y' if stats.activities == 1 else 'ies'}"
     click.echo(f"wrote {activities}, {stats.transactions} transactions "
                f"({totals}) to {out}")  # fmt: skip
-
-
-TX_NAMES = {"2": "commitments", "3": "disbursements", "12": "pledges"}
 
 
 @export.command("hxl")
