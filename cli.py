@@ -237,8 +237,7 @@ def reconcile(ctx: click.Context, donor: str | None, recipient: str | None, fmt:
     rows = _ledger(ctx).reconcile(donor, recipient)
     columns = ["donor", "recipient", "item", *ReconRow.QUANTITIES]
     if fmt != "table":
-        columns += ["unit", "currency", "dispatched_value", "received_value", "received_value_uah",
-                    "uah_pending"]  # fmt: skip
+        columns = list(ReconRow.CSV_COLUMNS)
     _emit(fmt, columns, _fields(rows))
 
 
@@ -336,8 +335,7 @@ def demo(data: Path, out: Path) -> None:
             f"verify: {'intact' if result.ok else result.problem} ({result.entries} entries)"
         )
         recon = [r.as_dict() for r in led.reconcile()]
-        columns = ["donor", "recipient", "item", *ReconRow.QUANTITIES, "unit", "currency",
-                   "dispatched_value", "received_value", "received_value_uah", "uah_pending"]  # fmt: skip
+        columns = list(ReconRow.CSV_COLUMNS)
         (out / "reconciliation.csv").write_text(render("csv", columns, recon), encoding="utf-8")
         (out / "reconciliation.json").write_text(render("json", columns, recon), encoding="utf-8")
         from ledger.db.engine import reader

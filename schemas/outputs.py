@@ -68,3 +68,8 @@ class ReconRow(Output):
         "pledged", "dispatched", "at_customs", "in_transit", "received", "short", "damaged",
         "excess", "distributed", "written_off", "in_stock", "outstanding_pledge",
     )  # fmt: skip
+    # `reconcile --format csv|json` (FORMATS.md), the demo's files and the HXL export
+    CSV_COLUMNS: ClassVar[tuple[str, ...]] = (
+        "donor", "recipient", "item", *QUANTITIES, "unit", "currency", "dispatched_value",
+        "received_value", "received_value_uah", "uah_pending",
+    )  # fmt: skip

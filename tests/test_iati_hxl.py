@@ -81,6 +81,10 @@ def test_iati_export_of_the_sample_is_valid_and_adds_up(
         for a in activities:
             assert a.find("iati-identifier").text.startswith(f"{ORG}-")
             assert a.get("humanitarian") == "1"
+            recipient = a.find("iati-identifier").text.rsplit("-AIDLEDGER-", 1)[1]
+            rows = sqlite_led.reconcile(donor=donor, recipient=recipient)
+            still_open = any(r.outstanding_pledge or r.in_transit for r in rows)
+            assert a.find("activity-status").get("code") == ("2" if still_open else "3")
         for tx in doc.iter("transaction"):
             value = tx.find("value")
             assert value.get("value-date") == tx.find("transaction-date").get("iso-date")

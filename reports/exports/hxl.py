@@ -43,7 +43,7 @@ TAGS: dict[str, str] = {
     "received_value_uah": "#value+received+uah",
     "uah_pending": "#meta+uah_pending",
 }
-COLUMNS = list(TAGS)
+COLUMNS = list(ReconRow.CSV_COLUMNS)  # the reconciliation CSV's, in its order
 
 
 def write_hxl(conn: Connection, path: Path, donor: str | None = None,
@@ -53,7 +53,7 @@ def write_hxl(conn: Connection, path: Path, donor: str | None = None,
     with Path(path).open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(COLUMNS)
-        out.writerow([TAGS[c] for c in COLUMNS])
+        out.writerow([TAGS[c] for c in COLUMNS])  # a column without a tag fails loudly here
         for row in rows:
             values = vars(row)
             out.writerow([cell(values[c]) for c in COLUMNS])

@@ -122,11 +122,14 @@ def _org(parent: ET.Element, tag: str, party: dict[str, Any], ref: str | None,
     _narrative(parent, tag, party.get("name") or party["code"], **attrs)
 
 
-def _status(conn: Connection, donor: str, recipient: str) -> str:
-    """Finalisation once nothing is pledged but unsent or still on its way; else implementation."""
-    rows = reconcile(conn, donor, recipient)
-    open_ = sum((r.outstanding_pledge + r.in_transit for r in rows), Decimal(0))
-    return STATUS_IMPLEMENTATION if open_ else STATUS_FINALISATION
+def _statuses(conn: Connection, donor: str) -> dict[str, str]:
+    """Per recipient: finalisation once nothing is pledged but unsent or still on its way,
+    else implementation (one read of the donor's reconciliation)."""
+    pending: dict[str, Decimal] = defaultdict(Decimal)
+    for r in reconcile(conn, donor):
+        pending[r.recipient] += r.outstanding_pledge + r.in_transit
+    return {rec: STATUS_IMPLEMENTATION if q else STATUS_FINALISATION
+            for rec, q in pending.items()}  # fmt: skip
 
 
 def build(conn: Connection, donor: str, org_id: str | None = None,
@@ -141,6 +144,7 @@ def build(conn: Connection, donor: str, org_id: str | None = None,
     root = ET.Element("iati-activities", {"version": IATI_VERSION, "generated-datetime": stamp})
     stats = IatiStats(Path())
     totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    statuses = _statuses(conn, donor)
     for recipient, txs in sorted(_transactions(conn, donor).items()):
         them = parties.get(recipient, {"code": recipient})
         currencies = [tx.currency for tx in txs]
@@ -163,7 +167,8 @@ def build(conn: Connection, donor: str, org_id: str | None = None,
             "the goods."), type="1")  # fmt: skip
         _org(act, "participating-org", me, ref, role=ROLE_FUNDING)
         _org(act, "participating-org", them, _known_ref(them), role=ROLE_IMPLEMENTING)
-        ET.SubElement(act, "activity-status", {"code": _status(conn, donor, recipient)})
+        ET.SubElement(act, "activity-status",
+                      {"code": statuses.get(recipient, STATUS_FINALISATION)})  # fmt: skip
         shipped = [tx.date for tx in txs if tx.type == TX_DISBURSEMENT]
         start = (DATE_ACTUAL_START, min(shipped)) if shipped else (
             DATE_PLANNED_START, min(tx.date for tx in txs))  # fmt: skip
