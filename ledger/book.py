@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Select, bindparam, func, or_, select
 from ledger.accounts import PHYSICAL_PREFIXES, is_physical
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
-from ledger.errors import BookingError, ClosedPeriodError
+from ledger.errors import BookingError, ClosedPeriodError, InsufficientStock
 from ledger.history import Move, headroom
 from ledger.summaries import FIGURE_COLUMNS, figure_amount, figure_plan, receipt_deltas
 
@@ -663,14 +663,14 @@ class Book:
             held = self.balance(account, commodity, lot_id, pledge_line_id)
             where = f" lot {lot_id}" if lot_id else ""
             if held + delta < 0:
-                raise BookingError(
+                raise InsufficientStock(
                     f"{account} holds {held} of {commodity}{where}; "
                     f"cannot take out {-delta} (no account stage may go below zero)"
                 )
             if self.back_dated(entry.date):
                 room = headroom(held, self.later_moves(slot[:4], entry.date))
                 if room + delta < 0:
-                    raise BookingError(
+                    raise InsufficientStock(
                         f"{account} can give up only {max(room, ZERO)} of {commodity}{where} on "
                         f"{entry.date.isoformat()} without going below zero then or on a later "
                         f"day (it holds {held} now); cannot take out {-delta}"

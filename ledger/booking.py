@@ -21,7 +21,7 @@ from ledger import accounts as acc
 from ledger.book import RECORD_TABLES, Book, Lot, PledgeLine
 from ledger.db import tables as t
 from ledger.entries import ZERO, Entry, Posting, balance_values
-from ledger.errors import BookingError
+from ledger.errors import BookingError, InsufficientStock
 from schemas.rows import (
     CustomsRow,
     DistributionRow,
@@ -202,7 +202,7 @@ def pick_lots(book: Book, account: str, item: str, quantity: Decimal, batch: str
     if available < quantity:
         what = f"{item} batch {batch}" if batch else item
         when = f" that may leave on {on.isoformat()}" if on and book.back_dated(on) else ""
-        raise BookingError(
+        raise InsufficientStock(
             f"{account} holds only {available} of {what}{when}; cannot issue {quantity}",
             "quantity",
             str(quantity),

@@ -26,6 +26,11 @@ class ClosedPeriodError(BookingError):
     pass
 
 
+class InsufficientStock(BookingError):
+    """An account stage would go below zero. Raised before anything is applied, so an import
+    may try the row again once the day's other rows have moved goods in (a same-day transfer)."""
+
+
 class NotFound(LedgerError):
     pass
 

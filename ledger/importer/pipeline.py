@@ -2,8 +2,9 @@
 
 Order: master data first (parties, items, warehouses, partnerships, rates), then events in date
 order, and within a day in pipeline order (pledge, dispatch, customs, receipt, distribution,
-write-off, transfer). Every problem of every row is collected before anything is decided; if
-there is any, nothing is written and the caller gets them all at once.
+write-off, transfer); a row short of stock waits for the rest of its day (`_Booker`). Every
+problem of every row is collected before anything is decided; if there is any, nothing is
+written and the caller gets them all at once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pydantic import ValidationError
 
 from ledger.book import Book
 from ledger.booking import Outcome, book_row
-from ledger.errors import BookingError, ImportRejected, RowError
+from ledger.errors import BookingError, ImportRejected, InsufficientStock, RowError
 from ledger.importer.headers import canonical, suggest
 from ledger.importer.readers import MalformedRow, Table, expand, read_path
 from schemas.rows import EVENT_KINDS, ROW_TYPES, Row
@@ -174,6 +175,11 @@ def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list
     return files, rows
 
 
+def _day(r: SourceRow) -> Any:
+    """The date an event row is booked on (None for master data)."""
+    return getattr(r.model, r.model.date_field or "date", None)
+
+
 def order(rows: list[SourceRow], errors: list[RowError]) -> list[SourceRow]:
     """Drop in-batch duplicates (reported), then master data, then events by date."""
     first: dict[tuple[str, tuple[Any, ...]], SourceRow] = {}
@@ -192,8 +198,7 @@ def order(rows: list[SourceRow], errors: list[RowError]) -> list[SourceRow]:
                      key=lambda r: MASTER_ORDER.index(r.model.kind))  # fmt: skip
     events = sorted(
         (r for r in unique if r.model.kind not in MASTER_ORDER),
-        key=lambda r: (getattr(r.model, r.model.date_field or "date"), EVENT_ORDER[r.model.kind],
-                       r.file, r.row),
+        key=lambda r: (_day(r), EVENT_ORDER[r.model.kind], r.file, r.row),
     )  # fmt: skip
     return masters + events
 
@@ -202,27 +207,78 @@ def order(rows: list[SourceRow], errors: list[RowError]) -> list[SourceRow]:
 FLUSH_ROWS = 20_000
 
 
+class _Booker:
+    """Books ordered rows, counting outcomes and collecting errors.
+
+    A row that would take more out of a stock than it holds waits until the other rows of its
+    day are booked, then is tried again (repeatedly, while any waiting row goes through): goods
+    transferred to a warehouse and distributed from it on the same day book in either order,
+    whatever kind and file order say. A refused row changes nothing in the Book
+    (`InsufficientStock` is raised before an entry is applied), so trying again is safe.
+    """
+
+    def __init__(self, book: Book, errors: list[RowError], report: ImportReport) -> None:
+        self.book, self.errors, self.report = book, errors, report
+        self.waiting: list[tuple[SourceRow, InsufficientStock]] = []
+        self.day: Any = None
+
+    def add(self, r: SourceRow) -> None:
+        day = _day(r)
+        if day != self.day:
+            self.settle()
+            self.day = day
+        short = self._try(r)
+        if short is not None:
+            self.waiting.append((r, short))
+
+    def settle(self) -> None:
+        """Try the waiting rows again until none goes through; report those still refused."""
+        while self.waiting:
+            waiting, self.waiting = self.waiting, []
+            for r, _short in waiting:
+                short = self._try(r)
+                if short is not None:
+                    self.waiting.append((r, short))
+            if len(self.waiting) == len(waiting):  # no progress: their refusals stand
+                break
+        for r, short in self.waiting:
+            self._report(r, short)
+        self.waiting = []
+
+    def _try(self, r: SourceRow) -> InsufficientStock | None:
+        """Book one row; a shortage is handed back (the row may wait), other refusals reported."""
+        try:
+            outcome = book_row(self.book, r.model)
+        except InsufficientStock as exc:
+            return exc
+        except BookingError as exc:
+            self._report(r, exc)
+        else:
+            self.report.counts.setdefault(r.model.kind, Counter())[outcome] += 1
+        return None
+
+    def _report(self, r: SourceRow, exc: BookingError) -> None:
+        value = exc.value
+        if value is None and exc.column:
+            value = getattr(r.model, exc.column, None)
+        self.errors.append(RowError(r.file, r.row, exc.column, value, str(exc)))
+
+
 def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: ImportReport,
              progress: Progress | None = None) -> None:  # fmt: skip
     from ledger.journal import write
 
+    booker = _Booker(book, errors, report)
     total = len(rows)
     for i, r in enumerate(rows, start=1):
         rows[i - 1] = None  # type: ignore[call-overload]  # booked rows free their memory
-        try:
-            outcome = book_row(book, r.model)
-        except BookingError as exc:
-            value = exc.value
-            if value is None and exc.column:
-                value = getattr(r.model, exc.column, None)
-            errors.append(RowError(r.file, r.row, exc.column, value, str(exc)))
-        else:
-            report.counts.setdefault(r.model.kind, Counter())[outcome] += 1
+        booker.add(r)
         if progress and (i % 500 == 0 or i == total):
             progress(i, total)
         if i % FLUSH_ROWS == 0:
             # into the same transaction: memory stays bounded, atomicity does not change
             write(book, totals=False)
+    booker.settle()
 
 
 # Allocations between young-generation collections while an import runs (Python's default: 700).
