@@ -41,6 +41,12 @@ class Ledger:
         if migrate:
             upgrade(self.engine)
 
+    @property
+    def sqlite_path(self) -> str | None:
+        """The database file of an SQLite ledger (None for PostgreSQL or in memory)."""
+        url = self.engine.url
+        return url.database if url.get_backend_name() == "sqlite" and url.database else None
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -84,7 +90,7 @@ class Ledger:
         from ledger.booking import book_reversal
 
         with self.booking() as book:
-            return book_reversal(book, entry_id, reason, on or dt.date.today())
+            return book_reversal(book, entry_id, reason, on)
 
     def close_period(self, month: str) -> None:
         if not MONTH_RE.match(month):

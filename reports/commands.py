@@ -51,10 +51,13 @@ def _warn_if_long(doc: Any, targets: list[Path]) -> None:
 def _make(ctx: click.Context, kind: str, targets: list[Path], locale: str, no_rules: bool,
           **params: Any) -> None:  # fmt: skip
     from ledger.errors import LedgerError
+    from reports.outfiles import check_not_ledger
     from reports.produce import build, rule_findings, write
 
     led = _ledger(ctx)
     try:
+        for target in targets:
+            check_not_ledger(target, led.sqlite_path)
         findings, note = rule_findings(led, not no_rules)
         doc = build(led, kind, findings=findings, findings_note=note, locale=locale, **params)
         _warn_if_long(doc, targets)

@@ -27,10 +27,13 @@ def _written(ctx: click.Context, out: Path, write: Callable[[Connection], Any]) 
     from cli import Failure, refusals
     from ledger.api import Ledger
     from ledger.db.engine import reader
+    from reports.outfiles import check_not_ledger
 
     with refusals():
         led = Ledger(ctx.obj["db"] if ctx.obj else None)
     try:
+        with refusals():
+            check_not_ledger(out, led.sqlite_path)
         with refusals(), reader(led.engine) as conn:
             try:
                 return write(conn)

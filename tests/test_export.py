@@ -146,6 +146,11 @@ def test_names_stay_unique_when_codes_collide() -> None:
     chart = Chart.build(["stock:K:wh.1", "stock:K:Wh-1", "stock:K:wh_1"],
                         ["med.x", "MED-X", "med_x", "EUR", "B" * 30, "B" * 31], ["EUR"])  # fmt: skip
     assert len(set(chart.accounts.values())) == 3
+    # parents too: two recipients whose codes differ only in `.` and `_` are two accounts
+    nested = Chart.build(["stock:ngo.a:W1", "stock:ngo_a:W1", "distributed:ngo_a:H"], [], [])
+    parents = {a: n.rsplit(":", 1)[0] for a, n in nested.accounts.items()}
+    assert parents["stock:ngo.a:W1"] != parents["stock:ngo_a:W1"]
+    assert parents["distributed:ngo_a:H"].endswith(parents["stock:ngo_a:W1"].split(":")[-1])
     assert len(set(chart.tickers.values())) == 6
     assert chart.tickers["EUR"] != "EUR"  # an item may not pass for a value currency
     assert all(TICKER_RE.match(t) for t in chart.tickers.values())
@@ -209,6 +214,21 @@ def test_awkward_codes_export_check_and_agree(sqlite_led: Ledger, tmp_path: Path
     assert "^shipment/s.kyiv ^pledge/don.or/p.1" in text  # links to shipment and pledge
     assert "balance Assets:Transit:S-kyiv  0 FLOUR.WHEAT" in text  # closing assertions
     assert "Income:Donor:Don-or  -26.8335 EUR" in text  # re-valued dispatch: value to the donor
+
+
+def test_an_entry_booked_after_newer_ones_opens_its_accounts_early_enough(
+    sqlite_led: Ledger, tmp_path: Path
+) -> None:
+    """A late import: journal order is not date order, so Beancount's `open` must take the
+    earliest date of an account, not the date of its first entry in the journal."""
+    _awkward(sqlite_led)
+    early = dt.date(2023, 1, 2)  # before every entry so far, on accounts they opened
+    sqlite_led.post(ShipmentRow(shipment_ref="s.early", line_no=1, dispatch_date=early,
+                                donor="don.or", recipient="kyiv", item="flour.wheat",
+                                quantity=D("5"), unit_value=D("0.5"), currency="EUR"))  # fmt: skip
+    check_exports(sqlite_led, tmp_path)
+    text = (tmp_path / "books.beancount").read_text(encoding="utf-8")
+    assert "2023-01-02 open Income:Donor:Don-or" in text
 
 
 def test_a_wrong_closing_balance_fails_the_tools(sqlite_led: Ledger, tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ One transaction per journal entry: the entry's reference as narration, links to 
 pledge and document (`^shipment/WRO-2022-001 ^pledge/PRAGUE/MHMP-UA-2022-01 ^receipt/LV-PN-1`),
 its id, kind and reference as metadata, and per posting the lot (shipment line) it moves. Goods
 postings carry their value as a total price (`10 MED-PARACET-500 @@ 35.50 CZK`) unless
-`values=False`. Accounts are opened on the date of their first posting; every item is declared
+`values=False`. Accounts are opened on the date of their earliest posting; every item is declared
 as a `commodity` with its human name; and the file ends with a `balance` assertion for every
 (account, commodity) of the ledger, dated the day after the last entry, with zero tolerance.
 """
@@ -67,8 +67,8 @@ def write_entry(out: IO[str], j: Journal, entry: OutEntry, values: bool, totals:
     written = 0
     for p in entry.postings:
         account = chart.accounts[p.account]
-        if p.account not in first_use:
-            first_use[p.account] = entry.date
+        if entry.date < first_use.get(p.account, dt.date.max):  # journal order is not date
+            first_use[p.account] = entry.date  # order: a late import comes after newer entries
         amount = amount_text(p, chart.tickers[p.commodity], with_value, _amount, totals)
         if amount is None:
             continue

@@ -21,8 +21,11 @@ from typing import Any
 from sqlalchemy import Connection, String, select, type_coerce
 
 from ledger.book import RECORD_TABLES
+from ledger.errors import LedgerError
 from ledger.formulas import neutralise
+from ledger.importer.readers import expand
 from reports.data import reversed_entries
+from reports.outfiles import replaced
 from schemas.rows import ROW_TYPES
 
 
@@ -89,7 +92,12 @@ def cells(header: list[str], row: dict[str, Any]) -> list[str]:
 
 def write_bundle(conn: Connection, out: Path) -> BundleStats:
     """Write every kind that has records: CSV files into the folder `out`, or, when `out` ends
-    in `.xlsx`, one workbook with a sheet per kind. Rows are streamed: memory stays flat."""
+    in `.xlsx`, one workbook with a sheet per kind. Rows are streamed: memory stays flat.
+
+    A folder written before is written again: a kind that has no records any more loses its
+    file, which would otherwise bring them back on import. Other files the importer would read
+    with the bundle are refused rather than deleted.
+    """
     gone = reversed_entries(conn)
     stats = BundleStats(Path(out))
     workbook = Path(out).suffix.lower() == ".xlsx"
@@ -98,11 +106,14 @@ def write_bundle(conn: Connection, out: Path) -> BundleStats:
 
         wb = Workbook(write_only=True)
     else:
+        _check_folder(Path(out))
         Path(out).mkdir(parents=True, exist_ok=True)
     for kind in RECORD_TABLES:
         rows = records(conn, kind, gone)
         first = next(rows, None)
         if first is None:
+            if not workbook:
+                (Path(out) / f"{kind}.csv").unlink(missing_ok=True)
             continue
         header = columns(conn, kind)
         n = 0
@@ -113,7 +124,7 @@ def write_bundle(conn: Connection, out: Path) -> BundleStats:
                 ws.append([_string_cell(ws, v) for v in cells(header, row)])
                 n += 1
         else:
-            with (Path(out) / f"{kind}.csv").open("w", encoding="utf-8", newline="") as f:
+            with replaced(Path(out) / f"{kind}.csv", "w", encoding="utf-8", newline="") as f:
                 writer = csv.writer(f, lineterminator="\n")
                 writer.writerow(header)
                 for row in chain([first], rows):
@@ -121,8 +132,22 @@ def write_bundle(conn: Connection, out: Path) -> BundleStats:
                     n += 1
         stats.rows[kind] = n
     if workbook:
-        wb.save(out)
+        with replaced(Path(out), "wb") as f:
+            wb.save(f)
     return stats
+
+
+def _check_folder(folder: Path) -> None:
+    """Refuse a folder holding files the importer would read that a bundle does not write."""
+    if not folder.is_dir():
+        return
+    ours = {f"{kind}.csv" for kind in RECORD_TABLES}
+    foreign = [p.name for p in expand([folder]) if p.name not in ours]
+    if foreign:
+        raise LedgerError(
+            f"{folder} holds files that are not part of a bundle and would be imported with it "
+            f"({', '.join(foreign)}); export into a new or empty folder"
+        )
 
 
 def _string_cell(ws: Any, value: str) -> Any:

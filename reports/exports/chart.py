@@ -16,8 +16,9 @@ income-statement reports make sense in hledger, Fava and ledger-cli alike:
 Each component is made valid for Beancount (`[A-Z0-9][A-Za-z0-9-]*`): characters other than
 letters, digits and `-` become `-`, and a leading lowercase letter is capitalised. Commodities
 become tickers valid for Beancount's currency syntax (`[A-Z][A-Z0-9'._-]{0,22}[A-Z0-9]`, at
-most 24 characters). Both mappings are injective: when two codes would collide (`wh.1` and
-`WH-1`), the later one in sorted order gets a short hash suffix. The original code is always kept
+most 24 characters). Both mappings are injective, accounts at every level: one code becomes
+one component wherever it appears, and when two codes would collide (`wh.1` and `WH-1`), the
+later one in sorted order gets a short hash suffix. The original code is always kept
 as metadata beside the name (`open` / `account` and `commodity` directives).
 """
 
@@ -108,11 +109,20 @@ class Chart:
         """Name every account and commodity; `currencies` (value currencies) stay as they are
         and no item ticker may take one of their names."""
         chart = cls()
+        paths = {acc: acc.split(":") for acc in set(accounts)}
+        # One exported component per AidLedger code, unique across the chart: names stay
+        # one-to-one at every level, so `ngo.a` and `ngo_a` never share a parent account.
+        codes = sorted({c for parts in paths.values()
+                        for c in (parts[1:] if parts[0] in ROOTS else parts)})  # fmt: skip
         taken: set[str] = set()
-        for acc in sorted(set(accounts)):
-            name = _unique(account_name(acc), taken, acc)
-            taken.add(name)
-            chart.accounts[acc] = name
+        mapped: dict[str, str] = {}
+        for code in codes:
+            mapped[code] = _unique(component(code), taken, code)
+            taken.add(mapped[code])
+        for acc, parts in sorted(paths.items()):
+            head = list(ROOTS[parts[0]]) if parts[0] in ROOTS else ["Equity"]
+            rest = parts[1:] if parts[0] in ROOTS else parts
+            chart.accounts[acc] = ":".join([*head, *(mapped[c] for c in rest)])
         used: set[str] = set(currencies)
         for code in sorted(set(commodities)):
             name = _unique(ticker(code), used, code, TICKER_MAX)

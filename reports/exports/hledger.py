@@ -102,6 +102,12 @@ def write_hledger(conn: Connection, path: Path, *, values: bool = True,
                 continue
             head.write(f"commodity {symbol(ticker)}\n    ; name: {text(info.name)}\n"
                        f"    ; code: {code}\n    ; unit: {text(info.unit)}\n")  # fmt: skip
+        # value currencies (and money held as a commodity): declared too, for `check --strict`
+        money = {cur for _a, cur in totals.money} | {
+            symbol(ticker) for code, ticker in j.chart.tickers.items() if code not in j.items
+        }
+        for cur in sorted(money):
+            head.write(f"commodity {cur}\n")
         head.write("\n")
         for acc, name in sorted(j.chart.accounts.items(), key=lambda kv: kv[1]):
             head.write(f"account {name}\n    ; aidledger: {acc}\n")

@@ -31,6 +31,7 @@ from ledger.db.types import dstr
 from ledger.errors import LedgerError
 from ledger.queries import reconcile
 from reports import data
+from reports.outfiles import replaced
 
 IATI_VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -213,5 +214,6 @@ def write_iati(conn: Connection, path: Path, donor: str, org_id: str | None = No
     if not stats.activities:
         raise LedgerError(f"{donor} has no pledges or shipments in the ledger: nothing to report")
     stats.path = Path(path)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    with replaced(Path(path), "wb") as out:
+        tree.write(out, encoding="utf-8", xml_declaration=True)
     return stats

@@ -9,8 +9,7 @@ tool's assertions then check the exported postings against AidLedger's own figur
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
+import io
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -26,6 +25,7 @@ from ledger.db import tables as t
 from ledger.db.types import dstr
 from ledger.entries import ZERO
 from reports.exports.chart import Chart
+from reports.outfiles import copy_into, replaced
 
 CHUNK = 20_000
 
@@ -191,27 +191,16 @@ def number(value: Decimal) -> str:
 def assembled(path: Path) -> Iterator[tuple[IO[str], IO[str]]]:
     """A (header, body) pair of text streams that become one file at `path` when done.
 
-    The body is streamed to a temporary file while the header is gathered (it needs what the
-    body pass learns, e.g. the first date of every account); `path` is replaced atomically.
+    The body is streamed to a temporary file while the header is gathered in memory (it needs
+    what the body pass learns, e.g. the first date of every account); then both replace `path`
+    (`reports.outfiles.replaced`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, body_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".body", dir=path.parent)
-    os.close(fd)
-    fd, out_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with open(out_name, "w", encoding="utf-8", newline="\n") as head, \
-                open(body_name, "w+", encoding="utf-8", newline="\n") as body:  # fmt: skip
-            yield head, body
-            body.flush()
-            body.seek(0)
-            shutil.copyfileobj(body, head, 1 << 20)
-        os.replace(out_name, path)
-    finally:
-        for name in (body_name, out_name):
-            if os.path.exists(name):
-                os.unlink(name)
+    head = io.StringIO()
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as body:
+        yield head, body
+        with replaced(Path(path), "w", encoding="utf-8", newline="\n") as out:
+            out.write(head.getvalue())
+            copy_into(body, out)
 
 
 def one_line(text: str) -> str:
