@@ -259,8 +259,10 @@ def verify(ctx: click.Context) -> None:
 @click.argument("entry_id", type=int)
 @click.option("--reason", required=True, help="Why the entry is reversed (kept in the journal).")
 @click.option(
-    "--date", "on", type=click.DateTime(["%Y-%m-%d"]), help="Date of the reversal (default today)."
-)
+    "--date", "on", type=click.DateTime(["%Y-%m-%d"]),
+    help="Date of the reversal (default: the reversed entry's own date while its month is open, "
+         "else today; a corrected row of the same date then books).",
+)  # fmt: skip
 @click.pass_context
 def reverse(ctx: click.Context, entry_id: int, reason: str, on: dt.datetime | None) -> None:
     """Post the exact reversal of entry ENTRY_ID (once only).

@@ -469,11 +469,20 @@ def _book_document(book: Book, row: DocumentRow, src: str, rid: int | None) -> N
     })  # fmt: skip
 
 
-def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date) -> int:
-    """Post the exact reversal of a stored entry (invariant 2: corrections are reversals)."""
+def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date | None = None) -> int:
+    """Post the exact reversal of a stored entry (invariant 2: corrections are reversals).
+
+    Without `on`, the reversal is dated like the entry it reverses while that month is open
+    (else today): the event is undone from the day it happened, so the corrected row, dated
+    that day too, finds the goods where they were then. Dated today, the goods would be back
+    only from today, and a correction on the original day would be refused (invariant 3).
+    """
     original = book.load_entry(entry_id)
     if original is None:
         raise BookingError(f"no entry {entry_id} in the ledger")
+    if on is None:
+        open_month = original.date.strftime("%Y-%m") not in book.closed_months()
+        on = original.date if open_month else dt.date.today()
     if original.reverses_id is not None:
         raise BookingError(f"entry {entry_id} is itself a reversal; it cannot be reversed")
     if book.is_reversed(entry_id):

@@ -1,0 +1,73 @@
+"""Corrections: reverse, then book the corrected row; the rules no longer see what was reversed.
+
+A reversal without a date is dated like the entry it reverses (while that month is open), so a
+corrected row of the original day finds the goods where they were then. Records whose entry was
+reversed leave the rules' dataset: a reversed write-off is not on the bin card any more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ledger import operations as ops
+from ledger.booking import Outcome
+from ledger.db import tables as t
+from ledger.db.engine import reader
+from ledger.rules.dataset import load
+from tests import factories as f
+
+D = Decimal
+
+
+def entry_of(led, table) -> int:
+    with led.engine.connect() as conn:
+        return conn.execute(select(table.entry_id)).scalar_one()
+
+
+def entry_date(led, entry_id: int) -> dt.date:
+    with led.engine.connect() as conn:
+        return conn.execute(select(t.Entry.date).where(t.Entry.id == entry_id)).scalar_one()
+
+
+def test_a_receipt_reversed_without_a_date_can_be_corrected_on_its_day(led, tmp_path: Path):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=5))
+    receipt = entry_of(led, t.ReceiptLine)
+    reversal = led.reverse(receipt, "5 were missing")
+    assert entry_date(led, reversal) == entry_date(led, receipt)  # not today
+    corrected = f.receive(received="95", day=5, short="5")
+    assert led.post(corrected) is Outcome.CORRECTED
+    stock = {r.account: r.quantity for r in led.balances("stock:KYIV:WH1")}
+    assert stock == {"stock:KYIV:WH1": D(95)}
+    assert led.verify().ok
+
+
+def test_a_reversal_in_a_closed_month_is_dated_today(led):
+    """Keeps the default honest: the original's month is closed, so the reversal cannot be
+    dated there; it is dated today."""
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=5))
+    receipt = entry_of(led, t.ReceiptLine)
+    led.close_period(f.DAY0.strftime("%Y-%m"))
+    reversal = led.reverse(receipt, "booked twice")
+    assert entry_date(led, reversal) == dt.date.today()
+
+
+def test_a_reversed_write_off_leaves_the_rules_dataset(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=2))
+    ops.write_off(led, f.write_off(qty="10", day=4))
+    with reader(led.engine) as conn:
+        assert [w.quantity for w in load(conn).writeoffs] == [D(10)]  # seen while it stands
+    led.reverse(entry_of(led, t.WriteoffLine), "not damaged after all")
+    with reader(led.engine) as conn:
+        data = load(conn)
+    assert data.writeoffs == ()
+    assert [r.received for r in data.receipts] == [D(100)]  # the rest is still there
