@@ -97,7 +97,8 @@ def test_extra_columns_and_formula_like_text_survive_the_trip(
     led = sqlite_led
     led.post(PartyRow.model_validate({"code": "-D", "name": "=HYPERLINK(\"http://x\",\"y\")",
                                       "kind": "city", "country": "CZ",
-                                      "extra": {"contact": "@jana", "note": "ok"}}))  # fmt: skip
+                                      "extra": {"contact": "@jana", "note": "ok",
+                                                "=sum(a1)": "x"}}))  # fmt: skip
     led.post(PartyRow.model_validate({"code": "R", "name": "R", "kind": "city", "country": "UA"}))
     led.post(ItemRow(code="I", name="+380 hotline kit", unit="pcs", hs_code="851712",
                      category="other", tracks_expiry=False))  # fmt: skip
@@ -110,7 +111,8 @@ def test_extra_columns_and_formula_like_text_survive_the_trip(
         if target == "b":
             text = (out / "parties.csv").read_text(encoding="utf-8")
             assert "'-D," in text and "'=HYPERLINK" in text and "'@jana" in text  # inert
-            assert next(csv.reader(text.splitlines()))[-2:] == ["contact", "note"]
+            header = next(csv.reader(text.splitlines()))
+            assert header[-3:] == ["contact", "note", "'=sum(a1)"]  # a header is text too
         else:
             from openpyxl import load_workbook
 
@@ -118,12 +120,13 @@ def test_extra_columns_and_formula_like_text_survive_the_trip(
             names = [c.value for c in ws["B"]]
             assert '\'=HYPERLINK("http://x","y")' in names
             assert all(c.data_type == "s" for c in ws["B"] if c.value)  # never a formula
+            assert all(c.data_type == "s" for c in ws[1])  # headers neither
         with reimported(out, tmp_path, f"{target}.db") as copy:
             with reader(copy.engine) as conn:
                 party = conn.execute(select(t.Party.src).where(t.Party.code == "-D")).scalar_one()
                 item = conn.execute(select(t.Item.name)).scalar_one()
             assert party["name"] == '=HYPERLINK("http://x","y")'
-            assert party["extra"] == {"contact": "@jana", "note": "ok"}
+            assert party["extra"] == {"contact": "@jana", "note": "ok", "=sum(a1)": "x"}
             assert item == "+380 hotline kit"
             assert copy.reconcile() == led.reconcile()
 

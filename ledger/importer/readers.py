@@ -86,7 +86,7 @@ def read_csv(path: Path) -> Table:
                     yield number, restore_cells(cells)
 
     with path.open(encoding=encoding, newline="") as f:
-        header = next(csv.reader(f, delimiter=delimiter), [])
+        header = restore_cells(next(csv.reader(f, delimiter=delimiter), []))
     return Table(path.name, path.stem, header, rows(), decimal_comma=delimiter == ";")
 
 
@@ -140,7 +140,7 @@ def read_xlsx(path: Path) -> Iterator[Table]:
         first = next(it, None)
         if first is None:
             continue
-        header = ["" if h is None else str(h) for h in first]
+        header = restore_cells(["" if h is None else str(h) for h in first])
 
         def rows(it: Iterator[tuple[Any, ...]] = it) -> Iterator[tuple[int, list[Any]]]:
             for number, cells in enumerate(it, start=2):

@@ -119,14 +119,14 @@ def write_bundle(conn: Connection, out: Path) -> BundleStats:
         n = 0
         if workbook:
             ws = wb.create_sheet(kind)
-            ws.append(header)
+            ws.append([_string_cell(ws, text(h)) for h in header])  # extra columns: any text
             for row in chain([first], rows):
                 ws.append([_string_cell(ws, v) for v in cells(header, row)])
                 n += 1
         else:
             with replaced(Path(out) / f"{kind}.csv", "w", encoding="utf-8", newline="") as f:
                 writer = csv.writer(f, lineterminator="\n")
-                writer.writerow(header)
+                writer.writerow([text(h) for h in header])
                 for row in chain([first], rows):
                     writer.writerow(cells(header, row))
                     n += 1
