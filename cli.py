@@ -86,7 +86,38 @@ def progress_bar(label: str, finishing: str) -> Iterator[Callable[[int, int], No
             bar.__exit__(None, None, None)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The command group; a database that cannot be reached or read is an error, not a trace."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if not type(exc).__module__.startswith("sqlalchemy"):
+                raise
+            from sqlalchemy.exc import DBAPIError
+
+            if not isinstance(exc, DBAPIError):
+                raise
+            detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise Failure(f"the ledger database ({_shown_db(ctx)}) cannot be used: {detail}"
+                          ) from None  # fmt: skip
+
+
+def _shown_db(ctx: click.Context) -> str:
+    """The database as given, without a password."""
+    from ledger.db.engine import resolve_url
+
+    url = resolve_url((ctx.obj or {}).get("db"))
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        url = f"{scheme}://{creds.split(':', 1)[0]}@{host}"
+    return url
+
+
+@click.group(cls=_Commands,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})  # fmt: skip
 @click.option("--db", envvar="AIDLEDGER_DB", metavar="URL",
               help="Ledger database: an SQLite path or URL (default ./aidledger.db) or "
                    "postgresql://user@host/db. Also AIDLEDGER_DB.")  # fmt: skip
@@ -104,11 +135,12 @@ def main(ctx: click.Context, db: str | None) -> None:
     ctx.obj = {"db": db}
 
 
-def _ledger(ctx: click.Context) -> Ledger:
+def _ledger(ctx: click.Context, *, create: bool = False) -> Ledger:
+    """The ledger of `--db`; only commands that write (`create=True`) may start a new one."""
     from ledger.api import Ledger
 
     with refusals():
-        return Ledger(ctx.obj["db"])
+        return Ledger(ctx.obj["db"], create=create)
 
 
 def _fields(rows: list[Any]) -> list[dict[str, Any]]:
@@ -156,7 +188,7 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
       aidledger import sample_data/
       aidledger import pledges.csv shipments.xlsx
     """
-    led = _ledger(ctx)
+    led = _ledger(ctx, create=True)
     size = _input_bytes(paths)
     if size >= LARGE_INPUT:  # a long read: say so before the bar can start
         click.echo(f"reading and checking {size / 1e6:.0f} MB of input…", err=True)
@@ -431,7 +463,7 @@ class EventCommand(click.Command):
                 for e in exc.errors()
             )
             raise Failure(problems) from None
-        led = _ledger(ctx)
+        led = _ledger(ctx, create=True)
         with refusals():
             outcome = led.post(row)
         click.echo(f"{self.name} {row.key_text}: {outcome}")

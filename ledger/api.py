@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.engine import make_url
 
 from ledger import queries
 from ledger.db import tables as t
 from ledger.db.engine import make_engine, reader, resolve_url, upgrade, writer
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, NotFound
 from schemas.outputs import BalanceRow, ReconRow
 
 if TYPE_CHECKING:  # writing, booking (row schemas) and the importer (openpyxl) load when used
@@ -32,11 +33,26 @@ if TYPE_CHECKING:  # writing, booking (row schemas) and the importer (openpyxl) 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
+def must_exist(url: str) -> None:
+    """Refuse an SQLite ledger file that is not there."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:":
+        if not Path(path).is_file():
+            raise NotFound(f"no ledger at {path}: give --db (or AIDLEDGER_DB) of an existing "
+                           "ledger, or import into this one first")  # fmt: skip
+
+
 class Ledger:
     """One ledger database. Opens (and migrates) it on construction."""
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True) -> None:
+    def __init__(self, url: str | None = None, *, migrate: bool = True,
+                 create: bool = True) -> None:  # fmt: skip
+        """`create=False`: an SQLite file that does not exist is refused instead of made (a
+        read-only command given a mistyped path would otherwise answer from an empty ledger)."""
         self.url = resolve_url(url)
+        if not create:
+            must_exist(self.url)
         self.engine: Engine = make_engine(self.url)
         if migrate:
             upgrade(self.engine)

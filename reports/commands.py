@@ -30,7 +30,7 @@ def _ledger(ctx: click.Context) -> Any:
     from ledger.errors import LedgerError
 
     try:
-        return Ledger((ctx.find_root().obj or {}).get("db"))
+        return Ledger((ctx.find_root().obj or {}).get("db"), create=False)
     except LedgerError as exc:
         raise Refused(str(exc)) from None
 

@@ -30,7 +30,7 @@ def _written(ctx: click.Context, out: Path, write: Callable[[Connection], Any]) 
     from reports.outfiles import check_not_ledger
 
     with refusals():
-        led = Ledger(ctx.obj["db"] if ctx.obj else None)
+        led = Ledger(ctx.obj["db"] if ctx.obj else None, create=False)
     try:
         with refusals():
             check_not_ledger(out, led.sqlite_path)

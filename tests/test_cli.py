@@ -274,3 +274,39 @@ def test_verify_reports_its_progress_through_the_api(imported, monkeypatch):
     assert calls[-1] == (n, n)
     assert [d for d, _ in calls[:-1]] == list(range(7, n + 1, 7))
     assert {total for _, total in calls} == {n}
+
+
+def test_a_database_that_cannot_be_used_is_an_error_not_a_traceback(tmp_path):
+    """Nothing listens on port 1; a file of text is no SQLite database. The password given in
+    the URL is not shown."""
+    garbage = tmp_path / "notes.db"
+    garbage.write_text("not a ledger " * 100, encoding="utf-8")
+    for db, why in [("postgresql://nobody:s3cret@127.0.0.1:1/x", "connection"),
+                    (str(garbage), "file is not a database")]:  # fmt: skip
+        result = CliRunner().invoke(main, ["--db", db, "balance"], catch_exceptions=False)
+        assert result.exit_code == 1, result.output
+        assert "cannot be used" in result.output and why in result.output, result.output
+        assert "Traceback" not in result.output and "s3cret" not in result.output
+    assert garbage.read_text(encoding="utf-8").startswith("not a ledger")
+
+
+def test_read_only_commands_refuse_a_path_with_no_ledger(tmp_path):
+    """A mistyped --db answered from a new, empty ledger (and left the file behind)."""
+    missing = tmp_path / "typo" / "ledger.db"
+    for args in (["balance"], ["reconcile"], ["verify"], ["check"],
+                 ["export", "hledger", "--out", str(tmp_path / "x.journal")],
+                 ["report", "reconciliation", "--out", str(tmp_path / "r.csv")]):  # fmt: skip
+        result = CliRunner().invoke(main, ["--db", str(missing), *args], catch_exceptions=False)
+        # `check` keeps exit 1 for error findings: it refuses what it cannot check with 2
+        assert result.exit_code == (2 if args == ["check"] else 1), (args, result.output)
+        assert f"no ledger at {missing}" in result.output, result.output
+    assert not missing.parent.exists()
+
+
+def test_import_starts_a_new_ledger(tmp_path, sample_dir):
+    """Keeps the refusal to the readers: import (a writer) makes the file and its folder."""
+    db = tmp_path / "new" / "ledger.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "import", str(sample_dir)])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(main, ["--db", str(db), "verify"])
+    assert result.exit_code == 0, result.output

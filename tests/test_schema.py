@@ -57,3 +57,24 @@ def test_migrations_build_exactly_the_tables_the_code_declares(led):
 
     with led.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_commands_opening_a_new_ledger_at_once_all_succeed(tmp_path) -> None:
+    """Each process creates the schema of the same new SQLite file; the writer lock makes the
+    later ones wait and then find it at head (without it one failed: database is locked)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = ("import sys; from ledger.api import Ledger; "
+            "Ledger(sys.argv[1]).close()")  # fmt: skip
+    for attempt in range(3):
+        url = f"sqlite:///{tmp_path / f'new{attempt}.db'}"
+        procs = [subprocess.Popen([sys.executable, "-c", code, url], cwd=root,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(4)]  # fmt: skip
+        errors = [p.communicate()[1] for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], "\n".join(errors)
+        from sqlalchemy import create_engine
+
+        assert schema_revision(create_engine(url)) == SCHEMA_HEAD

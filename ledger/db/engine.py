@@ -115,6 +115,9 @@ def upgrade(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
+    # Under the writer lock: two commands opening a new ledger at once would otherwise both
+    # create the schema, and one fail with "database is locked" instead of waiting. The second
+    # then finds the schema at head (Alembic reads the version inside the lock) and does nothing.
+    with writer(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -117,7 +117,7 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
 
     try:
         settings = load_settings(config)
-        with Ledger((ctx.obj or {}).get("db")) as led:
+        with Ledger((ctx.obj or {}).get("db"), create=False) as led:
             _say_when_long(led)
             result = check_ledger(led, packs=packs or None, settings=settings, shipment=shipment,
                                   as_of=as_of.date() if as_of else None)  # fmt: skip
