@@ -87,11 +87,13 @@ def progress_bar(label: str, finishing: str) -> Iterator[Callable[[int, int], No
 
 
 class _Commands(click.Group):
-    """The command group; a database that cannot be reached or read is an error, not a trace."""
+    """The command group: any refusal of the ledger, and a database that cannot be reached or
+    read, is an error line and exit 1, never a traceback, whichever command meets it."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with refusals():
+                return super().invoke(ctx)
         except Exception as exc:
             if not type(exc).__module__.startswith("sqlalchemy"):
                 raise

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, String, select, type_coerce
 
 from ledger.db import tables as t
 from ledger.entries import ZERO
+from ledger.errors import NotFound
 from ledger.summaries import QUANTITY_COLUMNS, UAH_COLUMNS
 from schemas.outputs import BalanceRow, ReconRow
 
@@ -126,8 +127,12 @@ def reconcile(
     """Pledged → dispatched → customs → received → distributed per (donor, recipient, item).
 
     Reads the `figure` summary: per (donor, recipient, item) the row with currency "" (the
-    quantity and UAH columns) and one row per donor currency (the value columns).
+    quantity and UAH columns) and one row per donor currency (the value columns). A donor or
+    recipient code that is no party is refused: a typo would otherwise read as "nothing".
     """
+    for code in (donor, recipient):
+        if code and conn.execute(select(t.Party.code).where(t.Party.code == code)).first() is None:
+            raise NotFound(f"no party {code!r} in the ledger")
     units = {r.code: r.unit for r in conn.execute(select(t.Item.code, t.Item.unit))}
     f = t.Figure
     scope = []

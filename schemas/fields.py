@@ -28,6 +28,8 @@ DMY_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_DIGITS = 15  # whole digits of a quantity, unit value or rate
 MAX_SCALE = 12  # digits after the decimal point
+# In a file with decimal commas, `1.234` or `12.500.000`: thousands or a decimal point?
+THOUSANDS_ONLY = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
 
 
 def parse_date(v: Any) -> Any:
@@ -74,6 +76,11 @@ def parse_decimal(v: Any, info: ValidationInfo) -> Any:
         raise ValueError("not a number")
     s = v.strip().replace("\u00a0", "").replace("\u202f", "")
     comma_ok = bool(info.context and info.context.get("decimal_comma"))
+    if comma_ok and "," not in s and THOUSANDS_ONLY.match(s):
+        raise ValueError(
+            "ambiguous where decimal commas are used: a point before three digits may group "
+            "thousands (12.500 = 12500) or be a decimal point (12.5); write 12500 or 12,5"
+        )
     if "," in s:
         if not comma_ok:
             raise ValueError("decimal comma in a comma-delimited file: use a decimal point")

@@ -310,3 +310,15 @@ def test_import_starts_a_new_ledger(tmp_path, sample_dir):
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(main, ["--db", str(db), "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_an_unknown_party_is_refused_not_answered_with_nothing(imported, tmp_path):
+    for args in (["reconcile", "--donor", "PRAGUEE"], ["reconcile", "--recipient", "KYYIV"],
+                 ["report", "reconciliation", "--donor", "PRAGUEE",
+                  "--out", str(tmp_path / "r.csv")]):  # fmt: skip
+        result = imported(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "no party 'PRAGUEE' in the ledger" in result.output or "'KYYIV'" in result.output
+    assert not (tmp_path / "r.csv").exists()
+    known = imported("reconcile", "--donor", "PRAGUE", "--format", "csv")  # keeps it quiet
+    assert known.exit_code == 0 and known.output.count("\n") > 2

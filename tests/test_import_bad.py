@@ -344,6 +344,21 @@ def test_semicolon_file_with_decimal_commas_imports_exact_quantities(masters, ba
     assert isinstance(got[1][0], Decimal)
 
 
+def test_semicolon_file_with_a_point_before_three_digits_is_refused(masters, bad):
+    """`12.500` where decimal commas are used: twelve thousand five hundred, or twelve and a
+    half? Refused rather than guessed (it was read as 12.5); `12.50` and `12.500,0` are clear."""
+    rows = [{**PLEDGE, "quantity": "12.500"},
+            {**PLEDGE, "line_no": "2", "quantity": "1.234.567", "unit_value": "12.50"},
+            {**PLEDGE, "line_no": "3", "quantity": "12.500,0", "unit_value": "12.50"}]  # fmt: skip
+    path = write_rows(bad / "pledges.csv", rows, delimiter=";")
+    errors = rejected(masters, path)
+    assert [(e.row, e.column, e.value) for e in errors] == [
+        (2, "quantity", "12.500"), (3, "quantity", "1.234.567")]  # fmt: skip
+    assert all("ambiguous" in e.reason for e in errors)
+    write_rows(path, [rows[2]], delimiter=";")
+    assert masters.import_files([path]).new == 1
+
+
 @pytest.mark.parametrize("column", ["quantity", "unit_value"])
 def test_comma_file_with_a_quoted_decimal_comma_is_refused(masters, bad, column):
     path = write_rows(bad / "pledges.csv", [PLEDGE, {**PLEDGE, "line_no": "2", column: "12,5"}])
