@@ -61,6 +61,15 @@ def parse_date(v: Any) -> Any:
     raise ValueError("not a date")
 
 
+class ColumnError(ValueError):
+    """A check across columns of a row, blamed on the column the user should look at (so the
+    error names a column and its value, as single-column errors do)."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
 def parse_decimal(v: Any, info: ValidationInfo) -> Any:
     """Exact decimal from text; a decimal comma only where the file allows it (`;` files)."""
     if v is None or isinstance(v, Decimal):

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.fields import (
     Code,
+    ColumnError,
     Country,
     Currency,
     Date,
@@ -178,7 +179,7 @@ class ItemRow(Row):
     def _flags_known(self) -> ItemRow:
         for flag in self.flag_set:
             if flag not in ("excisable", "dual_use", "military", "used", "lethal"):
-                raise ValueError(f"unknown item flag {flag!r}")
+                raise ColumnError("flags", f"unknown item flag {flag!r}")
         return self
 
     @property
@@ -274,7 +275,9 @@ class ShipmentRow(Row):
     @model_validator(mode="after")
     def _pledge_pair(self) -> ShipmentRow:
         if (self.pledge_ref is None) != (self.pledge_line is None):
-            raise ValueError("pledge_ref and pledge_line go together: fill both or neither")
+            missing = "pledge_line" if self.pledge_line is None else "pledge_ref"
+            raise ColumnError(missing, "pledge_ref and pledge_line go together: fill both or "
+                                       "neither")  # fmt: skip
         return self
 
 
@@ -316,10 +319,10 @@ class ReceiptRow(Row):
     @model_validator(mode="after")
     def _consistent(self) -> ReceiptRow:
         if self.excess > self.received:
-            raise ValueError("excess is part of received and cannot be larger than it")
+            raise ColumnError("excess", "excess is part of received and cannot be larger than it")
         if self.received + self.short + self.damaged <= 0:
-            raise ValueError(
-                "a receipt must account for some quantity (received, short or damaged)"
+            raise ColumnError(
+                "received", "a receipt must account for some quantity (received, short or damaged)"
             )
         return self
 
@@ -378,7 +381,7 @@ class TransferRow(Row):
     @model_validator(mode="after")
     def _two_places(self) -> TransferRow:
         if self.from_warehouse == self.to_warehouse:
-            raise ValueError("a transfer needs two different warehouses")
+            raise ColumnError("to_warehouse", "a transfer needs two different warehouses")
         return self
 
 

@@ -344,6 +344,25 @@ def test_semicolon_file_with_decimal_commas_imports_exact_quantities(masters, ba
     assert isinstance(got[1][0], Decimal)
 
 
+def test_checks_across_columns_name_the_column_to_change(loaded, bad):
+    """A receipt's excess above what arrived, a transfer to where the goods already are, half a
+    pledge reference: each error names a column and its value, like one-column errors do."""
+    receipts = write_rows(bad / "receipts.csv", [{**RECEIPT, "excess": "5"}])
+    transfers = write_rows(bad / "transfers.csv", [{
+        "transfer_ref": "T-TR-1", "line_no": "1", "date": "2024-11-10",
+        "from_warehouse": "KYIV-WH-CENTRAL", "to_warehouse": "KYIV-WH-CENTRAL",
+        "item": "SH-BLANKET", "quantity": "1"}])  # fmt: skip
+    shipments = write_rows(bad / "shipments.csv", [{**SHIPMENT, "pledge_ref": "P-1"}])
+    errors = sorted(rejected(loaded, receipts, transfers, shipments), key=lambda e: e.file)
+    assert [(e.file, e.column, str(e.value)) for e in errors] == [
+        ("receipts.csv", "excess", "5"), ("shipments.csv", "pledge_line", "None"),
+        ("transfers.csv", "to_warehouse", "KYIV-WH-CENTRAL"),
+    ], "\n".join(map(str, errors))  # fmt: skip
+    assert "excess is part of received" in errors[0].reason
+    assert "fill both or neither" in errors[1].reason
+    assert "two different warehouses" in errors[2].reason
+
+
 def test_semicolon_file_with_a_point_before_three_digits_is_refused(masters, bad):
     """`12.500` where decimal commas are used: twelve thousand five hundred, or twelve and a
     half? Refused rather than guessed (it was read as 12.5); `12.50` and `12.500,0` are clear."""

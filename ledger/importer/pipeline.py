@@ -26,6 +26,7 @@ from ledger.booking import Outcome, book_row
 from ledger.errors import BookingError, ImportRejected, InsufficientStock, RowError
 from ledger.importer.headers import canonical, suggest
 from ledger.importer.readers import MalformedRow, Table, expand, read_path
+from schemas.fields import ColumnError
 from schemas.rows import EVENT_KINDS, ROW_TYPES, Row
 
 MASTER_ORDER = ("parties", "items", "warehouses", "partnerships", "fx_rates", "documents")
@@ -61,6 +62,9 @@ def _pydantic_errors(
     out = []
     for err in exc.errors():
         column = str(err["loc"][0]) if err["loc"] else None
+        cause = (err.get("ctx") or {}).get("error")
+        if column is None and isinstance(cause, ColumnError):  # a check across columns
+            column = cause.column
         if column in ("party_kind", "partnership_kind"):
             column = "kind"
         reason = "required value is missing" if err["type"] == "missing" else err["msg"]
