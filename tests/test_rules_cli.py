@@ -242,3 +242,11 @@ def test_a_long_check_says_it_is_working(sample_db: str, monkeypatch: pytest.Mon
     loud = run("--db", sample_db, "check", "--as-of", AS_OF, "--format", "json")
     assert re.match(r"checking [\d,]+ entries against the rules…", loud.stderr)
     assert json.loads(loud.stdout) == json.loads(quiet.stdout)
+
+
+def test_an_as_of_day_before_later_events_is_said_to_be_no_cut_off(sample_db: str) -> None:
+    early = run("--db", sample_db, "check", "--as-of", "2022-04-01", "--format", "json")
+    assert "they are checked too" in early.stderr and "up to 2024-" in early.stderr
+    json.loads(early.stdout)  # stdout stays the findings alone
+    late = run("--db", sample_db, "check", "--as-of", AS_OF, "--format", "json")
+    assert "checked too" not in late.stderr  # the sample's last event is before AS_OF

@@ -123,6 +123,10 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
                                   as_of=as_of.date() if as_of else None)  # fmt: skip
     except (ConfigError, LedgerError) as exc:
         raise _Fail(str(exc)) from None
+    if result.last_event and result.last_event > result.as_of:
+        click.echo(f"note: the ledger has events dated after {result.as_of} (up to "
+                   f"{result.last_event}); they are checked too: --as-of is the day deadlines "
+                   "are measured to, not a cut-off", err=True)  # fmt: skip
     if shipment and not any(f.shipment == shipment for f in result.findings):
         click.echo(f"note: no findings about shipment {shipment}", err=True)
     if fmt == "table":  # in pieces: a large ledger's table is hundreds of MB of text

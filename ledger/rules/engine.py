@@ -164,6 +164,7 @@ class CheckResult:
     findings: tuple[Finding, ...]
     shipment: str | None = None
     rules_run: tuple[str, ...] = ()
+    last_event: dt.date | None = None  # the ledger's newest event: may come after `as_of`
 
     @property
     def counts(self) -> dict[str, int]:
@@ -271,7 +272,8 @@ def _run(
         findings += found
     findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.rule, f.shipment or "", f.line or 0,
                                  f.record))  # fmt: skip
-    return CheckResult(as_of, selected, settings, tuple(findings), shipment, tuple(ran))
+    return CheckResult(as_of, selected, settings, tuple(findings), shipment, tuple(ran),
+                       ds.last_event_date)  # fmt: skip
 
 
 def check_ledger(
