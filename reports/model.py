@@ -34,6 +34,27 @@ class Column:
         return self.kind in ("qty", "money", "rate", "int")
 
 
+@dataclass(frozen=True)
+class Amount:
+    """A figure among a section's fields: the text a page shows (formatted for the document's
+    locale), and the number a workbook stores, so a spreadsheet can add it up."""
+
+    value: Decimal
+    text: str
+    currency: str | None = None  # money: its currency; None: a quantity
+
+    def __str__(self) -> str:
+        return self.text
+
+    @classmethod
+    def money(cls, value: Decimal, currency: str, locale: str, suffix: str = "") -> Amount:
+        return cls(value, i18n.money_cur(value, currency, locale) + suffix, currency)
+
+    @classmethod
+    def quantity(cls, value: Decimal, locale: str) -> Amount:
+        return cls(value, i18n.qty(value, locale))
+
+
 @dataclass
 class Section:
     key: str  # sheet name / anchor
@@ -41,7 +62,7 @@ class Section:
     columns: list[Column] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     totals: list[dict[str, Any]] = field(default_factory=list)  # rows shown bold after rows
-    fields: list[tuple[str, Any]] = field(default_factory=list)  # (translation key, text)
+    fields: list[tuple[str, Any]] = field(default_factory=list)  # (translation key, text|Amount)
     paragraphs: list[dict[str, str]] = field(default_factory=list)  # {"en": ..., "uk": ...}
     charts: list[str] = field(default_factory=list)  # SVG from reports/charts.py (escaped labels)
     note: dict[str, str] | None = None

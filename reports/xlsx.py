@@ -15,7 +15,7 @@ from typing import Any
 
 from ledger.formulas import neutralise
 from reports import i18n
-from reports.model import Column, Document
+from reports.model import Amount, Column, Document
 
 BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -99,7 +99,12 @@ def write_xlsx(doc: Document, path: Path) -> None:
             r += 2
         for key, value in section.fields:
             _put(ws, r, 1, i18n.both(key))
-            _put(ws, r, 2, value)
+            if isinstance(value, Amount):  # a number, with its currency beside it
+                kind = "money" if value.currency else "qty"
+                _put(ws, r, 2, value.value, Column(key, key, kind, currency=value.currency))
+                _put(ws, r, 3, value.currency)
+            else:
+                _put(ws, r, 2, value)
             r += 1
         if section.columns:
             r += 1

@@ -157,6 +157,14 @@ def test_customs_pack_packing_list_equals_ledger(world: dict[str, Any]) -> None:
     text = pdf_text(world["base"] / "customs.pdf")
     total = sum(ln.quantity * ln.unit_value for ln in lines)
     assert i18n.money(total, "EUR") in text
+    # the pro forma's totals are numbers in the workbook, not text a spreadsheet cannot add
+    from openpyxl import load_workbook
+
+    ws = load_workbook(world["base"] / "customs.xlsx")["proforma"]
+    figures = {str(r[0]).split(" / ")[0]: r[1:3] for r in ws.iter_rows(values_only=True) if r[0]}
+    assert d(figures["Total value"][0]) == total and figures["Total value"][1] == "EUR"
+    assert figures["Total packages"][0] == sum(ln.packages for ln in lines)
+    assert d(figures["Total gross weight, kg"][0]) == sum(ln.gross_kg for ln in lines)
     for ln in lines:
         assert i18n.money(ln.quantity * ln.unit_value, ln.currency) in text
     for words in (

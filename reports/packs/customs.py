@@ -17,7 +17,7 @@ from ledger.db import tables as t
 from ledger.errors import LedgerError
 from reports import i18n
 from reports.data import items, live, lots, parties
-from reports.model import Column, Document, Section
+from reports.model import Amount, Column, Document, Section
 from reports.packs.common import about, findings_section, finish, item_name, party_name
 
 ZERO = Decimal(0)
@@ -77,8 +77,10 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
         ("field.recipient_local", r.get("name_local") or "—"),
         ("field.edrpou", r.get("registry_id") or "—"),
         ("field.register_no", r.get("aid_register_no") or "—"),
-        ("field.total_value", i18n.money_cur(total_row["total_value"], currency, locale)
-         + f" — {i18n.both('text.free_of_charge')}"),
+        ("field.total_value", Amount.money(total_row["total_value"], currency, locale,
+                                           f" — {i18n.both('text.free_of_charge')}")
+         if total_row["total_value"] is not None and currency
+         else f" — {i18n.both('text.free_of_charge')}"),
     ])  # fmt: skip
     by_cat: dict[tuple[str, str, str], dict[str, Any]] = {}
     for p in packing:
@@ -114,10 +116,10 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
 
     # 3. pro forma value statement
     proforma = Section("proforma", "section.proforma", paragraphs=[i18n.label("text.free_of_charge")],
-                       fields=[("field.total_value", i18n.money_cur(v, c, locale))
+                       fields=[("field.total_value", Amount.money(v, c, locale))
                                for c, v in sorted(totals_by_cur.items())]
-                       + [("field.total_packages", i18n.qty(total_row["packages"], locale)),
-                          ("field.total_gross", i18n.qty(total_row["gross_kg"], locale))])  # fmt: skip
+                       + [("field.total_packages", Amount.quantity(total_row["packages"], locale)),
+                          ("field.total_gross", Amount.quantity(total_row["gross_kg"], locale))])  # fmt: skip
 
     # 4. transport details and customs events
     events = live(conn, t.CustomsEvent, t.CustomsEvent.shipment_ref == shipment,
