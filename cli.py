@@ -86,6 +86,17 @@ def progress_bar(label: str, finishing: str) -> Iterator[Callable[[int, int], No
             bar.__exit__(None, None, None)
 
 
+def _option_of(error: Any, command: str) -> str:
+    """The option a validation error is about: its field, the column a check across fields
+    names (`ColumnError`), else the command itself."""
+    column = (
+        error["loc"][0]
+        if error["loc"]
+        else getattr((error.get("ctx") or {}).get("error"), "column", None)
+    )
+    return str(column).replace("_", "-") if column else command
+
+
 class _Commands(click.Group):
     """The command group: any refusal of the ledger, and a database that cannot be reached or
     read, is an error line and exit 1, never a traceback, whichever command meets it."""
@@ -460,8 +471,7 @@ class EventCommand(click.Command):
             row = ROW_TYPES[self.kind].model_validate(data)
         except ValidationError as exc:
             problems = "; ".join(
-                f"--{str(e['loc'][0]).replace('_', '-') if e['loc'] else self.name}: "
-                f"{e['msg'].removeprefix('Value error, ')}"
+                f"--{_option_of(e, self.name)}: {e['msg'].removeprefix('Value error, ')}"
                 for e in exc.errors()
             )
             raise Failure(problems) from None

@@ -92,7 +92,10 @@ def parse_decimal(v: Any, info: ValidationInfo) -> Any:
         )
     if "," in s:
         if not comma_ok:
-            raise ValueError("decimal comma in a comma-delimited file: use a decimal point")
+            raise ValueError(
+                "decimal comma where decimal points are used (only a ;-delimited "
+                "CSV file may use decimal commas): use a decimal point"
+            )
         s = s.replace(" ", "")
         if "." in s and s.rfind(".") > s.rfind(","):  # 12,500.75: the comma groups thousands
             s = s.replace(",", "")

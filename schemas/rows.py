@@ -209,6 +209,12 @@ class FxRateRow(Row):
 # ---------------------------------------------------------------- events
 
 
+def _not_to_itself(donor: str, recipient: str) -> None:
+    """Aid goes from one party to another: a donor that is its own recipient is a typo."""
+    if donor == recipient:
+        raise ColumnError("recipient", f"the recipient is the donor ({donor}) itself")
+
+
 class PledgeRow(Row):
     kind: ClassVar[str] = "pledges"
     key_fields: ClassVar[tuple[str, ...]] = ("donor", "pledge_ref", "line_no")
@@ -224,6 +230,11 @@ class PledgeRow(Row):
     currency: Currency
     status: Literal["pledge", "commitment"] = "pledge"
     variance_reason: str | None = None  # optional: why dispatched differs from pledged
+
+    @model_validator(mode="after")
+    def _to_another(self) -> PledgeRow:
+        _not_to_itself(self.donor, self.recipient)
+        return self
 
 
 class ShipmentRow(Row):
@@ -274,6 +285,7 @@ class ShipmentRow(Row):
 
     @model_validator(mode="after")
     def _pledge_pair(self) -> ShipmentRow:
+        _not_to_itself(self.donor, self.recipient)
         if (self.pledge_ref is None) != (self.pledge_line is None):
             missing = "pledge_line" if self.pledge_line is None else "pledge_ref"
             raise ColumnError(missing, "pledge_ref and pledge_line go together: fill both or "

@@ -207,6 +207,9 @@ def test_one_event_at_a_time_from_the_command_line(run):
     bad = run("receive", "--receipt-ref", "GRN-2", "--shipment-ref", "S-1", "--line-no", "1",
               "--date", "2023-05-14", "--warehouse", "WH1", "--received", "-3")  # fmt: skip
     assert bad.exit_code == 1 and "--received: must not be negative" in bad.stderr
+    across = run("receive", "--receipt-ref", "GRN-2", "--shipment-ref", "S-1", "--line-no", "1",
+                 "--date", "2023-05-14", "--warehouse", "WH1", "--received", "1", "--excess", "2")  # fmt: skip
+    assert across.exit_code == 1 and "--excess: excess is part of received" in across.stderr
 
 
 def test_a_folder_without_files_is_an_error(run, tmp_path):

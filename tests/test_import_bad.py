@@ -363,6 +363,15 @@ def test_checks_across_columns_name_the_column_to_change(loaded, bad):
     assert "two different warehouses" in errors[2].reason
 
 
+def test_aid_from_a_party_to_itself_is_refused(masters, bad):
+    pledges = write_rows(bad / "pledges.csv", [{**PLEDGE, "recipient": "PRAGUE"}])
+    shipments = write_rows(bad / "shipments.csv", [{**SHIPMENT, "recipient": "PRAGUE"}])
+    errors = sorted(rejected(masters, pledges, shipments), key=lambda e: e.file)
+    assert [(e.file, e.row, e.column, e.value) for e in errors] == [
+        ("pledges.csv", 2, "recipient", "PRAGUE"), ("shipments.csv", 2, "recipient", "PRAGUE")]  # fmt: skip
+    assert all("the recipient is the donor (PRAGUE) itself" in e.reason for e in errors)
+
+
 def test_semicolon_file_with_a_point_before_three_digits_is_refused(masters, bad):
     """`12.500` where decimal commas are used: twelve thousand five hundred, or twelve and a
     half? Refused rather than guessed (it was read as 12.5); `12.50` and `12.500,0` are clear."""
@@ -383,7 +392,7 @@ def test_comma_file_with_a_quoted_decimal_comma_is_refused(masters, bad, column)
     path = write_rows(bad / "pledges.csv", [PLEDGE, {**PLEDGE, "line_no": "2", column: "12,5"}])
     assert '"12,5"' in path.read_text(encoding="utf-8")
     err = only(rejected(masters, path))
-    check(err, "pledges.csv", 3, column, "decimal comma in a comma-delimited file")
+    check(err, "pledges.csv", 3, column, "decimal comma where decimal points are used")
     assert err.value == "12,5"
 
 
