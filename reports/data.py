@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, Select, and_, func, or_, select
 
 from ledger.db import tables as t
 
@@ -164,20 +164,25 @@ def _posting_scope(kind: str, params: dict[str, str]) -> tuple[list[Any], bool]:
     return conds, True
 
 
-def scope_entries(
-    conn: Connection, kind: str, params: dict[str, str], as_of: int
-) -> list[tuple[int, str]]:
-    """(entry id, entry hash) of every entry a document of this kind and scope shows."""
+def entries_in_scope(kind: str, params: dict[str, str], as_of: int) -> Select[Any]:
+    """SELECT the ids of the entries a document of this kind and scope shows (a subquery)."""
     p, s, pl, e = t.Posting, t.ShipmentLine, t.PledgeLine, t.Entry
     conds, _ = _posting_scope(kind, params)
-    q = (
-        select(e.id, e.hash)
+    return (
+        select(e.id)
         .select_from(p)
         .join(e, e.id == p.entry_id)
         .outerjoin(s, s.id == p.lot_id)
         .outerjoin(pl, pl.id == p.pledge_line_id)
         .where(e.id <= as_of, *conds)
-        .distinct()
-        .order_by(e.id)
     )
+
+
+def scope_entries(
+    conn: Connection, kind: str, params: dict[str, str], as_of: int
+) -> list[tuple[int, str]]:
+    """(entry id, entry hash) of every entry a document of this kind and scope shows."""
+    e = t.Entry
+    ids = entries_in_scope(kind, params, as_of)
+    q = select(e.id, e.hash).where(e.id.in_(ids)).order_by(e.id)
     return [(int(i), h) for i, h in conn.execute(q)]

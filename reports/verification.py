@@ -123,7 +123,7 @@ def describe(scope: Scope) -> str:
 
 def verify(conn, code: str) -> Verdict:  # type: ignore[no-untyped-def]
     """Does the ledger still agree with the document that carries this code?"""
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
     from ledger import journal
     from ledger.db import tables as t
@@ -150,5 +150,21 @@ def verify(conn, code: str) -> Verdict:  # type: ignore[no-untyped-def]
     if later is not None:
         return Verdict(False, f"{what}: entry {later.reverses_id} shown in the document was "
                        f"reversed by entry {later.id} on {later.date}", scope)  # fmt: skip
+    # An entry recorded after the document but dated on or before its day (a late receipt, a
+    # back-dated distribution) would have been in it: the document's figures no longer hold.
+    day = conn.execute(select(func.max(e.date)).where(e.id <= scope.as_of)).scalar()
+    if day is not None:
+        from reports.data import entries_in_scope
+
+        late = conn.execute(
+            select(e.id, e.date, e.ref)
+            .where(e.id.in_(entries_in_scope(scope.kind, scope.params, last)),
+                   e.id > scope.as_of, e.date <= day, e.reverses_id.is_(None))
+            .order_by(e.id).limit(1)
+        ).first()  # fmt: skip
+        if late is not None:
+            return Verdict(False, f"{what}: entry {late.id} ({late.ref}, dated {late.date}) was "
+                           "recorded after the document but belongs in it",
+                           scope)  # fmt: skip
     return Verdict(True, f"{what}: the ledger agrees ({len(entries)} entries, digest "
                    f"{scope.digest})", scope)  # fmt: skip

@@ -230,6 +230,20 @@ def test_accounting_pack_register_and_stock_movement(world: dict[str, Any]) -> N
     for m in sheet_rows(path, "stock_movement"):
         assert d(m["opening"]) + d(m["received"]) + d(m["transferred (net)"]) - d(m["distributed"]) \
             - d(m["written off"]) == d(m["closing"])  # fmt: skip
+    # the trial balance balances per currency and agrees with the journal's totals: it covers
+    # the counterpart accounts of the entries shown (donor, carrier's shortage, transfers)
+    tb = [r for r in sheet_rows(path, "trial_balance") if r["account"]]
+    journal = sheet_rows(path, "journal")
+    for currency in {r["currency"] for r in tb}:
+        rows = [r for r in tb if r["currency"] == currency]
+        assert sum(d(r["opening"]) for r in rows) == 0, currency
+        assert sum(d(r["closing"]) for r in rows) == 0, currency
+        debit = sum(d(r["debit"]) for r in rows)
+        assert debit == sum(d(r["credit"]) for r in rows), currency
+        totals = [r for r in journal if r["currency"] == currency and r["date"] is None
+                  and str(r["account"]).startswith("debit")]  # fmt: skip
+        assert [d(r["value"]) for r in totals] == [debit], currency
+    assert any(str(r["account"]).startswith("donor:") for r in tb)
     wo = sheet_rows(path, "writeoff_acts")
     assert wo[0]["act"] == "KV-SP-2023-001/1" and d(wo[0]["quantity"]) == 120
     assert "TXA2106B" in wo[0]["from lots"]
@@ -291,6 +305,35 @@ def test_verify_document_agrees_then_not(world: dict[str, Any], tmp_path: Path) 
     assert bad.exit_code == 1 and "reversed" in bad.output
     usage = runner.invoke(main, ["--db", f"sqlite:///{db}", "verify-document", "AL1-XYZ"])
     assert usage.exit_code == 2
+
+
+def test_verify_document_sees_an_entry_recorded_later_but_dated_inside(
+    world: dict[str, Any], tmp_path: Path
+) -> None:
+    """The KYIV 2023 accounting pack: a pledge to KYIV recorded afterwards but dated in 2023
+    belongs in it, so the document no longer holds; one dated after the document's day is
+    newer history and leaves it standing."""
+    from reports.verification import verify
+    from schemas.rows import PledgeRow
+
+    code = world["docs"]["acc"].code
+    db = tmp_path / "copy.db"
+    with Ledger(world["url"], migrate=False) as led, led.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(world["url"].removeprefix("sqlite:///"), db)
+
+    def pledge(ref: str, day: str) -> PledgeRow:
+        return PledgeRow(pledge_ref=ref, line_no=1, date=day, donor="PRAGUE", recipient="KYIV",
+                         item="SH-BLANKET", quantity=Decimal(5), unit_value=Decimal(100), currency="CZK")  # fmt: skip
+
+    with Ledger(f"sqlite:///{db}", migrate=False) as led:
+        led.post(pledge("LATER-1", "2030-01-02"))
+        with reader(led.engine) as conn:
+            assert verify(conn, code).ok
+        led.post(pledge("LATE-1", "2023-06-01"))
+        with reader(led.engine) as conn:
+            verdict = verify(conn, code)
+    assert not verdict.ok and "recorded after the document but belongs in it" in verdict.message
 
 
 def test_cli_reports(world: dict[str, Any], tmp_path: Path) -> None:

@@ -12,12 +12,13 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, select
 
 from ledger.db import tables as t
 from ledger.errors import LedgerError
 from reports import i18n
 from reports.data import (
+    entries_in_scope,
     entry_lots,
     items,
     last_entry,
@@ -32,16 +33,6 @@ from reports.model import Column, Document, Section
 from reports.packs.common import about, findings_section, finish, item_name, party_name
 
 ZERO = Decimal(0)
-
-
-def _recipient_accounts(r: str, shipments: set[str]) -> Any:
-    a = t.Posting.account
-    conds = [a.startswith(f"stock:{r}:"), a.startswith(f"distributed:{r}:"),
-             a.startswith(f"loss:{r}:"), a.like(f"pledged:%:{r}")]  # fmt: skip
-    accounts = [f"{stage}:{s}" for s in shipments for stage in ("transit", "customs")]
-    if accounts:
-        conds.append(a.in_(accounts))
-    return or_(*conds)
 
 
 def _lot_text(lot: dict[str, Any] | None) -> str:
@@ -63,7 +54,6 @@ def build(conn: Connection, recipient: str, period: str,
     as_of, _ = last_entry(conn)
     all_lots = lots(conn)
     my_lots = {i: lot for i, lot in all_lots.items() if lot["recipient"] == recipient}
-    shipments = {lot["shipment_ref"] for lot in my_lots.values()}
 
     # journal: every posting of the entries this pack covers
     shown = [
@@ -99,12 +89,16 @@ def build(conn: Connection, recipient: str, period: str,
                         "value": credit[c], "currency": c} for c in sorted(credit)]  # fmt: skip
 
     # trial balance (values, per account and currency) and stock movement (quantities, per item)
+    # over every posting of the entries the pack's journal would show on any day up to the
+    # period's end: the counterpart accounts too (the donor, the carrier's shortage, the other
+    # warehouse of a transfer), so debits equal credits and the journal's totals agree with it.
     tb: dict[tuple[str, str], dict[str, Any]] = {}
     moves: dict[str, dict[str, Any]] = {}
+    mine = entries_in_scope("A", {"recipient": recipient}, as_of).where(e.date <= end)
     for r in conn.execute(
         select(e.date, e.kind, p.account, p.commodity, p.quantity, p.value, p.currency)
         .join(p, p.entry_id == e.id)
-        .where(e.date <= end, e.id <= as_of, _recipient_accounts(recipient, shipments))
+        .where(e.id.in_(mine))
     ):  # fmt: skip
         before = r.date < start
         if r.currency and r.value is not None:
