@@ -121,6 +121,39 @@ def _raw(column: Any) -> Any:
     return type_coerce(column, String()).label(column.key)
 
 
+def _figure_scope(donor: str | None, recipient: str | None) -> list[Any]:
+    f = t.Figure
+    scope = []
+    if donor:
+        scope.append(f.donor == donor)
+    if recipient:
+        scope.append(f.recipient == recipient)
+    return scope
+
+
+def _currency_values(conn: Connection, scope: list[Any]) -> dict[tuple[str, str, str], list[Any]]:
+    """Per (donor, recipient, item): (currency, dispatched value, dispatched net, received
+    value) of every value currency."""
+    f = t.Figure
+    values: dict[tuple[str, str, str], list[tuple[Any, ...]]] = defaultdict(list)
+    value_query = select(f.donor, f.recipient, f.item, f.currency, _raw(f.dispatched_value),
+                         _raw(f.dispatched_net), _raw(f.received_value))  # fmt: skip
+    for r in conn.execute(value_query.where(f.currency != "", *scope)).all():
+        values[(r[0], r[1], r[2])].append((r[3], Decimal(r[4]), Decimal(r[5]), Decimal(r[6])))
+    return values
+
+
+def values_by_currency(
+    conn: Connection, donor: str | None = None, recipient: str | None = None
+) -> dict[tuple[str, str, str], dict[str, tuple[Decimal, Decimal]]]:
+    """(dispatched value, received value) per live value currency of each (donor, recipient,
+    item): what `reconcile` leaves blank when goods of one item came in several currencies."""
+    return {
+        key: {cur: (value, received) for cur, value, net, received in rows if net != 0}
+        for key, rows in _currency_values(conn, _figure_scope(donor, recipient)).items()
+    }
+
+
 def reconcile(
     conn: Connection, donor: str | None = None, recipient: str | None = None
 ) -> list[ReconRow]:
@@ -135,16 +168,8 @@ def reconcile(
             raise NotFound(f"no party {code!r} in the ledger")
     units = {r.code: r.unit for r in conn.execute(select(t.Item.code, t.Item.unit))}
     f = t.Figure
-    scope = []
-    if donor:
-        scope.append(f.donor == donor)
-    if recipient:
-        scope.append(f.recipient == recipient)
-    values: dict[tuple[str, str, str], list[tuple[Any, ...]]] = defaultdict(list)
-    value_query = select(f.donor, f.recipient, f.item, f.currency, _raw(f.dispatched_value),
-                         _raw(f.dispatched_net), _raw(f.received_value))  # fmt: skip
-    for r in conn.execute(value_query.where(f.currency != "", *scope)).all():
-        values[(r[0], r[1], r[2])].append((r[3], Decimal(r[4]), Decimal(r[5]), Decimal(r[6])))
+    scope = _figure_scope(donor, recipient)
+    values = _currency_values(conn, scope)
     columns = QUANTITY_COLUMNS + UAH_COLUMNS
     query = select(f.donor, f.recipient, f.item, *(_raw(f.__table__.c[c]) for c in columns))
     rows = []

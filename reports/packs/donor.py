@@ -106,10 +106,11 @@ def build(conn: Connection, donor: str, period: str | None = None,
     distributed.sort(key=lambda r: (r["date"], r["act"], r["lot"]))
     written_off.sort(key=lambda r: (r["date"], r["act"]))
 
-    # per-shipment summary
-    per_ship: dict[str, dict[str, Any]] = {}
+    # per-shipment summary: one row per shipment and value currency (a consignment of goods
+    # declared in CZK and in EUR has two: their values cannot be added up)
+    per_ship: dict[tuple[str, str], dict[str, Any]] = {}
     for lot in mine.values():
-        s = per_ship.setdefault(lot["shipment_ref"], {
+        s = per_ship.setdefault((lot["shipment_ref"], lot["currency"]), {
             "shipment": lot["shipment_ref"], "date": lot["dispatch_date"],
             "recipient": party_name(names, lot["recipient"], False), "lines": 0,
             "dispatched": ZERO, "received": ZERO, "short": ZERO, "damaged": ZERO,
@@ -119,11 +120,12 @@ def build(conn: Connection, donor: str, period: str | None = None,
         s["value"] += lot["quantity"] * lot["unit_value"]
         s["distributed"] += dist_by_lot.get(lot["id"], ZERO)
     for rc in receipts:
-        s = per_ship[mine[rc["shipment_line_id"]]["shipment_ref"]]
+        lot = mine[rc["shipment_line_id"]]
+        s = per_ship[(lot["shipment_ref"], lot["currency"])]
         for k in ("received", "short", "damaged"):
             s[k] += rc[k]
     last_event = {ev["shipment_ref"]: ev for ev in events}
-    for ref, s in per_ship.items():
+    for (ref, _currency), s in per_ship.items():
         ev = last_event.get(ref)
         s["status"] = ("received" if s["received"] or s["short"] or s["damaged"]
                        else f"customs: {ev['event']}" if ev else "in transit")  # fmt: skip

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 
 from ledger.accounts import stage
 from ledger.db import tables as t
-from ledger.queries import reconcile
+from ledger.queries import reconcile, values_by_currency
 from ledger.summaries import columns_for as _columns_for
 from reports import charts, i18n
 from reports.data import entry_lots, last_entry, live, lots, parties, reversed_entries
@@ -33,21 +33,22 @@ CSV_COLUMNS = ["donor", "recipient", "item", "pledged", "dispatched", "at_custom
                "received_value_uah", "uah_pending", "distributed_value", "lost_value"]  # fmt: skip
 
 
-def _stage_values(conn: Connection) -> dict[tuple[str, str, str], dict[str, Any]]:
-    """Value (donor currency) per (donor, recipient, item) and reconciliation column."""
+def _stage_values(conn: Connection) -> dict[tuple[str, str, str, str], dict[str, Any]]:
+    """Value per (donor, recipient, item, value currency) and reconciliation column."""
     lot_owner = {r.id: (r.donor, r.recipient) for r in conn.execute(
         select(t.ShipmentLine.id, t.ShipmentLine.donor, t.ShipmentLine.recipient))}  # fmt: skip
     pl_owner = {r.id: (r.donor, r.recipient) for r in conn.execute(
         select(t.PledgeLine.id, t.PledgeLine.donor, t.PledgeLine.recipient))}  # fmt: skip
-    out: dict[tuple[str, str, str], dict[str, Any]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    out: dict[tuple[str, str, str, str], dict[str, Any]] = defaultdict(
+        lambda: defaultdict(lambda: ZERO)
+    )
     b = t.Balance
     for r in conn.execute(select(b.account, b.commodity, b.lot_id, b.pledge_line_id, b.kind,
                                  b.value, b.currency)):  # fmt: skip
         owner = lot_owner.get(r.lot_id) if r.lot_id else pl_owner.get(r.pledge_line_id)
         if owner is None or not r.currency or r.value is None:
             continue
-        fig = out[(owner[0], owner[1], r.commodity)]
-        fig.setdefault("_currencies", set()).add(r.currency)
+        fig = out[(owner[0], owner[1], r.commodity, r.currency)]
         for col in _columns_for(r.account, r.kind):
             if col == "-excess":
                 continue
@@ -162,17 +163,32 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
     names = parties(conn)
     values = _stage_values(conn)
     _, last_date = last_entry(conn)
+    per_currency = values_by_currency(conn, donor, recipient)
     rows: list[dict[str, Any]] = []
+    value_rows: list[dict[str, Any]] = []  # one per value currency: values never add across
     for r in recon:
         row = r.as_dict()
-        v = values.get((r.donor, r.recipient, r.item), {})
-        one = r.currency
-        row["distributed_value"] = v.get("distributed") if one else None
-        row["lost_value"] = (v.get("short", ZERO) + v.get("damaged", ZERO)
-                             + v.get("written_off", ZERO)) if one else None  # fmt: skip
         row["uah"] = "UAH"
         row["_flag_received_value_uah"] = bool(r.uah_pending)
         rows.append(row)
+        key = (r.donor, r.recipient, r.item)
+        currencies = [r.currency] if r.currency else sorted(per_currency.get(key, {}))
+        for n, cur in enumerate(currencies or [None]):
+            vrow = dict(row)
+            if not r.currency and cur:  # goods of this item came in several currencies
+                vrow["currency"] = cur
+                vrow["dispatched_value"], vrow["received_value"] = per_currency[key][cur]
+            if n:  # the UAH value is the item's, shown once
+                vrow["received_value_uah"], vrow["_flag_received_value_uah"] = None, False
+            v = values.get((*key, cur), {}) if cur else {}
+            vrow["distributed_value"] = v.get("distributed", ZERO) if cur else None
+            vrow["lost_value"] = (v.get("short", ZERO) + v.get("damaged", ZERO)
+                                  + v.get("written_off", ZERO)) if cur else None  # fmt: skip
+            value_rows.append(vrow)
+        # the CSV (FORMATS.md: one row per donor, recipient, item) has values in one currency
+        one = value_rows[-1] if r.currency else {}
+        row["distributed_value"], row["lost_value"] = (one.get("distributed_value"),
+                                                       one.get("lost_value"))  # fmt: skip
     q = [Column(k, f"col.{k}", "qty") for k in
          ("pledged", "dispatched", "at_customs", "in_transit", "received", "short", "damaged",
           "excess", "distributed", "written_off", "in_stock", "outstanding_pledge")]  # fmt: skip
@@ -181,7 +197,7 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
         Column("item", "col.item", width="11%"), Column("unit", "col.unit", width="4%"), *q,
     ])  # fmt: skip
     totals: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows:
+    for row in value_rows:
         cur = row["currency"] or "?"
         tot = totals.setdefault((row["donor"], cur), {"donor": row["donor"], "item": i18n.en("doc.total"),
                                                       "currency": cur, "uah": "UAH"})  # fmt: skip
@@ -189,7 +205,7 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
                   "lost_value"):  # fmt: skip
             if row.get(k) is not None:
                 tot[k] = tot.get(k, ZERO) + row[k]
-    value_section = Section("values", "section.values", wide=True, rows=rows,
+    value_section = Section("values", "section.values", wide=True, rows=value_rows,
                             totals=[totals[k] for k in sorted(totals)], columns=[
         Column("donor", "col.donor", width="9%"), Column("recipient", "col.recipient", width="9%"),
         Column("item", "col.item", width="16%"), Column("currency", "col.currency", width="6%"),
@@ -218,18 +234,13 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
     by_donor: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(
         lambda: defaultdict(lambda: ZERO)
     )
-    for (d, rcp, _item), v in values.items():
+    for (d, rcp, _item, cur), v in values.items():
         if (donor and d != donor) or (recipient and rcp != recipient):
             continue
-        for cur in v.get("_currencies", ()):
-            if len(v["_currencies"]) != 1:
-                continue
-            acc = by_donor[(d, cur)]
-            for k in ("pledged", "dispatched", "received", "distributed", "in_stock", "in_transit"):
-                acc[k] += v.get(k, ZERO)
-            acc["lost"] += (
-                v.get("short", ZERO) + v.get("damaged", ZERO) + v.get("written_off", ZERO)
-            )
+        acc = by_donor[(d, cur)]
+        for k in ("pledged", "dispatched", "received", "distributed", "in_stock", "in_transit"):
+            acc[k] += v.get(k, ZERO)
+        acc["lost"] += v.get("short", ZERO) + v.get("damaged", ZERO) + v.get("written_off", ZERO)
     stages = ("pledged", "dispatched", "in_transit", "received", "distributed", "in_stock", "lost")
     for (d, cur), acc in sorted(by_donor.items()):
         chart_section.charts.append(charts.pipeline(party_name(names, d), cur,

@@ -1,0 +1,64 @@
+"""Goods of one item from one donor, declared in two currencies: values are never added across
+currencies, in the reconciliation report nor in the donor pack."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from ledger import operations as ops
+from ledger.api import Ledger
+from reports.produce import build
+from schemas.rows import ShipmentRow
+from tests import factories as f
+
+D = Decimal
+
+
+@pytest.fixture
+def two_currencies(sqlite_led: Ledger) -> Ledger:
+    """S1: 100 generators at 1000 CZK, and line 2, 10 generators at 500 EUR; both received."""
+    led = sqlite_led
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.dispatch(led, ShipmentRow(shipment_ref="S1", line_no=2, dispatch_date=f.DAY0,
+                                  donor="PRAGUE", recipient="KYIV", item="GEN", quantity=D(10),
+                                  unit_value=D(500), currency="EUR", carrier="CARRIER"))  # fmt: skip
+    ops.receive(led, f.receive("R1", "S1", 1, received="100"))
+    ops.receive(led, f.receive("R1", "S1", 2, received="8", short="2"))
+    return led
+
+
+def section(doc, key):
+    return next(s for s in doc.sections if s.key == key)
+
+
+def test_the_reconciliation_shows_values_per_currency(two_currencies: Ledger) -> None:
+    doc = build(two_currencies, "reconciliation")
+    values = section(doc, "values")
+    got = {r["currency"]: (r["dispatched_value"], r["received_value"], r["lost_value"])
+           for r in values.rows}  # fmt: skip
+    assert got == {"CZK": (D(100_000), D(100_000), D(0)), "EUR": (D(5000), D(4000), D(1000))}
+    totals = {t["currency"]: t["dispatched_value"] for t in values.totals}
+    assert totals == {"CZK": D(100_000), "EUR": D(5000)}  # no "?" total of mixed money
+    (summary,) = section(doc, "reconciliation").rows  # quantities: one row for the item
+    assert summary["dispatched"] == 110 and summary["received"] == 108
+
+
+def test_one_currency_keeps_one_value_row(sqlite_led: Ledger) -> None:
+    """Keeps it quiet: goods in one currency give one row, with its values."""
+    f.world(sqlite_led)
+    ops.dispatch(sqlite_led, f.ship("S1", qty="100"))
+    doc = build(sqlite_led, "reconciliation")
+    (row,) = section(doc, "values").rows
+    assert (row["currency"], row["dispatched_value"]) == ("CZK", D(100_000))
+
+
+def test_the_donor_pack_does_not_add_currencies(two_currencies: Ledger) -> None:
+    doc = build(two_currencies, "donor-pack", donor="PRAGUE")
+    rows = {r["currency"]: r for r in section(doc, "shipments").rows}
+    assert set(rows) == {"CZK", "EUR"}
+    assert (rows["CZK"]["value"], rows["CZK"]["dispatched"]) == (D(100_000), D(100))
+    assert (rows["EUR"]["value"], rows["EUR"]["dispatched"], rows["EUR"]["short"]) == (
+        D(5000), D(10), D(2))  # fmt: skip
