@@ -210,6 +210,10 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     for kind, counts in report.counts.items():
         parts = [f"{n} {outcome}" for outcome, n in sorted(counts.items()) if n]
         click.echo(f"{kind:14} {', '.join(parts)}")
+    if report.still_reversed:
+        click.echo(f"{report.still_reversed} row(s) are records whose entries were reversed: not "
+                   "booked again. To book one again, post it as one event (e.g. `aidledger "
+                   "receive …`), or change it in the file to book the correction.")  # fmt: skip
     if report.new == 0:
         click.echo("nothing new: the ledger already holds every row of these files")
     else:

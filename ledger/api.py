@@ -89,11 +89,15 @@ class Ledger:
     # ---------------------------------------------------------------- writing
 
     def post(self, row: Row) -> Outcome:
-        """Book one row of any kind (master data or event); idempotent under its natural key."""
+        """Book one row of any kind (master data or event); idempotent under its natural key.
+
+        A row equal to a record whose entry was reversed is booked again (`corrected`): posting
+        one event is a deliberate act, unlike importing the same files once more.
+        """
         from ledger.booking import book_row
 
         with self.booking() as book:
-            return book_row(book, row)
+            return book_row(book, row, rebook_reversed=True)
 
     def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
         from ledger.importer.pipeline import fewer_collections, import_into

@@ -44,6 +44,7 @@ class Outcome(StrEnum):
     NEW = "new"
     UNCHANGED = "unchanged"
     CORRECTED = "corrected"
+    STILL_REVERSED = "still reversed"  # as a record whose entry was reversed: not booked again
 
 
 class Conflict(BookingError):
@@ -62,8 +63,13 @@ class Conflict(BookingError):
         self.given = given
 
 
-def book_row(book: Book, row: Row) -> Outcome:
-    """Book one row of any kind, honouring natural keys (invariant 7)."""
+def book_row(book: Book, row: Row, *, rebook_reversed: bool = False) -> Outcome:
+    """Book one row of any kind, honouring natural keys (invariant 7).
+
+    A row equal to a record whose entry was reversed is booked again only with
+    `rebook_reversed` (one event posted on purpose, e.g. a receipt re-posted once its day's
+    rate is on file); an import of the same files again leaves the reversal standing.
+    """
     kind = row.kind
     _check_lengths(row)
     src = row.canonical()
@@ -72,9 +78,10 @@ def book_row(book: Book, row: Row) -> Outcome:
     corrected = False
     if existing is not None:
         stored, given = book.stored_src(existing, key), json.loads(src)
-        if stored == given:
-            return Outcome.UNCHANGED
-        if existing.entry_id is not None and book.is_reversed(existing.entry_id):
+        reversed_ = existing.entry_id is not None and book.is_reversed(existing.entry_id)
+        if stored == given and not (reversed_ and rebook_reversed):
+            return Outcome.STILL_REVERSED if reversed_ else Outcome.UNCHANGED
+        if reversed_:
             corrected = True  # the old version was reversed: the key is free for the correction
         else:
             raise Conflict(row.key_text, stored, given)

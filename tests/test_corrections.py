@@ -71,3 +71,38 @@ def test_a_reversed_write_off_leaves_the_rules_dataset(led):
         data = load(conn)
     assert data.writeoffs == ()
     assert [r.received for r in data.receipts] == [D(100)]  # the rest is still there
+
+
+def test_a_reversed_receipt_posted_again_unchanged_is_booked_with_the_new_rate(led):
+    """ACC-001's fix: the receipt day had no rate; add it, reverse the receipt, post it again."""
+    from schemas.rows import FxRateRow
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    day = f.DAY0 + dt.timedelta(days=12)  # the world has rates for days 0-9 only
+    ops.receive(led, f.receive(received="100", day=12))
+    assert led.reconcile()[0].uah_pending == 1
+    led.post(FxRateRow(date=day, currency="CZK", rate=D("1.7"), base="UAH", source="NBU"))
+    led.reverse(entry_of(led, t.ReceiptLine), "valued without a rate")
+    assert led.post(f.receive(received="100", day=12)) is Outcome.CORRECTED
+    (row,) = led.reconcile()
+    assert (row.received, row.uah_pending, row.received_value_uah) == (100, 0, D(170_000))
+    assert led.verify().ok
+
+
+def test_importing_the_same_files_again_leaves_a_reversal_standing(led, tmp_path: Path):
+    """Keeps the re-post deliberate: an import of the unchanged file says the row is still
+    reversed and books nothing."""
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    day = (f.DAY0 + dt.timedelta(days=2)).isoformat()
+    receipts = tmp_path / "receipts.csv"
+    receipts.write_text("receipt_ref,shipment_ref,line_no,date,warehouse,received\n"
+                        f"R1,S1,1,{day},WH1,100\n", encoding="utf-8")  # fmt: skip
+    led.import_files([receipts])
+    led.reverse(entry_of(led, t.ReceiptLine), "received twice")
+    entries = led.verify().entries
+    report = led.import_files([receipts])
+    assert (report.new, report.still_reversed) == (0, 1)
+    assert led.verify().entries == entries
+    assert led.reconcile()[0].received == 0

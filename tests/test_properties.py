@@ -1015,13 +1015,18 @@ class Run:
         return result
 
     def op_repeat(self) -> Any:
-        """Posting a row that is already in the ledger again changes nothing (invariant 7)."""
+        """Posting a row that is already in the ledger again changes nothing (invariant 7);
+        posting again one whose entry was reversed books it again, as a deliberate single
+        event (or is refused, as any event may be)."""
         if not self.current:
             return self.op_invalid()
         key = self.pick(sorted(self.current, key=repr), "row to repeat")
-        row, _entry = self.current[key]
+        row, entry = self.current[key]
         result = self.post(row, f"repeat {row.kind} {row.key_text}")
-        assert result is Outcome.UNCHANGED
+        if entry in self.reversed:
+            assert result in (REFUSED, Outcome.CORRECTED)
+        else:
+            assert result is Outcome.UNCHANGED
         return result
 
     def _changed(self, row: Row) -> Row:

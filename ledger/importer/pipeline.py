@@ -55,6 +55,10 @@ class ImportReport:
     def unchanged(self) -> int:
         return sum(c[Outcome.UNCHANGED] for c in self.counts.values())
 
+    @property
+    def still_reversed(self) -> int:
+        return sum(c[Outcome.STILL_REVERSED] for c in self.counts.values())
+
 
 def _pydantic_errors(
     exc: ValidationError, label: str, number: int, data: dict[str, Any]

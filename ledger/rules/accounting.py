@@ -19,9 +19,9 @@ from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
     severity=ERROR, pack="bookkeeping", sources=("UA-ACC",), grade="B",
     reads=("receipts", "shipments", "documents"),
     params={"valuation_methods": ("donor_doc", "market_price", "commission_estimate")},
-    fix="Add the NBU rate of the receipt day to fx_rates.csv, then reverse and re-post the "
-        "receipt so it is valued; for goods without a price record `valuation_method` and file "
-        "the commission's valuation act.",
+    fix="Add the NBU rate of the receipt day to fx_rates.csv, then reverse the receipt and post "
+        "it again (`aidledger receive` with the same values) so it is valued; for goods without "
+        "a price record `valuation_method` and file the commission's valuation act.",
 )  # fmt: skip
 def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     methods = set(ctx.p("valuation_methods"))
