@@ -37,8 +37,11 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 # Benchmarks (not part of the tests): see benchmarks/README.md and benchmarks/RESULTS.md.
+# `make bench SIZES=10k,100k,1M TIMEOUT=2400` for other sizes (1M: 20-50 min).
+SIZES ?= 10k,100k,245k
+TIMEOUT ?= 1800
 bench: setup system
-	$(BIN)/python benchmarks/run.py --sizes 10k,100k,245k
+	$(BIN)/python benchmarks/run.py --sizes $(SIZES) --timeout $(TIMEOUT)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis

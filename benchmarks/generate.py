@@ -125,6 +125,7 @@ class Shipment:
     ref: str
     lines: list[Line]
     at_customs: bool = False
+    declaration: str | None = None  # one customs declaration for all its events
 
 
 @dataclass
@@ -311,8 +312,9 @@ def customs(sim: Sim, day: dt.date, shipment: Shipment, event: str) -> None:
             return
         shipment.at_customs = False
         sim.postings += 2 * moving
-    sim.rows["customs"].append([shipment.ref, event, day.isoformat(),
-                                f"UA{sim.rng.randint(100000, 999999)}/{day.year}/{moving}",
+    drawn = f"UA{sim.rng.randint(100000, 999999)}/{day.year}/{moving}"  # drawn every time:
+    shipment.declaration = shipment.declaration or drawn  # the rest of the data stays the same
+    sim.rows["customs"].append([shipment.ref, event, day.isoformat(), shipment.declaration,
                                 "Yahodyn", ""])  # fmt: skip
 
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """AidLedger side by side with ledger-cli, hledger and Beancount, on the same generated data.
 
-    .venv/bin/python benchmarks/run.py --sizes 10k,100k          # the table in RESULTS.md
-    .venv/bin/python benchmarks/run.py --sizes 1M --timeout 3600
+    make bench                                                    # 10k, 100k, 245k
+    make bench SIZES=10k,100k,1M TIMEOUT=2400                     # any sizes
+    .venv/bin/python benchmarks/run.py --sizes 10k,100k,245k      # the same, without make
+
+(benchmarks/RESULTS.md: the results, the machine, and the exact commands.)
 
 For each size: generate the exchange-format files (benchmarks/generate.py, fixed seed), then
 time, each as its own subprocess: our `import` (files → ledger), `balance`, `reconcile`,
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import os
 import platform
@@ -47,7 +51,7 @@ class Step:
     postings: int
     ok: bool
     note: str = ""
-    cpu: float = 0.0  # user + system seconds of the process (PostgreSQL server not included)
+    cpu: float = 0.0  # user + system seconds of our process: the PostgreSQL server's not included
 
     @property
     def rate(self) -> float:
@@ -164,7 +168,9 @@ def run_size(label: str, size: int, seed: int, work: Path, engines: list[str], t
     base = work / label
     data = base / "data"
     base.mkdir(parents=True, exist_ok=True)
-    stamp = data / f".seed-{seed}-size-{size}"
+    # the generator's own hash too: files made by an older generator are made again
+    made_by = hashlib.sha256(Path(generate.__file__).read_bytes()).hexdigest()[:12]
+    stamp = data / f".seed-{seed}-size-{size}-generator-{made_by}"
     if not stamp.exists():
         shutil.rmtree(data, ignore_errors=True)
         t0 = time.perf_counter()
@@ -184,8 +190,11 @@ def run_size(label: str, size: int, seed: int, work: Path, engines: list[str], t
         s = Step(label, engine, step, seconds, peak, postings, ok, note, cpu)
         steps.append(s)
         status = "" if ok else f"  FAILED (see {base / f'{engine}-{step}.log'})"
+        rate = f"{s.rate:12,.0f} postings/s" if postings else f"{'':12} (postings: next line)"
+        if step == "startup":
+            rate = ""
         print(f"[{label}] {engine:10} {step:24} {seconds:8.2f} s {cpu:8.2f} cpu {peak:8.0f} MB "
-              f"{s.rate:12,.0f} postings/s{status}", flush=True)  # fmt: skip
+              f"{rate}{status}", flush=True)  # fmt: skip
         return s
 
     sqlite_url = ""
@@ -263,8 +272,11 @@ def summary(steps: list[Step]) -> str:
                                         ("beancount", "bean-check")) if (tool, step) in get]  # fmt: skip
             ratios = ", ".join(f"{ours / secs:.2f}× {name} ({ours_cpu / max(cpu, 1e-9):.2f}× in CPU)"
                                for name, secs, cpu in peers)  # fmt: skip
+            client = (
+                " (our process only: the server's CPU is not counted)" if engine != "sqlite" else ""
+            )
             lines.append(f"\nOur import + balance on {engine}: {ours:.2f} s wall, {ours_cpu:.2f} s "
-                         f"CPU = {ratios} (below 1 means faster than the peer).")  # fmt: skip
+                         f"CPU{client} = {ratios} (below 1 means faster than the peer).")  # fmt: skip
     return "\n".join(lines)
 
 

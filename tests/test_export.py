@@ -280,3 +280,20 @@ def test_exports_report_their_progress(sqlite_led: Ledger, sample_dir: Path, tmp
         total = stats.entries
         assert total > 300
         assert seen == [*((d, total) for d in range(100, total, 100)), (total, total)]
+
+
+def test_a_customs_hold_links_to_its_shipment(sqlite_led: Ledger, tmp_path: Path) -> None:
+    """A hold moves nothing, so no posting names the lot; the link comes from its reference."""
+    from ledger import operations as ops
+    from tests import factories as f
+
+    f.world(sqlite_led)
+    ops.dispatch(sqlite_led, f.ship("S1", qty="10"))
+    for event in ("arrived", "held"):
+        ops.customs(sqlite_led, f.customs("S1", event))
+    check_exports(sqlite_led, tmp_path)
+    text = (tmp_path / "books.beancount").read_text(encoding="utf-8")
+    (held,) = [
+        line for line in text.splitlines() if line.startswith('2023-03-02 * "customs:S1/held')
+    ]
+    assert held.endswith("^shipment/S1"), held

@@ -100,6 +100,8 @@ class Journal:
                 donor, ref, _line = self.pledges[pl]
                 out[f"pledge/{donor}/{ref}"] = None
         kind, _, rest = entry.ref.partition(":")
+        if kind == "customs" and rest:  # a hold moves nothing, yet belongs to its shipment
+            out.setdefault(f"shipment/{rest.split('/', 1)[0]}", None)
         if kind in ("receipt", "distribution", "writeoff", "transfer") and rest:
             out[f"{kind}/{rest.split('/', 1)[0]}"] = None
         return list(out)
