@@ -214,7 +214,9 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         click.echo(f"{report.still_reversed} row(s) are records whose entries were reversed: not "
                    "booked again. To book one again, post it as one event (e.g. `aidledger "
                    "receive …`), or change it in the file to book the correction.")  # fmt: skip
-    if report.new == 0:
+    if report.new == 0 and report.still_reversed:
+        click.echo("nothing new booked")
+    elif report.new == 0:
         click.echo("nothing new: the ledger already holds every row of these files")
     else:
         click.echo(f"imported {report.new} new row(s) from {len(report.files)} file(s)")
@@ -309,8 +311,8 @@ def verify(ctx: click.Context) -> None:
 @click.option("--reason", required=True, help="Why the entry is reversed (kept in the journal).")
 @click.option(
     "--date", "on", type=click.DateTime(["%Y-%m-%d"]),
-    help="Date of the reversal (default: the reversed entry's own date while its month is open, "
-         "else today; a corrected row of the same date then books).",
+    help="Date of the reversal (default: the reversed entry's own date, so a corrected row of "
+         "that date books; today if its month is closed or later entries moved the goods on).",
 )  # fmt: skip
 @click.pass_context
 def reverse(ctx: click.Context, entry_id: int, reason: str, on: dt.datetime | None) -> None:
@@ -481,7 +483,7 @@ class EventCommand(click.Command):
             raise Failure(problems) from None
         led = _ledger(ctx, create=True)
         with refusals():
-            outcome = led.post(row)
+            outcome = led.post(row, rebook_reversed=True)  # one event: a deliberate act
         click.echo(f"{self.name} {row.key_text}: {outcome}")
 
 

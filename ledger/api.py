@@ -37,7 +37,8 @@ def must_exist(url: str) -> None:
     """Refuse an SQLite ledger file that is not there."""
     parsed = make_url(url)
     path = parsed.database
-    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:":
+    uri = parsed.query.get("uri") or (path or "").startswith("file:")  # SQLite URI: its own
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not uri:
         if not Path(path).is_file():
             raise NotFound(f"no ledger at {path}: give --db (or AIDLEDGER_DB) of an existing "
                            "ledger, or import into this one first")  # fmt: skip
@@ -88,16 +89,18 @@ class Ledger:
 
     # ---------------------------------------------------------------- writing
 
-    def post(self, row: Row) -> Outcome:
+    def post(self, row: Row, *, rebook_reversed: bool = False) -> Outcome:
         """Book one row of any kind (master data or event); idempotent under its natural key.
 
-        A row equal to a record whose entry was reversed is booked again (`corrected`): posting
-        one event is a deliberate act, unlike importing the same files once more.
+        A row equal to a record whose entry was reversed is left so (`still reversed`) unless
+        `rebook_reversed`: then it is booked again (`corrected`), as the CLI's one-event
+        commands do (e.g. a receipt posted again once the rate of its day is on file). A script
+        replaying its rows keeps its reversals.
         """
         from ledger.booking import book_row
 
         with self.booking() as book:
-            return book_row(book, row, rebook_reversed=True)
+            return book_row(book, row, rebook_reversed=rebook_reversed)
 
     def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
         from ledger.importer.pipeline import fewer_collections, import_into

@@ -479,17 +479,24 @@ def _book_document(book: Book, row: DocumentRow, src: str, rid: int | None) -> N
 def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date | None = None) -> int:
     """Post the exact reversal of a stored entry (invariant 2: corrections are reversals).
 
-    Without `on`, the reversal is dated like the entry it reverses while that month is open
-    (else today): the event is undone from the day it happened, so the corrected row, dated
-    that day too, finds the goods where they were then. Dated today, the goods would be back
-    only from today, and a correction on the original day would be refused (invariant 3).
+    Without `on`, the reversal is dated like the entry it reverses while that month is open:
+    the event is undone from the day it happened, so the corrected row, dated that day too,
+    finds the goods where they were then (dated today, the goods would be back only from today,
+    and a correction on the original day would be refused: invariant 3). When later entries
+    moved those goods on, so that undoing from that day would leave a stage below zero on some
+    day, or the month is closed, it is dated today.
     """
     original = book.load_entry(entry_id)
     if original is None:
         raise BookingError(f"no entry {entry_id} in the ledger")
     if on is None:
-        open_month = original.date.strftime("%Y-%m") not in book.closed_months()
-        on = original.date if open_month else dt.date.today()
+        today = dt.date.today()
+        if original.date.strftime("%Y-%m") in book.closed_months() or original.date == today:
+            return book_reversal(book, entry_id, reason, today)
+        try:
+            return book_reversal(book, entry_id, reason, original.date)
+        except InsufficientStock:  # raised before anything was applied: today instead
+            return book_reversal(book, entry_id, reason, today)
     if original.reverses_id is not None:
         raise BookingError(f"entry {entry_id} is itself a reversal; it cannot be reversed")
     if book.is_reversed(entry_id):

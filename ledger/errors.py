@@ -27,8 +27,9 @@ class ClosedPeriodError(BookingError):
 
 
 class InsufficientStock(BookingError):
-    """An account stage would go below zero. Raised before anything is applied, so an import
-    may try the row again once the day's other rows have moved goods in (a same-day transfer)."""
+    """An account stage would go below zero. Raised before the entry is applied; for a
+    distribution, write-off or transfer nothing at all has changed, so an import may try the
+    row again once the day's other rows have moved goods in (a same-day transfer)."""
 
 
 class NotFound(LedgerError):

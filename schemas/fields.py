@@ -29,7 +29,7 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_DIGITS = 15  # whole digits of a quantity, unit value or rate
 MAX_SCALE = 12  # digits after the decimal point
 # In a file with decimal commas, `1.234` or `12.500.000`: thousands or a decimal point?
-THOUSANDS_ONLY = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")  # not 0.500: no thousands
 
 
 def parse_date(v: Any) -> Any:

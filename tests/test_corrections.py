@@ -84,7 +84,9 @@ def test_a_reversed_receipt_posted_again_unchanged_is_booked_with_the_new_rate(l
     assert led.reconcile()[0].uah_pending == 1
     led.post(FxRateRow(date=day, currency="CZK", rate=D("1.7"), base="UAH", source="NBU"))
     led.reverse(entry_of(led, t.ReceiptLine), "valued without a rate")
-    assert led.post(f.receive(received="100", day=12)) is Outcome.CORRECTED
+    again = f.receive(received="100", day=12)
+    assert led.post(again) is Outcome.STILL_REVERSED  # a script replaying rows: left reversed
+    assert led.post(again, rebook_reversed=True) is Outcome.CORRECTED  # posted on purpose
     (row,) = led.reconcile()
     assert (row.received, row.uah_pending, row.received_value_uah) == (100, 0, D(170_000))
     assert led.verify().ok
@@ -106,3 +108,16 @@ def test_importing_the_same_files_again_leaves_a_reversal_standing(led, tmp_path
     assert (report.new, report.still_reversed) == (0, 1)
     assert led.verify().entries == entries
     assert led.reconcile()[0].received == 0
+
+
+def test_a_reversal_whose_goods_moved_on_since_is_dated_today(led):
+    """Undoing the dispatch from its own day would leave transit below zero on the days the
+    goods sat at customs; without --date the reversal is then dated today."""
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.customs(led, f.customs("S1", "arrived", day=1))
+    ops.customs(led, f.customs("S1", "released", day=2))
+    dispatch = entry_of(led, t.ShipmentLine)
+    reversal = led.reverse(dispatch, "sent twice")
+    assert entry_date(led, reversal) == dt.date.today()
+    assert led.verify().ok

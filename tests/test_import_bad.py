@@ -383,8 +383,8 @@ def test_semicolon_file_with_a_point_before_three_digits_is_refused(masters, bad
     assert [(e.row, e.column, e.value) for e in errors] == [
         (2, "quantity", "12.500"), (3, "quantity", "1.234.567")]  # fmt: skip
     assert all("ambiguous" in e.reason for e in errors)
-    write_rows(path, [rows[2]], delimiter=";")
-    assert masters.import_files([path]).new == 1
+    write_rows(path, [rows[2], {**PLEDGE, "line_no": "4", "quantity": "0.500"}], delimiter=";")
+    assert masters.import_files([path]).new == 2  # 0.500: a leading 0 groups no thousands
 
 
 @pytest.mark.parametrize("column", ["quantity", "unit_value"])

@@ -654,8 +654,8 @@ class Run:
         self.accepted += 1
         after = snapshot(self.led, self.rows())
         self.entries = after.entries
-        if result is Outcome.UNCHANGED:
-            assert after == before, f"{label}: 'unchanged' changed the ledger"
+        if result in (Outcome.UNCHANGED, Outcome.STILL_REVERSED):
+            assert after == before, f"{label}: '{result}' changed the ledger"
             return result
         assert after.entries == before.entries + 1, f"{label} must post exactly one entry"
         if deltas is not None:
@@ -1015,18 +1015,15 @@ class Run:
         return result
 
     def op_repeat(self) -> Any:
-        """Posting a row that is already in the ledger again changes nothing (invariant 7);
-        posting again one whose entry was reversed books it again, as a deliberate single
-        event (or is refused, as any event may be)."""
+        """Posting a row that is already in the ledger again changes nothing (invariant 7),
+        nor does one whose entry was reversed (it stays reversed)."""
         if not self.current:
             return self.op_invalid()
         key = self.pick(sorted(self.current, key=repr), "row to repeat")
         row, entry = self.current[key]
         result = self.post(row, f"repeat {row.kind} {row.key_text}")
-        if entry in self.reversed:
-            assert result in (REFUSED, Outcome.CORRECTED)
-        else:
-            assert result is Outcome.UNCHANGED
+        expected = Outcome.STILL_REVERSED if entry in self.reversed else Outcome.UNCHANGED
+        assert result is expected
         return result
 
     def _changed(self, row: Row) -> Row:

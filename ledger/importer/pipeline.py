@@ -215,11 +215,16 @@ def order(rows: list[SourceRow], errors: list[RowError]) -> list[SourceRow]:
 FLUSH_ROWS = 20_000
 
 
+# The kinds of row that take goods out of a warehouse: the ones that may wait for their day.
+# (They change nothing before they are refused; a dispatch registers its lot first.)
+ISSUES = frozenset({"distributions", "writeoffs", "transfers"})
+
+
 class _Booker:
     """Books ordered rows, counting outcomes and collecting errors.
 
-    A row that would take more out of a stock than it holds waits until the other rows of its
-    day are booked, then is tried again (repeatedly, while any waiting row goes through): goods
+    A distribution, write-off or transfer that would take more out of a stock than it holds
+    waits until the other rows of its day are booked, then is tried again (repeatedly, while any waiting row goes through): goods
     transferred to a warehouse and distributed from it on the same day book in either order,
     whatever kind and file order say. A refused row changes nothing in the Book
     (`InsufficientStock` is raised before an entry is applied), so trying again is safe.
@@ -236,8 +241,12 @@ class _Booker:
             self.settle()
             self.day = day
         short = self._try(r)
-        if short is not None:
+        if short is None:
+            return
+        if r.model.kind in ISSUES:
             self.waiting.append((r, short))
+        else:
+            self._report(r, short)
 
     def settle(self) -> None:
         """Try the waiting rows again until none goes through; report those still refused."""

@@ -181,7 +181,7 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
             if n:  # the UAH value is the item's, shown once
                 vrow["received_value_uah"], vrow["_flag_received_value_uah"] = None, False
             v = values.get((*key, cur), {}) if cur else {}
-            vrow["distributed_value"] = v.get("distributed", ZERO) if cur else None
+            vrow["distributed_value"] = v.get("distributed") if cur else None  # none: blank
             vrow["lost_value"] = (v.get("short", ZERO) + v.get("damaged", ZERO)
                                   + v.get("written_off", ZERO)) if cur else None  # fmt: skip
             value_rows.append(vrow)
