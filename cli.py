@@ -307,7 +307,7 @@ def verify(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.argument("entry_id", type=int)
+@click.argument("entry_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--reason", required=True, help="Why the entry is reversed (kept in the journal).")
 @click.option(
     "--date", "on", type=click.DateTime(["%Y-%m-%d"]),

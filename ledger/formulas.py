@@ -7,6 +7,7 @@ importer drops exactly that apostrophe again, so an exported bundle imports back
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -51,3 +52,13 @@ def restore_cells(cells: list[Any]) -> list[Any]:
     except TypeError:  # a workbook row: dates and blanks among the text
         pass
     return [restore(c) for c in cells]
+
+
+# Characters XML 1.0 and spreadsheet files cannot hold (C0 controls but tab, LF, CR): text from
+# an input file may carry them (a vertical tab pasted from Word); outputs show U+FFFD instead.
+UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def writable(text: str) -> str:
+    """`text` with the characters XML and XLSX cannot hold replaced by U+FFFD."""
+    return UNWRITABLE.sub("\ufffd", text) if UNWRITABLE.search(text) else text

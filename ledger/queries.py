@@ -183,6 +183,8 @@ def reconcile(
         pending = fig.pop("uah_pending")
         uah = fig.pop("received_value_uah")
         fig["outstanding_pledge"] = max(fig["outstanding_pledge"], ZERO)
+        if not (live or uah or pending or any(fig.values())):
+            continue  # all its events were reversed: nothing to reconcile
         rows.append(ReconRow(
             donor=r[0], recipient=r[1], item=r[2], unit=units.get(r[2], ""), **fig,
             currency=one,

@@ -46,11 +46,11 @@ def new_file_mode(path: Path) -> int:
 @contextmanager
 def replaced(path: Path, mode: str = "w", **open_args: object) -> Iterator[IO[str]]:
     """An open file whose content becomes `path`'s when the block ends without error."""
-    target = Path(os.path.realpath(path))
-    if target.exists() and not target.is_file():  # a FIFO, a device: write into it
-        with open(target, mode, **open_args) as out:  # type: ignore[call-overload]
+    if path.exists() and not path.is_file():  # a FIFO, a device, /dev/stdout: write into it
+        with open(path, mode, **open_args) as out:  # type: ignore[call-overload]
             yield out
         return
+    target = Path(os.path.realpath(path))
     target.parent.mkdir(parents=True, exist_ok=True)
     permissions = new_file_mode(target)
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)

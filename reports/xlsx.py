@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ledger.formulas import neutralise
+from ledger.formulas import neutralise, writable
 from reports import i18n
 from reports.model import Amount, Column, Document
 
@@ -48,7 +48,7 @@ def _put(ws: Any, r: int, c: int, value: Any, col: Column | None = None,
         cell.value = value
         cell.number_format = "yyyy-mm-dd"
     else:
-        cell.value = neutralise(str(value))
+        cell.value = writable(neutralise(str(value)))
         cell.data_type = "s"  # never a formula, whatever the text
     return cell
 

@@ -38,7 +38,11 @@ def imported(run, sample_dir):
 def test_help_does_not_load_heavy_libraries():
     code = "import cli, sys; print(sorted(m for m in ('pandas', 'weasyprint', 'sqlalchemy', 'openpyxl') if m in sys.modules))"
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "[]"
 
@@ -325,3 +329,19 @@ def test_an_unknown_party_is_refused_not_answered_with_nothing(imported, tmp_pat
     assert not (tmp_path / "r.csv").exists()
     known = imported("reconcile", "--donor", "PRAGUE", "--format", "csv")  # keeps it quiet
     assert known.exit_code == 0 and known.output.count("\n") > 2
+
+
+def test_an_unsupported_database_or_an_entry_id_out_of_range_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(main, ["--db", "mysql://x/y", "balance"], catch_exceptions=False)
+    assert result.exit_code == 1 and "unsupported database 'mysql'" in result.output
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "l.db"), "reverse", "9" * 25,
+                                       "--reason", "x"])  # fmt: skip
+    assert result.exit_code == 2 and "is not in the range" in result.output
+
+
+def test_an_export_to_standard_output(imported):
+    """/dev/stdout is a pipe here: written into as it is, not replaced by a file."""
+    done = subprocess.run([sys.executable, "cli.py", "--db", imported.url, "export", "hxl",
+                           "--out", "/dev/stdout"], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[1].startswith("#org+funder+code")

@@ -121,3 +121,16 @@ def test_a_reversal_whose_goods_moved_on_since_is_dated_today(led):
     reversal = led.reverse(dispatch, "sent twice")
     assert entry_date(led, reversal) == dt.date.today()
     assert led.verify().ok
+
+
+def test_an_item_whose_every_event_was_reversed_leaves_the_reconciliation(led):
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.dispatch(led, f.ship("S2", qty="5", item="MED"))
+    assert {r.item for r in led.reconcile()} == {"GEN", "MED"}
+    with led.engine.connect() as conn:
+        med = conn.execute(
+            select(t.ShipmentLine.entry_id).where(t.ShipmentLine.item == "MED")
+        ).scalar_one()
+    led.reverse(med, "sent by mistake")
+    assert {r.item for r in led.reconcile()} == {"GEN"}  # no row of zeros

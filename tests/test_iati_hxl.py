@@ -141,6 +141,35 @@ def test_text_is_escaped_and_stays_valid(
     assert uk is not None and uk.text.endswith("Київ")
 
 
+def test_control_characters_from_input_do_not_break_xml_or_workbooks(
+    sqlite_led: Ledger, tmp_path: Path, xsd: etree.XMLSchema
+) -> None:
+    """A vertical tab pasted into a name: XML 1.0 and XLSX cannot hold it; both files are
+    written (it shows as U+FFFD) and stay valid, instead of a traceback or broken XML."""
+    from reports.exports.bundle import write_bundle
+
+    _one_shipment(sqlite_led, donor_name="Donor\x0bone")
+    doc = iati(sqlite_led, tmp_path / "x.xml", "DON")
+    xsd.assertValid(doc)
+    assert doc.find(".//reporting-org/narrative").text == "Donor\ufffdone"
+    with reader(sqlite_led.engine) as conn:
+        write_bundle(conn, tmp_path / "b.xlsx")
+    from openpyxl import load_workbook
+
+    names = [c.value for c in load_workbook(tmp_path / "b.xlsx")["parties"]["B"]]
+    assert "Donor\ufffdone" in names
+
+
+@pytest.mark.parametrize("bad", ["CZ-ICO-1/2&x", "CZ-ICO-1\x01", "CZ-ICO-a b"])
+def test_an_org_ref_with_characters_iati_identifiers_cannot_hold_is_refused(
+    sqlite_led: Ledger, tmp_path: Path, bad: str
+) -> None:
+    _one_shipment(sqlite_led)
+    with pytest.raises(LedgerError, match="organisation identifier"):
+        iati(sqlite_led, tmp_path / "a.xml", "DON", org=bad)
+    assert not (tmp_path / "a.xml").exists()
+
+
 def test_iati_needs_the_publisher_s_organisation_identifier(
     sqlite_led: Ledger, sqlite_url: str, tmp_path: Path, xsd: etree.XMLSchema
 ) -> None:

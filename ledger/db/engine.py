@@ -29,8 +29,15 @@ def resolve_url(url: str | None) -> str:
     url = url or os.environ.get("AIDLEDGER_DB") or DEFAULT_URL
     if "://" not in url:
         url = f"sqlite:///{url}"
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    for alias in ("postgresql://", "postgres://"):
+        if url.startswith(alias):
+            url = "postgresql+psycopg://" + url.removeprefix(alias)
+    if not url.startswith(("sqlite:", "postgresql+psycopg:")):
+        from ledger.errors import LedgerError
+
+        scheme = url.split("://", 1)[0]
+        raise LedgerError(f"unsupported database {scheme!r}: give an SQLite path (or sqlite:///"
+                          "path) or postgresql://user@host/db")  # fmt: skip
     return url
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, String, select, type_coerce
 
 from ledger.book import RECORD_TABLES
 from ledger.errors import LedgerError
-from ledger.formulas import neutralise
+from ledger.formulas import neutralise, writable
 from ledger.importer.readers import expand
 from reports.data import reversed_entries
 from reports.outfiles import replaced
@@ -154,7 +154,7 @@ def _string_cell(ws: Any, value: str) -> Any:
     """A text cell that is never a formula, whatever it holds (openpyxl would read `=…` as one)."""
     from openpyxl.cell import WriteOnlyCell
 
-    cell = WriteOnlyCell(ws, value=value or None)
+    cell = WriteOnlyCell(ws, value=writable(value) or None)
     if value:
         cell.data_type = "s"
     return cell

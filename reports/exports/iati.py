@@ -29,6 +29,7 @@ from sqlalchemy import Connection
 from ledger.db import tables as t
 from ledger.db.types import dstr
 from ledger.errors import LedgerError
+from ledger.formulas import writable
 from ledger.queries import reconcile
 from reports import data
 from reports.outfiles import replaced
@@ -36,7 +37,7 @@ from reports.outfiles import replaced
 IATI_VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # {RegistrationAgency}-{RegistrationNumber}, e.g. CZ-ICO-00064581, XM-DAC-41114
-ORG_ID_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{2,}-\S+$")
+ORG_ID_RE = re.compile(r"^[A-Z]{2}-[A-Z0-9]{2,}-[A-Za-z0-9._-]+$")  # no / & | ? or spaces
 # OrganisationType codelist: what each party kind of the exchange format is
 ORG_TYPES = {"city": "11", "municipal_body": "11", "communal_enterprise": "15",
              "budget_institution": "15", "hospital": "15", "school": "15", "ngo": "22",
@@ -214,6 +215,11 @@ def write_iati(conn: Connection, path: Path, donor: str, org_id: str | None = No
     if not stats.activities:
         raise LedgerError(f"{donor} has no pledges or shipments in the ledger: nothing to report")
     stats.path = Path(path)
+    for el in tree.iter():  # text from input files may hold characters XML cannot
+        if el.text:
+            el.text = writable(el.text)
+        for name, value in el.attrib.items():
+            el.set(name, writable(value))
     with replaced(Path(path), "wb") as out:
         tree.write(out, encoding="utf-8", xml_declaration=True)
     return stats
