@@ -815,8 +815,8 @@ class Run:
             declaration_no=f"UA-{ref}-{event}-{self.date}",
         )
         result = self.post(row, must_refuse=must_refuse, deltas=deltas)
-        if repeated:
-            assert result is Outcome.UNCHANGED
+        if repeated:  # (its record's entry may have been reversed: then it stays so)
+            assert result in (Outcome.UNCHANGED, Outcome.STILL_REVERSED)
         elif result is not REFUSED:
             self.customs_keys.add(key)
         return result
