@@ -62,3 +62,16 @@ def test_the_donor_pack_does_not_add_currencies(two_currencies: Ledger) -> None:
     assert (rows["CZK"]["value"], rows["CZK"]["dispatched"]) == (D(100_000), D(100))
     assert (rows["EUR"]["value"], rows["EUR"]["dispatched"], rows["EUR"]["short"]) == (
         D(5000), D(10), D(2))  # fmt: skip
+
+
+def test_the_rendered_workbook_keeps_the_currencies_apart(two_currencies: Ledger, tmp_path):
+    """Read back from the XLSX a user opens: one value row per currency, numbers, no '?'."""
+    from openpyxl import load_workbook
+
+    from reports.produce import write
+
+    (path,) = write(build(two_currencies, "reconciliation"), [tmp_path / "r.xlsx"])
+    rows = list(load_workbook(path)["values"].iter_rows(values_only=True))
+    body = {r[3]: r[4] for r in rows if r[0] == "PRAGUE" and r[2]}  # currency -> dispatched
+    assert {k: Decimal(str(v)) for k, v in body.items()} == {"CZK": D(100_000), "EUR": D(5000)}
+    assert not any("?" in [str(c) for c in r] for r in rows)
