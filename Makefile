@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup system lint bench clean
+.PHONY: demo test setup system fonts lint bench clean
 
 setup: $(STAMP)
 
@@ -26,7 +26,11 @@ $(STAMP): pyproject.toml requirements.lock
 system:
 	@bash scripts/system-deps.sh
 
-demo: setup
+# Only what the PDFs need (the demo's PDFs carry Japanese names: IPA Gothic).
+fonts:
+	@bash scripts/system-deps.sh pdf
+
+demo: setup fonts
 	$(BIN)/aidledger demo --out out
 
 test: setup system

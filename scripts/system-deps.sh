@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Install the Debian packages AidLedger's tests need, only if they are missing.
-# PostgreSQL server binaries: the suite starts a throwaway cluster from them.
+# Install the Debian packages AidLedger needs, only if they are missing.
+#   system-deps.sh        what the tests need (PostgreSQL, fonts, hledger, ledger-cli)
+#   system-deps.sh pdf    only what the PDFs need (fonts; `make demo` writes PDFs with
+#                         Japanese names, which DejaVu does not cover)
 set -euo pipefail
+only_pdf=false
+[ "${1:-}" = "pdf" ] && only_pdf=true
 need=()
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+# PostgreSQL server binaries: the suite starts a throwaway cluster from them.
+if ! $only_pdf && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
   need+=(postgresql)
 fi
 if command -v fc-list >/dev/null 2>&1 && ! fc-list | grep -qi "IPAGothic"; then
@@ -13,10 +18,10 @@ if ! fc-list 2>/dev/null | grep -qi "DejaVu Sans"; then
   need+=(fonts-dejavu-core)
 fi
 # hledger and ledger-cli: the export tests run them on our journal export (skipped if absent).
-if ! command -v hledger >/dev/null 2>&1; then
+if ! $only_pdf && ! command -v hledger >/dev/null 2>&1; then
   need+=(hledger)
 fi
-if ! command -v ledger >/dev/null 2>&1; then
+if ! $only_pdf && ! command -v ledger >/dev/null 2>&1; then
   need+=(ledger)
 fi
 # HarfBuzz's subsetter: WeasyPrint embeds font subsets several times faster with it.
