@@ -81,7 +81,9 @@ def display_width(text: str) -> int:
 
 
 def _text(value: Any) -> str:
-    text = str(cell(value))
+    """A terminal cell: the value as written, not neutralised (a terminal runs no formulas,
+    and "'-" or "'=x" would misquote the data); control characters shown escaped."""
+    text = dstr(value) if isinstance(value, Decimal) else "" if value is None else str(value)
     return (text if text.isprintable() else text.translate(_CONTROLS)).strip()
 
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from tabulate import tabulate
 from wcwidth import wcswidth
 
-from reports.tabular import cell, is_number, to_table
+from ledger.db.types import dstr
+from reports.tabular import is_number, to_table
 
 # Printable text of every script the ledger meets (Latin, Czech, Ukrainian, Japanese), with
 # combining marks and spaces; control characters have their own test below.
@@ -31,7 +32,11 @@ COLUMNS = ["a", "bb", "quantity"]
 
 def oracle(columns: list[str], rows: list[dict[str, Any]]) -> str:
     """What tabulate itself prints for the same cells (alignment by the first row's values)."""
-    body = [[str(cell(r.get(c))) for c in columns] for r in rows]
+
+    def text(v: Any) -> str:
+        return dstr(v) if isinstance(v, Decimal) else "" if v is None else str(v)
+
+    body = [[text(r.get(c)) for c in columns] for r in rows]
     align = ["right" if body and is_number(v.strip() or "x") else "left"
              for v in (body[0] if body else columns)]  # fmt: skip
     return tabulate(body, headers=columns, disable_numparse=True, colalign=align)
@@ -72,3 +77,9 @@ def test_control_characters_are_shown_escaped_not_sent_to_the_terminal() -> None
 
 def test_an_empty_answer_is_its_header() -> None:
     assert to_table(["account", "quantity"], []) == "account    quantity\n---------  ----------"
+
+
+def test_a_terminal_shows_text_as_written_not_neutralised_as_in_a_spreadsheet() -> None:
+    # no formula runs in a terminal: "'-" or "'=1+2" would misquote the data
+    out = to_table(["parameters", "memo"], [{"parameters": "-", "memo": "=1+2"}])
+    assert out.splitlines()[2].split() == ["-", "=1+2"]
