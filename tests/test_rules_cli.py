@@ -139,7 +139,10 @@ def test_rules_list_and_explain():
     for text in ("CUS-005", "ua-import", "UA-174-SCS (grade B)", "one_declaration_per_vehicle",
                  "what to do", "[rules.CUS-005]"):  # fmt: skip
         assert text in explained.stdout
-    assert "not implemented" in run("rules", "explain", "REP-007").stdout
+    assert "not implemented" in run("rules", "explain", "REP-001").stdout
+    # the IATI and HXL rules are about what an export writes: the exports honour them
+    assert "honoured by `aidledger export hxl`" in run("rules", "explain", "REP-007").stdout
+    assert {r["id"]: r["status"] for r in rows}["REP-003"] == "by export"
     assert run("rules", "explain", "XYZ-9").exit_code == 2
     for name in ("check", "rules"):
         assert (

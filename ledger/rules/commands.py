@@ -176,7 +176,7 @@ def rules_list(fmt: str, show_all: bool) -> None:
       aidledger rules list
       aidledger rules list --all --format csv > catalogue.csv
     """
-    from ledger.rules.catalogue import PENDING, RULES
+    from ledger.rules.catalogue import BY_EXPORT, PENDING, RULES
     from ledger.rules.engine import jsonable
     from reports.tabular import render
 
@@ -190,9 +190,10 @@ def rules_list(fmt: str, show_all: bool) -> None:
         })  # fmt: skip
     if show_all:
         for rid, title, sev, sources, grade in PENDING:
+            status = "by export" if rid in BY_EXPORT else "not implemented"
             rows.append({"id": rid, "pack": "", "regimes": "", "severity": sev,
                          "source": f"{sources} (grade {grade})", "parameters": "",
-                         "title": title, "status": "not implemented"})  # fmt: skip
+                         "title": title, "status": status})  # fmt: skip
     cols = ["id", "severity", "pack", "regimes", "source", "parameters", "title"]
     if show_all or fmt != "table":
         cols.append("status")
@@ -208,7 +209,7 @@ def rules_explain(rule_id: str) -> None:
     Example:
       aidledger rules explain QLT-001
     """
-    from ledger.rules.catalogue import PENDING, RULES
+    from ledger.rules.catalogue import PENDING, RULES, why_pending
     from ledger.rules.engine import jsonable
     from ledger.rules.model import GRADE_C_NOTE
     from ledger.rules.packs import PACKS
@@ -218,8 +219,8 @@ def rules_explain(rule_id: str) -> None:
     if spec is None:
         pending = next((p for p in PENDING if p[0] == rid), None)
         if pending:
-            click.echo(f"{rid}  {pending[1]}\nnot implemented yet (source {pending[3]}, grade "
-                       f"{pending[4]}): the exchange format does not carry its data")  # fmt: skip
+            click.echo(f"{rid}  {pending[1]}\n(source {pending[3]}, grade {pending[4]}) "
+                       f"{why_pending(rid)}")  # fmt: skip
             return
         raise _Fail(f"no rule {rule_id!r}; see `aidledger rules list`")
     pack = PACKS[spec.pack]
