@@ -22,6 +22,7 @@ from ledger.book import RECORD_TABLES, Book, Lot, PledgeLine
 from ledger.db import tables as t
 from ledger.entries import ZERO, Entry, Posting, balance_values
 from ledger.errors import BookingError, InsufficientStock
+from schemas.fields import FIRST_DATE, LAST_DATE
 from schemas.rows import (
     CustomsRow,
     DistributionRow,
@@ -503,6 +504,9 @@ def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date | None = N
         raise BookingError(f"entry {entry_id} has already been reversed")
     if not reason.strip():
         raise BookingError("a reversal needs a reason")
+    if not FIRST_DATE <= on <= LAST_DATE:
+        raise BookingError(f"a reversal cannot be dated {on.isoformat()}: the year is outside "
+                           f"{FIRST_DATE.year}–{LAST_DATE.year}", column="date")  # fmt: skip
     if on < original.date:
         raise BookingError(
             f"a reversal cannot be dated {on.isoformat()}, before the entry it reverses "

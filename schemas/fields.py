@@ -32,8 +32,22 @@ MAX_SCALE = 12  # digits after the decimal point
 THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")  # not 0.500: no thousands
 
 
+# Dates a ledger of today's aid can hold. Outside them a date is a typo (0202-03-01 for
+# 2022-03-01), and the tools the books are exported to refuse it (ledger-cli reads years
+# 1400–9999; a closing balance is asserted on the day after the last entry).
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
 def parse_date(v: Any) -> Any:
-    """ISO `YYYY-MM-DD`, `DD.MM.YYYY`, an Excel date cell, or an Excel serial day number."""
+    """ISO `YYYY-MM-DD`, `DD.MM.YYYY`, an Excel date cell, or an Excel serial day number,
+    between `FIRST_DATE` and `LAST_DATE`."""
+    day = _parse_date(v)
+    if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+        raise ValueError(f"year {day.year} is outside {FIRST_DATE.year}–{LAST_DATE.year}: a typo?")
+    return day
+
+
+def _parse_date(v: Any) -> Any:
     if v is None or (isinstance(v, dt.date) and not isinstance(v, dt.datetime)):
         return v
     if isinstance(v, dt.datetime):

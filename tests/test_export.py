@@ -265,6 +265,38 @@ def test_cli_export_writes_both_files(sqlite_url: str, tmp_path: Path) -> None:
     assert result.exit_code == 2  # --out is required: bad usage
 
 
+def test_an_entry_of_a_year_the_tools_cannot_read_is_refused_clearly(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """Imports refuse such dates (schemas.fields.FIRST_DATE/LAST_DATE); a ledger written before
+    they did gets a clear refusal from the export, not a traceback or a file ledger-cli rejects."""
+    import sqlite3
+
+    from cli import main
+
+    with Ledger(sqlite_url) as led:
+        _awkward(led)
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER entry_no_update")  # the journal is append-only
+        db.execute("UPDATE entry SET date = '9999-12-31' WHERE id = 1")
+    db.close()
+    for fmt in ("hledger", "beancount"):
+        out = tmp_path / f"x.{fmt}"
+        result = CliRunner().invoke(main, ["--db", sqlite_url, "export", fmt, "--out", str(out)])
+        assert result.exit_code == 1, result.output
+        assert "entry dated 9999-12-31, outside the years 1900–2999" in result.output
+        assert not out.exists()
+
+
+def test_a_reversal_cannot_be_dated_outside_the_years_a_ledger_holds(sqlite_led: Ledger) -> None:
+    from ledger.errors import BookingError
+
+    _awkward(sqlite_led)
+    with pytest.raises(BookingError, match="year is outside 1900–2999"):
+        sqlite_led.reverse(1, "typo", dt.date(3000, 1, 1))
+
+
 def test_exports_report_their_progress(sqlite_led: Ledger, sample_dir: Path, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """A 1M-posting journal takes ~30 s to write: the exports tell a progress callback (the CLI

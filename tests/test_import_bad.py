@@ -426,12 +426,15 @@ def test_dd_mm_yyyy_dates_are_accepted(masters, bad):
     rows = [
         {**PLEDGE, "date": "04.11.2024"},
         {**PLEDGE, "line_no": "2", "date": "5.1.2025"},
+        {**PLEDGE, "line_no": "3", "date": "1900-01-01"},  # the first and last days accepted
+        {**PLEDGE, "line_no": "4", "date": "31.12.2999"},
     ]
     write_rows(bad / "pledges.csv", rows)
-    assert masters.import_files([bad]).new == 2
+    assert masters.import_files([bad]).new == 4
     pl = t.PledgeLine
     dates = dict(fetch(masters, select(pl.line_no, pl.date).where(pl.pledge_ref == "T-PLEDGE")))
-    assert dates == {1: dt.date(2024, 11, 4), 2: dt.date(2025, 1, 5)}
+    assert dates == {1: dt.date(2024, 11, 4), 2: dt.date(2025, 1, 5), 3: dt.date(1900, 1, 1),
+                     4: dt.date(2999, 12, 31)}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -442,8 +445,20 @@ def test_dd_mm_yyyy_dates_are_accepted(masters, bad):
         ("pledges", PLEDGE, "date", "2024/11/04", "use YYYY-MM-DD or DD.MM.YYYY"),
         ("shipments", SHIPMENT, "expiry", "31.02.2027", "not a real date"),
         ("shipments", SHIPMENT, "dispatch_date", "13.13.2024", "not a real date"),
+        ("pledges", PLEDGE, "date", "0202-03-01", "year 202 is outside 1900–2999: a typo?"),
+        ("pledges", PLEDGE, "date", "9999-12-31", "year 9999 is outside 1900–2999"),
+        ("shipments", SHIPMENT, "expiry", "31.12.3000", "year 3000 is outside 1900–2999"),
     ],
-    ids=["31-feb-dmy", "31-feb-iso", "slashes", "expiry-31-feb", "month-13"],
+    ids=[
+        "31-feb-dmy",
+        "31-feb-iso",
+        "slashes",
+        "expiry-31-feb",
+        "month-13",
+        "year-202",
+        "year-9999",
+        "expiry-3000",
+    ],
 )
 def test_impossible_dates_are_refused_naming_the_column(
     masters, bad, file, row, column, value, reason

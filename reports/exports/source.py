@@ -24,8 +24,10 @@ from sqlalchemy import Connection, func, select
 from ledger.db import tables as t
 from ledger.db.types import dstr
 from ledger.entries import ZERO
+from ledger.errors import LedgerError
 from reports.exports.chart import Chart
 from reports.outfiles import copy_into, replaced
+from schemas.fields import FIRST_DATE, LAST_DATE
 
 CHUNK = 20_000
 
@@ -136,6 +138,13 @@ def load_journal(conn: Connection) -> Journal:
     first, last, count = conn.execute(
         select(func.min(e.date), func.max(e.date), func.count())
     ).one()
+    for day in (first, last):
+        if day is not None and not FIRST_DATE <= day <= LAST_DATE:  # written by an older version
+            raise LedgerError(
+                f"the ledger holds an entry dated {day.isoformat()}, outside the years "
+                f"{FIRST_DATE.year}–{LAST_DATE.year} the exported books can hold (ledger-cli "
+                "reads 1400–9999; closing balances are asserted the day after the last entry)"
+            )
     accounts = {a for a, _c in closing}
     commodities = {c for _a, c in closing} | set(items)
     goods = set(items) | (commodities - currencies)  # an item code is goods even if "EUR"
