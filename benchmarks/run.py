@@ -91,6 +91,13 @@ def timed(cmd: list[str], log: Path, timeout: float) -> tuple[float, float, int,
     return seconds, maxrss_kb / 1024, code, cpu
 
 
+def crashed(log: Path) -> bool:
+    """Whether a step's log ends in a Python traceback (an uncaught error exits 1 too)."""
+    with log.open("rb") as f:
+        f.seek(max(log.stat().st_size - 65536, 0))
+        return b"Traceback (most recent call last)" in f.read()
+
+
 def warm_up() -> None:
     """Compile the bytecode of the project and its libraries once, outside any timing.
 
@@ -184,8 +191,10 @@ def run_size(label: str, size: int, seed: int, work: Path, engines: list[str], t
 
     def record(engine: str, step: str, cmd: list[str], postings: int, note: str = "") -> Step:
         seconds, peak, code, cpu = timed(cmd, base / f"{engine}-{step}.log", timeout)
-        ok = code == 0 or (step == "check" and code == 1)  # check: exit 1 = findings listed
-        if step == "check" and code == 1:
+        # check: exit 1 = findings listed, unless it died (an uncaught error also exits 1)
+        findings = step == "check" and code == 1 and not crashed(base / f"{engine}-{step}.log")
+        ok = code == 0 or findings
+        if findings:
             note = "exit 1: findings reported"
         s = Step(label, engine, step, seconds, peak, postings, ok, note, cpu)
         steps.append(s)
