@@ -295,15 +295,19 @@ def reconcile(ctx: click.Context, donor: str | None, recipient: str | None, fmt:
 @main.command()
 @click.pass_context
 def verify(ctx: click.Context) -> None:
-    """Check the hash chain, every entry's balance and the running balances.
+    """Check the hash chain, every entry's balance, the event records and the running balances.
 
     Exit 0 when intact; exit 1 naming the first entry changed behind the ledger's back.
     """
-    with progress_bar("verifying", "entries verified; comparing running balances…") as progress:
+    with progress_bar(
+        "verifying", "entries verified; comparing records and running balances…"
+    ) as progress:
         result = _ledger(ctx).verify(progress)
     if not result.ok:
         raise Failure(f"ledger NOT intact: {result.problem}")
-    click.echo(f"ledger intact: {result.entries} entries, hash chain and balances verified")
+    click.echo(
+        f"ledger intact: {result.entries} entries, hash chain, records and balances verified"
+    )
 
 
 @main.command()

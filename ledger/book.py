@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Select, bindparam, func, or_, select
 
 from ledger.accounts import PHYSICAL_PREFIXES, is_physical
 from ledger.db import tables as t
-from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
+from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting
 from ledger.errors import BookingError, ClosedPeriodError, InsufficientStock
 from ledger.history import Move, headroom
 from ledger.summaries import FIGURE_COLUMNS, figure_amount, figure_plan, receipt_deltas
@@ -228,7 +228,8 @@ class Book:
         self._newest_loaded = False
         self._later: dict[tuple[Any, ...], list[Move]] | None = None
         self._later_since = dt.date.max
-        self.new_entries: list[tuple[int, str, str, Entry]] = []  # id, prev hash, hash, entry
+        self._last_id: int | None = None  # the newest entry id, stored or booked here
+        self.new_entries: list[tuple[int, Entry]] = []  # booked, not yet written (nor hashed)
         self.changed_records: list[Record] = []
 
     # ---------------------------------------------------------------- ids and the hash chain
@@ -243,16 +244,28 @@ class Book:
         return value
 
     def stored_entries(self) -> int:
-        """How many entries the ledger holds (ids are dense: the tip's id)."""
-        return self._chain_tip()[0]
+        """How many entries the ledger holds (ids are dense: the newest id)."""
+        if self._last_id is None:
+            self._last_id = self.chain_tip()[0]
+        return self._last_id
 
-    def _chain_tip(self) -> tuple[int, str]:
+    def chain_tip(self) -> tuple[int, str]:
+        """(id, hash) of the newest entry written: what the next written entry chains to.
+
+        Entries are hashed when they are written (`journal.write`), not when booked: an
+        entry's hash covers the records it booked (`ledger.seal`), which are complete only
+        once the row is booked (a receipt's UAH value comes after its entry).
+        """
         if self._tip is None:
             row = self.conn.execute(
                 select(t.Entry.id, t.Entry.hash).order_by(t.Entry.id.desc()).limit(1)
             ).first()
             self._tip = (row.id, row.hash) if row else (0, GENESIS_HASH)
         return self._tip
+
+    def written(self, tip: tuple[int, str]) -> None:
+        """The newest entry written is now `tip` (id, hash)."""
+        self._tip = tip
 
     # ---------------------------------------------------------------- records and master data
 
@@ -490,7 +503,7 @@ class Book:
         """
         if not self._newest_loaded:
             stored = self.conn.execute(select(func.max(t.Entry.date))).scalar()
-            days = [e.date for _id, _prev, _digest, e in self.new_entries]  # not yet written
+            days = [e.date for _id, e in self.new_entries]  # not yet written
             self._newest = max((d for d in (stored, *days) if d is not None), default=None)
             self._newest_loaded = True
         return self._newest is not None and on < self._newest
@@ -515,7 +528,7 @@ class Book:
         later: dict[tuple[Any, ...], list[Move]] = defaultdict(list)
         for day, account, commodity, lot_id, pledge_line_id, q in self.conn.execute(query):
             later[(account, commodity, lot_id, pledge_line_id)].append((day, q))
-        for _id, _prev, _digest, entry in self.new_entries:
+        for _id, entry in self.new_entries:
             if entry.date > since:
                 _note_moves(later, entry)
         self._later, self._later_since = later, since
@@ -695,11 +708,9 @@ class Book:
             if p.quantity:
                 self._add_lot_qty(p.account, p.commodity, p.lot_id, p.quantity)
         self._summarise(entry, before)
-        prev_id, prev_hash = self._chain_tip()
-        entry_id = prev_id + 1
-        digest = entry_hash(prev_hash, entry_id, entry)
-        self.new_entries.append((entry_id, prev_hash, digest, entry))
-        self._tip = (entry_id, digest)
+        entry_id = self.stored_entries() + 1
+        self.new_entries.append((entry_id, entry))
+        self._last_id = entry_id
         if self._newest_loaded and (self._newest is None or entry.date > self._newest):
             self._newest = entry.date
         if self._later is not None and entry.date > self._later_since:

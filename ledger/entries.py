@@ -89,11 +89,13 @@ class Entry:
         )
 
 
-def entry_hash(prev_hash: str, entry_id: int, entry: Entry) -> str:
+def entry_hash(prev_hash: str, entry_id: int, entry: Entry, records_hash: str | None = None) -> str:
     """Hash of an entry chained to its predecessor: any later edit of either shows in `verify`.
 
     The text hashed is fixed forever (stored hashes are checked against it): fields joined by
-    U+001F, one part per posting with its fields joined by commas, blanks for what is absent.
+    U+001F, one part per posting with its fields joined by commas, blanks for what is absent;
+    then, for an entry that booked event records (`ledger.seal`), their digest as a last part
+    (entries written before records were sealed have none, and keep their hash).
     """
     parts = [
         prev_hash,
@@ -110,6 +112,8 @@ def entry_hash(prev_hash: str, entry_id: int, entry: Entry) -> str:
         f"{p.lot_id or ''},{p.pledge_line_id or ''}"
         for p in entry.postings
     ]
+    if records_hash is not None:
+        parts.append(f"records:{records_hash}")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 

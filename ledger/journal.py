@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, Table, bindparam, func, insert, select, update
 
-from ledger.book import RECORD_KEYS, RECORD_TABLES, Book, HoldingLine
+from ledger.book import MASTER_KINDS, RECORD_KEYS, RECORD_TABLES, Book, HoldingLine
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import UnbalancedEntry
+from ledger.seal import record_digest, records_hash
 from ledger.summaries import FIGURE_COLUMNS, BalanceFact, Totals, roll_up
 
 
@@ -37,15 +38,12 @@ def write(book: Book, *, totals: bool = True) -> int:
     """
     conn = book.conn
     if book.new_entries:
-        bulk_insert(conn, t.Entry.__table__, ENTRY_COLUMNS, [
-            (eid, e.date, e.kind, e.ref, e.memo, e.reverses_id, prev, digest)
-            for eid, prev, digest, e in book.new_entries
-        ])  # fmt: skip
+        bulk_insert(conn, t.Entry.__table__, ENTRY_COLUMNS, sealed(book))
     _write_records(conn, book)
     if book.new_entries:
         next_posting = (conn.execute(select(func.max(t.Posting.id))).scalar() or 0) + 1
         rows: list[tuple[Any, ...]] = []
-        for eid, _prev, _digest, e in book.new_entries:
+        for eid, e in book.new_entries:
             for seq, p in enumerate(e.postings):
                 rows.append((next_posting, eid, seq, p.account, p.commodity, p.quantity, p.value,
                              p.currency, p.lot_id, p.pledge_line_id))  # fmt: skip
@@ -63,7 +61,34 @@ def write(book: Book, *, totals: bool = True) -> int:
     return written
 
 
-ENTRY_COLUMNS = ("id", "date", "kind", "ref", "memo", "reverses_id", "prev_hash", "hash")
+ENTRY_COLUMNS = ("id", "date", "kind", "ref", "memo", "reverses_id", "prev_hash", "hash",
+                 "records_hash")  # fmt: skip
+
+
+def sealed(book: Book) -> list[tuple[Any, ...]]:
+    """The book's new entries as rows, hashed in order onto the chain with their records.
+
+    An entry's hash covers the digest of the event records that point at it as they are
+    written (`ledger.seal`): a record is booked together with its entry, so both are in the
+    same write. (Master data and documents post no entry and are not sealed.)
+    """
+    texts: dict[int, list[str]] = defaultdict(list)
+    first = book.new_entries[0][0]
+    for rec in book.changed_records:
+        if rec.entry_id is not None and rec.entry_id >= first and rec.table not in MASTER_KINDS:
+            table = RECORD_TABLES[rec.table].__table__
+            texts[rec.entry_id].append(record_digest(table, rec.values))
+    prev_id, prev = book.chain_tip()
+    rows = []
+    for eid, e in book.new_entries:
+        digest = records_hash(texts[eid]) if eid in texts else None
+        this = entry_hash(prev, eid, e, digest)
+        rows.append((eid, e.date, e.kind, e.ref, e.memo, e.reverses_id, prev, this, digest))
+        prev_id, prev = eid, this
+    book.written((prev_id, prev))
+    return rows
+
+
 POSTING_COLUMNS = ("id", "entry_id", "seq", "account", "commodity", "quantity", "value",
                    "currency", "lot_id", "pledge_line_id")  # fmt: skip
 
@@ -259,10 +284,12 @@ def verify(conn: Connection, progress: Callable[[int, int], None] | None = None)
     orphan: int | None = None  # the first posting group whose entry does not exist
     prev = GENESIS_HASH
     count = 0
+    seals: dict[int, tuple[str, str]] = {}  # entry id -> (records hash, ref)
+    reversed_ids: set[int] = set()
     e = t.Entry
     entries = conn.execution_options(yield_per=STREAM_ROWS).execute(
-        select(e.id, e.date, e.kind, e.ref, e.memo, e.reverses_id, e.prev_hash, e.hash)
-        .order_by(e.id)
+        select(e.id, e.date, e.kind, e.ref, e.memo, e.reverses_id, e.prev_hash, e.hash,
+               e.records_hash).order_by(e.id)
     )  # fmt: skip
     for row in entries:
         count += 1
@@ -284,13 +311,17 @@ def verify(conn: Connection, progress: Callable[[int, int], None] | None = None)
         if row.prev_hash != prev:
             return VerifyResult(False, count, f"entry {row.id} ({row.ref}) does not link to the "
                                 "entry before it: an entry was removed or reordered", row.id)  # fmt: skip
-        if entry_hash(prev, row.id, entry) != row.hash:
+        if entry_hash(prev, row.id, entry, row.records_hash) != row.hash:
             return VerifyResult(False, count, f"entry {row.id} ({row.ref}) was changed after it "
                                 "was written: its hash no longer matches", row.id)  # fmt: skip
         try:
             entry.check_balanced()
         except UnbalancedEntry as exc:
             return VerifyResult(False, count, f"entry {row.id}: {exc}", row.id)
+        if row.records_hash is not None:
+            seals[row.id] = (row.records_hash, row.ref)
+        if row.reverses_id is not None:
+            reversed_ids.add(row.reverses_id)
         prev = row.hash
     if progress:
         progress(total, total)
@@ -299,6 +330,9 @@ def verify(conn: Connection, progress: Callable[[int, int], None] | None = None)
     if orphan is not None:
         return VerifyResult(False, count, f"postings refer to entry {orphan}, which does not exist",
                             orphan)  # fmt: skip
+    found = _check_records(conn, seals, reversed_ids)
+    if found:
+        return VerifyResult(False, count, found[0], found[1])
     problem = _check_balances(conn, totals)
     if problem:
         return VerifyResult(False, count, problem)
@@ -310,6 +344,42 @@ def verify(conn: Connection, progress: Callable[[int, int], None] | None = None)
 
 STREAM_ROWS = 20_000  # rows fetched at a time when `verify` streams the journal
 PROGRESS_ENTRIES = 1_000  # entries walked between two reports to `verify`'s progress
+
+
+SEALED_TABLES = tuple(table.__table__ for table in RECORD_TABLES.values()
+                      if "entry_id" in table.__table__.columns)  # fmt: skip
+
+
+def _check_records(conn: Connection, seals: dict[int, tuple[str, str]],
+                   reversed_ids: set[int]) -> tuple[str, int] | None:  # fmt: skip
+    """Compare the event records with the seals their entries' hashes cover (`ledger.seal`).
+
+    Returns (problem, entry id) for the first record changed, moved or removed behind the
+    ledger's back. Records of entries written before records were sealed are not covered.
+    """
+    booked: dict[int, list[tuple[str, str, int]]] = defaultdict(list)  # entry -> records
+    for table in SEALED_TABLES:
+        rows = conn.execution_options(yield_per=STREAM_ROWS).execute(
+            select(table).where(table.c.entry_id.is_not(None)).order_by(table.c.id)
+        )
+        for row in rows:
+            values = row._mapping
+            if values["entry_id"] in seals:
+                booked[values["entry_id"]].append(
+                    (record_digest(table, values), table.name, values["id"])
+                )
+    for entry_id, (sealed, ref) in seals.items():
+        records = booked.pop(entry_id, None)
+        if records is None:
+            if entry_id in reversed_ids:  # its record was corrected: it now seals a later entry
+                continue
+            return (f"the record entry {entry_id} ({ref}) booked is gone: it was deleted or "
+                    "moved behind the ledger's back", entry_id)  # fmt: skip
+        if records_hash(d for d, _table, _id in records) != sealed:
+            names = ", ".join(f"{table} {rid}" for _d, table, rid in records)
+            return (f"{names} (booked by entry {entry_id}, {ref}) was changed after it was "
+                    "written: the entry's seal no longer matches", entry_id)  # fmt: skip
+    return None
 
 
 def _postings_by_entry(conn: Connection) -> Iterator[tuple[int, tuple[Posting, ...]]]:

@@ -259,7 +259,9 @@ def test_long_work_draws_a_bar_then_says_what_it_still_waits_for(imported, monke
     verified = imported("verify")
     assert verified.exit_code == 0 and "ledger intact" in verified.stdout
     assert "verifying" in verified.stderr
-    assert verified.stderr.rstrip().endswith("entries verified; comparing running balances…")
+    assert verified.stderr.rstrip().endswith(
+        "entries verified; comparing records and running balances…"
+    )
     again = imported("import", str(ROOT / "sample_data"))
     assert again.exit_code == 0 and "booking" in again.stderr
     assert again.stderr.rstrip().endswith("all rows booked; finishing…")

@@ -152,6 +152,73 @@ def test_verify_finds_a_tampered_summary(led, statement, what):
     assert not result.ok and what in result.problem
 
 
+@pytest.mark.parametrize(
+    ("statement", "what"),
+    [
+        ("UPDATE shipment_line SET batch = 'ZZ'", "shipment_line 1 (booked by entry"),
+        ("UPDATE shipment_line SET unit_value = '99'", "shipment_line 1 (booked by entry"),
+        ("UPDATE receipt_line SET fx_rate = '9.9'", "receipt_line 1 (booked by entry"),
+        ("UPDATE receipt_line SET value_uah = '1'", "receipt_line 1 (booked by entry"),
+        ("UPDATE receipt_line SET src = '{\"extra\": {}}'", "receipt_line 1 (booked by entry"),
+        ("UPDATE distribution_line SET settlement = 'elsewhere'", "distribution_line 1 (booked"),
+        ("UPDATE distribution_line SET entry_id = (SELECT min(id) FROM entry)",
+         "distribution_line 1 (booked by entry 1,"),
+        ("DELETE FROM distribution_line", "is gone: it was deleted or moved"),
+    ],
+    ids=["batch", "unit-value", "nbu-rate", "uah-value", "source-row", "settlement", "moved",
+         "deleted"],
+)  # fmt: skip
+def test_verify_finds_an_event_record_changed_behind_the_ledgers_back(led, statement, what):
+    """Lots, receipts and the other event records drive FEFO, valuation and the packs: each
+    entry's hash covers the record(s) it booked (`ledger.seal`)."""
+    _small_ledger(led)
+    assert led.verify().ok
+    with led.engine.begin() as conn:
+        conn.execute(text(statement))
+    result = led.verify()
+    assert not result.ok and what in result.problem
+    assert result.entry_id is not None
+
+
+def test_a_corrected_record_seals_its_correcting_entry(led):
+    """A reversed entry's record may be booked again, changed: verify still finds it intact."""
+    _small_ledger(led)
+    with led.engine.begin() as conn:
+        entry_id = conn.execute(text("SELECT entry_id FROM distribution_line")).scalar()
+    led.reverse(entry_id, "wrong beneficiary")
+    ops.distribute(led, f.distribute(qty="3"))
+    with led.engine.begin() as conn:
+        now = conn.execute(text("SELECT entry_id FROM distribution_line")).scalar()
+    assert now != entry_id
+    assert led.verify().ok
+
+
+def test_entries_written_before_records_were_sealed_still_verify(led):
+    """An older ledger: entries without `records_hash`, hashed over entry and postings only."""
+    from sqlalchemy import select, update
+
+    from ledger.db import tables as t
+    from ledger.entries import GENESIS_HASH, Entry, entry_hash
+    from ledger.journal import _postings_by_entry
+
+    _small_ledger(led)
+    _drop_guards(led)
+    e = t.Entry
+    with led.engine.connect() as conn:
+        postings = dict(_postings_by_entry(conn))
+        rows = conn.execute(select(e.id, e.date, e.kind, e.ref, e.memo, e.reverses_id)
+                            .order_by(e.id)).all()  # fmt: skip
+    prev = GENESIS_HASH
+    with led.engine.begin() as conn:
+        for r in rows:
+            old = entry_hash(prev, r.id, Entry(r.date, r.kind, r.ref, postings.get(r.id, ()),
+                                               r.memo, r.reverses_id))  # fmt: skip
+            conn.execute(update(e).where(e.id == r.id)
+                         .values(prev_hash=prev, hash=old, records_hash=None))  # fmt: skip
+            prev = old
+    assert led.verify().ok
+
+
 def test_quantities_are_stored_exactly(led):
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="0.1", unit_value="0.2"))

@@ -127,6 +127,8 @@ class Entry(Base):
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"), unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # digest of the event record(s) this entry booked (`ledger.seal`); NULL before 0006
+    records_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Posting(Base):
