@@ -17,7 +17,19 @@ from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 
 from ledger.book import MASTER_KINDS, RECORD_KEYS, RECORD_TABLES, Book, HoldingLine
 from ledger.db import tables as t
@@ -152,9 +164,20 @@ def bulk_update(conn: Connection, table: Table, keys: tuple[str, ...],
         conn.execute(
             update(table)
             .where(*(table.c[k] == bindparam(f"k_{k}") for k in keys))
-            .values({c: bindparam(f"v_{c}") for c in columns}),
+            .values({c: _bound(conn, table, c) for c in columns}),
             params,
         )
+
+
+def _bound(conn: Connection, table: Table, column: str) -> Any:
+    """The parameter of one column; JSON columns take the row's JSON text as it is, as in
+    `bulk_insert`, so a corrected record keeps the text its seal covers (`ledger.seal`)."""
+    param = bindparam(f"v_{column}")
+    if not isinstance(table.c[column].type, JSON):
+        return param
+    text = bindparam(f"v_{column}", type_=Text)
+    # PostgreSQL: text to json keeps the text; SQLite stores the text as it is
+    return cast(text, JSON) if conn.dialect.name == "postgresql" else type_coerce(text, Text)
 
 
 def _write_records(conn: Connection, book: Book) -> None:
@@ -172,14 +195,8 @@ def _write_records(conn: Connection, book: Book) -> None:
         if updates.get(kind):
             keys = RECORD_KEYS[kind]
             cols = tuple(c for c in updates[kind][0] if c not in keys)
-            bulk_update(conn, table.__table__, keys, cols, [  # through SQLAlchemy's JSON type
-                (*(v[k] for k in keys), *_parsed_src(v, cols)) for v in updates[kind]
-            ])  # fmt: skip
-
-
-def _parsed_src(values: dict[str, Any], columns: Iterable[str]) -> tuple[Any, ...]:
-    """The values of `columns` with the `src` text parsed back into a dict."""
-    return tuple(json.loads(values[c]) if c == "src" else values[c] for c in columns)
+            bulk_update(conn, table.__table__, keys, cols,
+                        [(*(v[k] for k in keys), *(v[c] for c in cols)) for v in updates[kind]])  # fmt: skip
 
 
 BALANCE_COLUMNS = ("key", "account", "commodity", "lot_id", "pledge_line_id", "currency", "kind",
@@ -359,9 +376,10 @@ def _check_records(conn: Connection, seals: dict[int, tuple[str, str]],
     """
     booked: dict[int, list[tuple[str, str, int]]] = defaultdict(list)  # entry -> records
     for table in SEALED_TABLES:
+        columns = [cast(c, Text).label("src") if c.name == "src" else c for c in table.columns]
         rows = conn.execution_options(yield_per=STREAM_ROWS).execute(
-            select(table).where(table.c.entry_id.is_not(None)).order_by(table.c.id)
-        )
+            select(*columns).where(table.c.entry_id.is_not(None)).order_by(table.c.id)
+        )  # `src` as its JSON text, as sealed
         for row in rows:
             values = row._mapping
             if values["entry_id"] in seals:

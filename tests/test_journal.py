@@ -195,7 +195,7 @@ def test_a_corrected_record_seals_its_correcting_entry(led):
 
 def test_entries_written_before_records_were_sealed_still_verify(led):
     """An older ledger: entries without `records_hash`, hashed over entry and postings only."""
-    from sqlalchemy import select, update
+    from sqlalchemy import func, select, update
 
     from ledger.db import tables as t
     from ledger.entries import GENESIS_HASH, Entry, entry_hash
@@ -216,6 +216,10 @@ def test_entries_written_before_records_were_sealed_still_verify(led):
             conn.execute(update(e).where(e.id == r.id)
                          .values(prev_hash=prev, hash=old, records_hash=None))  # fmt: skip
             prev = old
+    assert led.verify().ok
+    ops.distribute(led, f.distribute(ref="D-NEW", qty="1"))  # sealed, chained onto the old tip
+    with led.engine.connect() as conn:
+        assert conn.execute(select(func.count(e.records_hash))).scalar() == 1
     assert led.verify().ok
 
 
