@@ -409,3 +409,70 @@ def test_config_is_validated(tmp_path):
     path.write_text("[rules\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(path)
+
+
+# ---------------------------------------------------------------- edge cases found by review
+
+
+def _in_transit(w: W) -> W:
+    """S1 dispatched and on its way: no customs event, no receipt, no border date."""
+    return {**w, "customs": [], "receipts": [], "distributions": []}
+
+
+def test_cus_006_a_carveout_reason_never_covers_drinks_or_tobacco():
+    wine = add_line(clean(), "WINE", carveout_reason="medical")
+    (f,) = check(wine, "CUS-006")
+    assert "cannot cover drinks or tobacco" in f.message
+    ethanol = item(add_line(clean(), "WINE", carveout_reason="ethyl alcohol for medical use"),
+                   "WINE", hs_code="220710")  # fmt: skip
+    assert check(ethanol, "CUS-006") == []  # the Res. 953 carve-out, stated
+    assert check(lines(ethanol, 9, carveout_reason=None), "CUS-006")  # not stated
+
+
+def test_acc_011_a_released_consignment_with_no_receipt_is_unaccounted_for():
+    w = {**clean(), "receipts": [], "distributions": []}  # released on ARRIVED, never received
+    found = check(w, "ACC-011")
+    assert {f.line for f in found} == {1, 2, 3} and "accounted for 0" in found[0].message
+    assert check(w, "ACC-011", as_of=ARRIVED + dt.timedelta(days=7)) == []  # within the grace
+    held = {**w, "customs": [c for c in w["customs"] if c.event != "released"]}
+    assert check(held, "ACC-011") == []  # not released: customs' business, not the close
+
+
+def test_shelf_life_of_goods_not_arrived_counts_from_the_day_of_the_check():
+    # 400 days after dispatch, but the goods are still on their way on AS_OF (121 days later)
+    w = lines(_in_transit(clean()), 2, expiry=DAY + dt.timedelta(days=400))
+    (f,) = check(w, "QLT-001")
+    assert f"not arrived by {AS_OF}" in f.message and "279 days" in f.message
+    assert check(w, "QLT-001", as_of=DAY) == []  # checked on the day of dispatch: 400 days
+    gone = lines(_in_transit(clean()), 2, expiry=AS_OF - dt.timedelta(days=1))
+    (g,) = check(gone, "QLT-003")
+    assert f"before it reached Ukraine (not arrived by {AS_OF})" in g.message
+    assert [x.rule for x in check(gone, "QLT-001")] == []  # expired lines are QLT-003's
+
+
+def test_cus_012_a_blocked_route_on_any_line_counts():
+    w = add_line(clean(), "DRONE", licence_no="L1", route="CZ>RU>UA")  # lines 1-3: CZ>PL>UA
+    (f,) = check(w, "CUS-012")
+    assert f.line == 9 and f.value == "CZ>RU>UA"
+    assert check(add_line(clean(), "DRONE", licence_no="L1"), "CUS-012") == []
+
+
+def test_one_vehicle_carrying_two_consignments_on_one_day():
+    w = second_shipment(clean(), DAY, waybill_no="CMR-2", aid_code="UA-HA-2")
+    w["customs"] += [CustomsEvent("S2", "arrived", ARRIVED, "UA205050/9")]
+    assert {f.shipment for f in check(w, "CUS-005")} == {"S1", "S2"}
+    assert any("carries S2 too" in f.message for f in check(w, "DOC-006"))
+    later = second_shipment(clean(), DAY + dt.timedelta(days=10), waybill_no="CMR-2",
+                            vehicle_reg="5ak2291")  # fmt: skip  # the same truck, another trip
+    later["customs"] += [CustomsEvent("S2", "arrived", ARRIVED, "UA205050/9")]
+    assert check(later, "CUS-005") == [] and check(later, "DOC-006") == []
+
+
+def test_cus_003_without_aid_code_date_reads_the_registration_extract():
+    w = lines(clean(), aid_code_date=None)
+    assert check(w, "CUS-003") == []  # the extract is dated DAY: crossed 2 days later
+    late = doc(w, "ahars_registration", date=ARRIVED - dt.timedelta(days=45))
+    (f,) = check(late, "CUS-003")
+    assert "45 days after the code was created" in f.message
+    (g,) = check(doc(w, "ahars_registration", drop=True), "CUS-003")
+    assert g.severity == "warning" and "no creation date" in g.message

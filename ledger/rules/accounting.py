@@ -258,11 +258,15 @@ def acc_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         "for goods lost in transit).",
 )  # fmt: skip
 def acc_011(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """A consignment closes `grace_days` after its last receipt, or, if nothing of it was
+    received, after customs released it: then every line must be accounted for."""
     tol = Decimal(ctx.p("tolerance"))
     grace = ctx.p("grace_days")
-    for ref, receipts in ds.receipts_by_shipment.items():
-        s = ds.shipments.get(ref)
-        if s is None or (ctx.as_of - max(r.date for r in receipts)).days <= grace:
+    for ref, s in ds.shipments.items():
+        receipts = ds.receipts_by_shipment.get(ref, ())
+        released = [c.date for c in ds.customs_by_shipment.get(ref, ()) if c.event == "released"]
+        closes = max((r.date for r in receipts), default=None) or max(released, default=None)
+        if closes is None or closes > ctx.as_of or (ctx.as_of - closes).days <= grace:
             continue
         for ln in s.lines:
             got = ds.receipts_by_line.get((ref, ln.line_no), ())

@@ -99,17 +99,26 @@ def cus_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 @rule(
     "CUS-003", "Vehicle crosses within the window after the code was created",
     severity=ERROR, pack="ua-import", regimes=("ua-953",),
-    sources=("UA-953-NL", "UA-B911"), grade="B", reads=("shipments", "customs"),
+    sources=("UA-953-NL", "UA-B911"), grade="B", reads=("shipments", "customs", "documents"),
     params={"max_days_code_to_border": 30, "code_recognition_days": 90},
     fix="Register a new AHARS code (or correct `aid_code_date` / `border_date`) before the truck "
-        "reaches the border.",
+        "reaches the border; record the code's creation date (`aid_code_date`, or the AHARS "
+        "registration extract in documents.csv).",
 )  # fmt: skip
 def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
-    """The border must be crossed within N days of the code's creation."""
+    """The border must be crossed within N days of the code's creation: `aid_code_date`, else
+    the date of the AHARS registration extract filed for the shipment or its code."""
     window = ctx.p("max_days_code_to_border")
     for s in ctx.shipments:
-        created = s.h("aid_code_date")
-        if not s.h("aid_code") or created is None:
+        if not s.h("aid_code"):
+            continue
+        extracts = ds.docs("ahars_registration", s.ref, s.h("aid_code"))
+        created = s.h("aid_code_date") or min((d.date for d in extracts if d.date), default=None)
+        if created is None:
+            yield ctx.finding(s.where, f"code {s.h('aid_code')} has no creation date "
+                              "(`aid_code_date`, or an AHARS registration extract): its "
+                              f"{window}-day window cannot be checked", field="aid_code_date",
+                              shipment=s.ref, severity=WARNING)  # fmt: skip
             continue
         crossed = s.arrived_on
         if crossed is not None:
@@ -193,6 +202,13 @@ def cus_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               shipment=s.ref, grade=grade)  # fmt: skip
         decls = {c.declaration_no for c in ds.customs_by_shipment.get(s.ref, ())
                  if c.declaration_no}  # fmt: skip
+        mates = ds.trip_mates(s)
+        if mates:
+            yield ctx.finding(s.where, f"{s.ref} shares its vehicle on {s.dispatch_date} with "
+                              f"{', '.join(mates)}: one vehicle, one consignment and one "
+                              "declaration", field="vehicle_reg",
+                              value=", ".join(sorted(s.values("vehicle_reg"))), shipment=s.ref,
+                              grade=grade)  # fmt: skip
         if len(decls) > 1:
             yield ctx.finding(s.where, f"{s.ref} was declared under {len(decls)} declarations",
                               field="declaration_no", value=decls, shipment=s.ref,
@@ -213,26 +229,35 @@ def cus_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         "excise_hs_prefixes": ("2203", "2204", "2205", "2206", "2207", "2208", "2401", "2402",
                                "2403", "2404", "2710", "2711"),
         "carveout_hs_prefixes": ("2710", "2711", "2716"),
+        # beverages and tobacco: no carve-out covers them, whatever `carveout_reason` says
+        "never_carved_hs_prefixes": ("2203", "2204", "2205", "2206", "2208", "2401", "2402",
+                                     "2403", "2404"),
     },
     fix="Take the excisable line off the consignment, or state the Res. 953 carve-out "
-        "(`carveout_reason`, e.g. ethyl alcohol for medical use) on the item or line.",
+        "(`carveout_reason`, e.g. ethyl alcohol for medical use) on the item or line; drinks "
+        "and tobacco are never carved out.",
 )  # fmt: skip
 def cus_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     excise = tuple(ctx.p("excise_hs_prefixes"))
     carve = tuple(ctx.p("carveout_hs_prefixes"))
+    never = tuple(ctx.p("never_carved_hs_prefixes"))
     for s in ctx.shipments:
         for ln in s.lines:
             item = ds.items.get(ln.item)
             if item is None:
                 continue
             excisable = "excisable" in item.flags or item.hs_code.startswith(excise)
-            carved = (item.hs_code.startswith(carve) or bool(ln.carveout_reason)
-                      or bool(item.carveout_reason))  # fmt: skip
-            if excisable and not carved:
-                yield ctx.finding(ln.where, f"{ln.item} (HS {item.hs_code}) is excisable and not "
-                                  "a Res. 953 carve-out: it cannot be imported as aid",
-                                  field="item", value=ln.item, shipment=s.ref,
-                                  line=ln.line_no)  # fmt: skip
+            reason = ln.carveout_reason or item.carveout_reason
+            if not excisable or item.hs_code.startswith(carve):
+                continue
+            if reason and not item.hs_code.startswith(never):
+                continue  # e.g. ethyl alcohol for medical use (HS 2207)
+            why = (f"; the stated carve-out ({reason!r}) cannot cover drinks or tobacco"
+                   if reason else "")  # fmt: skip
+            yield ctx.finding(ln.where, f"{ln.item} (HS {item.hs_code}) is excisable and not "
+                              f"a Res. 953 carve-out: it cannot be imported as aid{why}",
+                              field="item", value=ln.item, shipment=s.ref,
+                              line=ln.line_no)  # fmt: skip
 
 
 @rule(
@@ -399,17 +424,19 @@ def cus_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     fix="Re-route the consignment around the blocked countries (e.g. via PL) before dispatch.",
 )  # fmt: skip
 def cus_012(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """Every route given on any line counts: the lines of a consignment travel in one vehicle."""
     blocked = set(ctx.p("blocked_transit"))
     for s in ctx.shipments:
-        through = [c for c in s.route if c in blocked]
-        if not through:
-            continue
-        for ln in s.lines:
-            if _restricted(ds, ln):
-                yield ctx.finding(ln.where, f"{ln.item} is restricted (dual-use/military) and the "
-                                  f"route {'>'.join(s.route)} transits {', '.join(through)}",
-                                  field="route", value=">".join(s.route), shipment=s.ref,
-                                  line=ln.line_no)  # fmt: skip
+        for route in sorted(s.values("route")):
+            through = [c for c in (x.strip().upper() for x in route.split(">")) if c in blocked]
+            if not through:
+                continue
+            for ln in s.lines:
+                if _restricted(ds, ln):
+                    yield ctx.finding(ln.where, f"{ln.item} is restricted (dual-use/military) and "
+                                      f"the route {route} transits {', '.join(through)}",
+                                      field="route", value=route, shipment=s.ref,
+                                      line=ln.line_no)  # fmt: skip
 
 
 @rule(

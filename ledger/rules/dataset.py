@@ -386,6 +386,24 @@ class Dataset:
         return dict(sorted(out.items(), key=lambda kv: (kv[1].dispatch_date, kv[0])))
 
     @cached_property
+    def shipments_by_trip(self) -> Mapping[tuple[str, dt.date], tuple[str, ...]]:
+        """Shipment refs per (vehicle, dispatch day): a vehicle makes one trip a day, so two
+        consignments on it that day travel together (registration compared without spaces)."""
+        out: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
+        for s in self.shipments.values():
+            for vehicle in s.values("vehicle_reg"):
+                out[("".join(str(vehicle).split()).upper(), s.dispatch_date)].append(s.ref)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def trip_mates(self, s: Shipment) -> list[str]:
+        """Other consignments dispatched on the same vehicle on the same day."""
+        mates: set[str] = set()
+        for vehicle in s.values("vehicle_reg"):
+            key = ("".join(str(vehicle).split()).upper(), s.dispatch_date)
+            mates.update(self.shipments_by_trip.get(key, ()))
+        return sorted(mates - {s.ref})
+
+    @cached_property
     def docs_by_subject(self) -> Mapping[str, tuple[Document, ...]]:
         out: dict[str, list[Document]] = defaultdict(list)
         for d in self.documents:

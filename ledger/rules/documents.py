@@ -150,6 +150,12 @@ def doc_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             elif len(values) > 1 and ctx.p("one_waybill_per_vehicle"):
                 yield ctx.finding(s.where, f"{s.ref} names {len(values)} different {column} values",
                                   field=column, value=values, shipment=s.ref)  # fmt: skip
+        mates = ds.trip_mates(s)
+        if mates and ctx.p("one_waybill_per_vehicle"):
+            yield ctx.finding(s.where, f"the vehicle of {s.ref} carries {', '.join(mates)} too on "
+                              f"{s.dispatch_date}: one waybill per vehicle", field="vehicle_reg",
+                              value=", ".join(sorted(s.values("vehicle_reg"))),
+                              shipment=s.ref)  # fmt: skip
         for w in sorted(s.values("waybill_no")):
             others = waybill_users[w] - {s.ref}
             if others and ctx.p("one_waybill_per_vehicle"):

@@ -1,7 +1,8 @@
 """Medicine and food quality rules (QLT), pack `medicines-food`.
 
-Shelf life is measured from the day the goods reach Ukraine when known (border or receipt),
-else from the dispatch day.
+Shelf life is measured from the day the goods reach Ukraine when known (border, customs or
+receipt). Goods not there yet cannot arrive before the day the check is made for (`--as-of`),
+nor before their dispatch: their shelf life is measured from the later of the two.
 """
 
 from __future__ import annotations
@@ -13,17 +14,23 @@ from ledger.rules.dataset import Dataset, Line, Shipment
 from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
 
 
-def _arrival(s: Shipment) -> dt.date:
-    return s.crossed_on or s.dispatch_date
+def _arrival(s: Shipment, ctx: Ctx) -> dt.date:
+    """The day the goods reached Ukraine, or the earliest day they still can."""
+    return s.crossed_on or max(s.dispatch_date, ctx.as_of)
 
 
-def _left(s: Shipment, ln: Line) -> int | None:
-    return None if ln.expiry is None else (ln.expiry - _arrival(s)).days
+def _left(s: Shipment, ln: Line, ctx: Ctx) -> int | None:
+    return None if ln.expiry is None else (ln.expiry - _arrival(s, ctx)).days
 
 
 def _exception_open(ctx: Ctx, s: Shipment) -> bool:
     until = ctx.other("QLT-002", "exception_until")
-    return until in (None, "") or _arrival(s) <= until
+    return until in (None, "") or _arrival(s, ctx) <= until
+
+
+def _on_arrival(s: Shipment, ctx: Ctx) -> str:
+    day = _arrival(s, ctx)
+    return f"on arrival ({day})" if s.crossed_on else f"on arrival (not arrived by {day})"
 
 
 def _lines(ds: Dataset, ctx: Ctx, category: str) -> Iterator[tuple[Shipment, Line]]:
@@ -44,13 +51,14 @@ def _lines(ds: Dataset, ctx: Ctx, category: str) -> Iterator[tuple[Shipment, Lin
 def qlt_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     minimum = ctx.p("min_remaining_shelf_life_days")
     for s, ln in _lines(ds, ctx, "medicine"):
-        left = _left(s, ln)
+        left = _left(s, ln, ctx)
         if left is None or left <= 0 or left >= minimum:
             continue  # expired lines are QLT-003's
         if ln.short_date_justification and _exception_open(ctx, s):
             continue  # QLT-002: allowed with a justification
-        yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} has {left} days of shelf life "
-                          f"left on arrival ({ln.expiry}); at least {minimum} required",
+        yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}) has {left} "
+                          f"days of shelf life left {_on_arrival(s, ctx)}; at least {minimum} "
+                          "required",
                           field="expiry", value=ln.expiry, shipment=s.ref,
                           line=ln.line_no)  # fmt: skip
 
@@ -65,7 +73,7 @@ def qlt_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """`exception_until` empty: martial law continues (set it to end of martial law + 6 months)."""
     minimum = ctx.other("QLT-001", "min_remaining_shelf_life_days")
     for s, ln in _lines(ds, ctx, "medicine"):
-        left = _left(s, ln)
+        left = _left(s, ln, ctx)
         if left is None or left <= 0 or left >= minimum or not ln.short_date_justification:
             continue
         if _exception_open(ctx, s):
@@ -89,11 +97,16 @@ def qlt_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             item = ds.items.get(ln.item)
             if item is None:
                 continue
-            left = _left(s, ln)
+            left = _left(s, ln, ctx)
             if left is not None and left <= 0:
-                when = "it reached Ukraine" if s.crossed_on else "dispatch"
+                if s.crossed_on:
+                    when = f"before it reached Ukraine ({s.crossed_on})"
+                elif ln.expiry <= s.dispatch_date:  # type: ignore[operator]  # left is not None
+                    when = f"before dispatch ({s.dispatch_date})"
+                else:
+                    when = f"before it reached Ukraine (not arrived by {ctx.as_of})"
                 yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} expired on {ln.expiry}, "
-                                  f"before {when} ({_arrival(s)})", field="expiry",
+                                  f"{when}", field="expiry",
                                   value=ln.expiry, shipment=s.ref, line=ln.line_no)  # fmt: skip
             if item.category == "medicine" and ln.is_returned:
                 yield ctx.finding(ln.where, f"{ln.item} is a returned medicine", field="is_returned",
@@ -127,10 +140,11 @@ def qlt_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 def qlt_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     minimum = ctx.p("min_food_shelf_life_days")
     for s, ln in _lines(ds, ctx, "food"):
-        left = _left(s, ln)
+        left = _left(s, ln, ctx)
         if left is not None and 0 < left < minimum:
-            yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch}: {left} days of shelf life "
-                              f"left on arrival (policy minimum {minimum})", field="expiry",
+            yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}): {left} "
+                              f"days of shelf life left {_on_arrival(s, ctx)} (policy minimum "
+                              f"{minimum})", field="expiry",
                               value=ln.expiry, shipment=s.ref, line=ln.line_no)  # fmt: skip
 
 
