@@ -30,6 +30,9 @@ MAX_DIGITS = 15  # whole digits of a quantity, unit value or rate
 MAX_SCALE = 12  # digits after the decimal point
 # In a file with decimal commas, `1.234` or `12.500.000`: thousands or a decimal point?
 THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")  # not 0.500: no thousands
+# What a number may look like once decimal commas are resolved (an exponent as spreadsheets
+# write tiny values, 1E-06, is exact and kept)
+PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re.ASCII)
 
 
 # Dates a ledger of today's aid can hold. Outside them a date is a typo (0202-03-01 for
@@ -121,6 +124,9 @@ def parse_decimal(v: Any, info: ValidationInfo) -> Any:
         raise ValueError("not a number") from None
     if not d.is_finite():
         raise ValueError("not a finite number")
+    if not PLAIN_NUMBER.match(s):  # Decimal also reads 1_000, ٣ and ５: FORMATS says digits
+        raise ValueError("not a plain number: write ASCII digits 0-9 with a decimal point, "
+                         "without _ or other separators")  # fmt: skip
     if d != 0 and not (-MAX_SCALE <= d.as_tuple().exponent and d.adjusted() < MAX_DIGITS):
         raise ValueError(
             f"number out of range: at most {MAX_DIGITS} digits before and {MAX_SCALE} after the point"
@@ -189,8 +195,12 @@ def _bool(v: Any) -> Any:
 def _int(v: Any) -> Any:
     if isinstance(v, float) and v.is_integer():
         return int(v)
-    if isinstance(v, str) and v.strip().isdigit():
-        return int(v.strip())
+    if isinstance(v, str):
+        s = v.strip()
+        if s.isascii() and s.isdigit():
+            return int(s)
+        if "_" in s or not s.isascii():  # int() reads 1_000, ٣ and ５ too
+            raise ValueError("not a whole number: write ASCII digits 0-9")
     return v
 
 

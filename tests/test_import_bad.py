@@ -408,9 +408,15 @@ def test_comma_file_with_a_quoted_decimal_comma_is_refused(masters, bad, column)
         ("receipts", RECEIPT, "received", "-2", "must not be negative"),
         ("pledges", PLEDGE, "quantity", "NaN", "not a finite number"),
         ("pledges", PLEDGE, "quantity", "ten", "not a number"),
+        ("pledges", PLEDGE, "quantity", "1_000", "not a plain number"),
+        ("pledges", PLEDGE, "unit_value", "٣", "not a plain number"),
+        ("pledges", PLEDGE, "quantity", "５", "not a plain number"),
+        ("pledges", PLEDGE, "line_no", "1_0", "not a whole number"),
+        ("pledges", PLEDGE, "line_no", "٣", "not a whole number"),
     ],
     ids=["negative", "zero", "negative-zero", "shipment-zero", "distribution-negative",
-         "line-no-zero", "received-negative", "nan", "text"],
+         "line-no-zero", "received-negative", "nan", "text", "underscore", "arabic-indic-digit",
+         "fullwidth-digit", "line-no-underscore", "line-no-arabic-indic"],
 )  # fmt: skip
 def test_negative_zero_or_non_numbers_are_refused(masters, bad, file, row, column, value, reason):
     path = write_rows(bad / f"{file}.csv", [{**row, column: value}])
@@ -699,6 +705,16 @@ def test_duplicate_key_inside_one_file_names_the_earlier_row(masters, bad, rows,
     err = only(rejected(masters, path))
     check(err, "pledges.csv", 4, column, reason)
     assert err.value == "PRAGUE/T-PLEDGE/1"
+
+
+def test_duplicate_key_across_files_of_one_name_names_each_file_by_its_path(masters, bad):
+    a, b = bad / "a", bad / "b"
+    a.mkdir()
+    b.mkdir()
+    write_rows(a / "pledges.csv", [PLEDGE])
+    write_rows(b / "pledges.csv", [PLEDGE])
+    err = only(rejected(masters, a, b))
+    check(err, str(b / "pledges.csv"), 2, "line_no", f"already on row 2 of {a / 'pledges.csv'}")
 
 
 # ---------------------------------------------------------------- all problems at once
