@@ -164,12 +164,16 @@ def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list
         if folder.is_dir() and not expand([folder]):
             errors.append(RowError(str(folder), None, None, None,
                                    "no .csv or .xlsx files in this folder"))  # fmt: skip
-    for path in expand(paths):
+    given = expand(paths)
+    names = Counter(p.name for p in given)
+    for path in given:
         if not path.exists():
             errors.append(RowError(str(path), None, None, None, "no such file or folder"))
             continue
         try:
             for table in read_path(path):
+                if names[path.name] > 1:  # a/shipments.csv and b/shipments.csv: say which
+                    table.label = str(path) + table.label[len(path.name) :]
                 files.append(table.label)
                 rows += parse_table(table, errors)
         except (
