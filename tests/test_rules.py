@@ -476,3 +476,21 @@ def test_cus_003_without_aid_code_date_reads_the_registration_extract():
     assert "45 days after the code was created" in f.message
     (g,) = check(doc(w, "ahars_registration", drop=True), "CUS-003")
     assert g.severity == "warning" and "no creation date" in g.message
+
+
+def test_cus_008_warns_from_the_60th_day():
+    w = lines(clean(), 1, purchased_by_recipient=True)
+    assert check(w, "CUS-008", as_of=ARRIVED + dt.timedelta(days=59)) == []
+    (f,) = check(w, "CUS-008", as_of=ARRIVED + dt.timedelta(days=60))
+    assert f.severity == "warning"
+
+
+def test_acc_001_and_002_word_what_is_missing():
+    w = receipt(clean(), 3, value_uah=None)  # the rate of the day is on file
+    (f,) = check(w, "ACC-001")
+    assert "rate of 2024-03-05 is on file now: reverse the receipt" in f.message
+    gone = {**w, "fx_rates": [r for r in w["fx_rates"] if r.date != RECEIVED]}
+    assert "no rate for EUR on 2024-03-05" in check(gone, "ACC-001")[0].message
+    blank = {**clean(), "fx_rates": [dataclasses.replace(r, source=None) for r in w["fx_rates"]]}
+    found = check(blank, "ACC-002")
+    assert found and all("names no source, not NBU" in f.message for f in found)

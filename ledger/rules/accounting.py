@@ -31,8 +31,12 @@ def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             continue
         ln = lines.get((r.shipment_ref, r.line_no))
         if r.value_uah is None:
-            yield ctx.finding(r.where, f"received {r.received} with no value in UAH (no rate for "
-                              f"{ln.currency if ln else '?'} on {r.date}): value pending",
+            currency = ln.currency if ln else "?"
+            why = (f"the {currency} rate of {r.date} is on file now: reverse the receipt and post "
+                   "it again to value it" if (r.date, currency) in ds.fx_rates
+                   else f"no rate for {currency} on {r.date}")  # fmt: skip
+            yield ctx.finding(r.where, f"received {r.received} with no value in UAH ({why}): "
+                              "value pending",
                               field="value_uah", shipment=r.shipment_ref,
                               line=r.line_no)  # fmt: skip
         if ln is not None and ln.unit_value == 0:
@@ -76,8 +80,9 @@ def acc_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               "day of receipt", field="fx_rate", value=f"{ln.currency} {r.date}",
                               shipment=r.shipment_ref, line=r.line_no, grade=grade)  # fmt: skip
         elif (rate.source or "") != source:
-            yield ctx.finding(r.where, f"rate {ln.currency} {r.date} comes from {rate.source!r}, "
-                              f"not {source}", field="fx_source", value=rate.source,
+            said = f"comes from {rate.source!r}" if rate.source else "names no source"
+            yield ctx.finding(r.where, f"rate {ln.currency} {r.date} {said}, not {source}",
+                              field="fx_source", value=rate.source,
                               shipment=r.shipment_ref, line=r.line_no, grade=grade)  # fmt: skip
 
 

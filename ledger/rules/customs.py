@@ -334,7 +334,7 @@ def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                   f"handed out within {limit} days of the border ({crossed})",
                                   field="purchased_by_recipient", value=left, shipment=s.ref,
                                   line=ln.line_no)  # fmt: skip
-            elif elapsed > warn:
+            elif elapsed >= warn:  # "warning at 60 d": on the 60th day
                 yield ctx.finding(ln.where, f"{left} of {ln.item} bought by the recipient still to "
                                   f"hand out; deadline {deadline}", field="purchased_by_recipient",
                                   value=left, shipment=s.ref, line=ln.line_no,
