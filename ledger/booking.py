@@ -319,6 +319,9 @@ def _book_customs(book: Book, row: CustomsRow, src: str, rid: int | None) -> Non
             f"unknown shipment {row.shipment_ref!r}", "shipment_ref", row.shipment_ref
         )
     _not_before(row.date, min(lot.dispatch_date for lot in lots), "the shipment's dispatch")
+    # the event moves the whole consignment (one vehicle): none of its lines may leave later
+    last = max(lots, key=lambda lot: lot.dispatch_date)
+    _not_before(row.date, last.dispatch_date, f"line {last.line_no} of the shipment was dispatched")
     transit, customs = acc.transit(row.shipment_ref), acc.customs(row.shipment_ref)
     source, target = (customs, transit) if row.event == "released" else (transit, customs)
     postings: list[Posting] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -74,6 +75,18 @@ def test_release_without_arrival_is_refused(led):
     ops.dispatch(led, f.ship("S1", qty="10"))
     with pytest.raises(BookingError, match="not at customs"):
         ops.customs(led, f.customs("S1", "released", 1))
+
+
+def test_customs_event_before_a_line_left_is_refused_naming_the_line(led):
+    """The event moves the whole consignment: a line dispatched after it cannot be on board."""
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.dispatch(led, f.ship("S1", line=2, qty="5", date=f.DAY0 + dt.timedelta(days=9)))
+    with pytest.raises(BookingError, match=r"before line 2 of the shipment was dispatched "
+                                           r"\(2023-03-10\)"):  # fmt: skip
+        ops.customs(led, f.customs("S1", "arrived", 4))
+    ops.customs(led, f.customs("S1", "arrived", 9))
+    assert bal(led, "customs:S1") == 15
 
 
 def test_customs_arrival_booked_after_the_whole_receipt_is_refused(led):
