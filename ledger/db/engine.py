@@ -86,7 +86,20 @@ def make_engine(url: str | None = None) -> Engine:
         _sqlite_events(engine)
     else:
         engine = create_engine(url, pool_pre_ping=True)
+        event.listen(engine, "first_connect", _check_encoding, insert=True)
     return engine
+
+
+def _check_encoding(dbapi_conn: Any, _record: Any) -> None:
+    """A ledger holds Ukrainian, Czech and Japanese text: a PostgreSQL database must be UTF8.
+    (In SQL_ASCII the driver hands text back as bytes and every command failed obscurely, in
+    SQLAlchemy's own first query; this runs before it.)"""
+    encoding = dbapi_conn.info.parameter_status("server_encoding")
+    if encoding and encoding.upper() not in ("UTF8", "UTF-8"):
+        from ledger.errors import LedgerError
+
+        raise LedgerError(f"the PostgreSQL database uses the {encoding} encoding; AidLedger "
+                          "needs UTF8: CREATE DATABASE … ENCODING 'UTF8'")  # fmt: skip
 
 
 @contextmanager
@@ -102,8 +115,19 @@ def writer(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def reader(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn, conn.begin():
-        yield conn
+    """One read transaction that sees one snapshot of the ledger throughout.
+
+    SQLite's WAL read transaction does so by itself. PostgreSQL's default (READ COMMITTED)
+    takes a new snapshot per statement, so a command reading several tables (`verify`: the
+    journal, then the records, then the balances) could see a write committed half-way and
+    report a disagreement that is not there: REPEATABLE READ, which a read-only transaction
+    can use without ever failing to serialise.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield conn
 
 
 def schema_revision(engine: Engine) -> str | None:
