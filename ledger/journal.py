@@ -368,28 +368,38 @@ SEALED_TABLES = tuple(table.__table__ for table in RECORD_TABLES.values()
 
 
 def _check_records(conn: Connection, seals: dict[int, tuple[str, str]],
-                   reversed_ids: set[int]) -> tuple[str, int] | None:  # fmt: skip
+                   reversed_ids: set[int]) -> tuple[str, int | None] | None:  # fmt: skip
     """Compare the event records with the seals their entries' hashes cover (`ledger.seal`).
 
-    Returns (problem, entry id) for the first record changed, moved or removed behind the
-    ledger's back. Records of entries written before records were sealed are not covered.
+    Returns (problem, entry id) for the first record changed, moved, added or removed behind
+    the ledger's back. Every event record is booked by an entry, so once a ledger seals its
+    records (from the first sealed entry on), a record must point at a sealed entry; one
+    pointing at no entry, or at a later entry that sealed nothing (a reversal), was made or
+    moved outside AidLedger. A sealed entry whose record is gone is fine only if it was
+    reversed and its record corrected: then a later sealed entry of the same reference holds
+    it. Records of entries written before records were sealed are not covered.
     """
+    first_sealed = min(seals, default=None)
     booked: dict[int, list[tuple[str, str, int]]] = defaultdict(list)  # entry -> records
     for table in SEALED_TABLES:
         columns = [cast(c, Text).label("src") if c.name == "src" else c for c in table.columns]
         rows = conn.execution_options(yield_per=STREAM_ROWS).execute(
-            select(*columns).where(table.c.entry_id.is_not(None)).order_by(table.c.id)
+            select(*columns).order_by(table.c.id)
         )  # `src` as its JSON text, as sealed
         for row in rows:
             values = row._mapping
-            if values["entry_id"] in seals:
-                booked[values["entry_id"]].append(
-                    (record_digest(table, values), table.name, values["id"])
-                )
+            entry_id = values["entry_id"]
+            if entry_id in seals:
+                booked[entry_id].append((record_digest(table, values), table.name, values["id"]))
+            elif first_sealed is not None and (entry_id is None or entry_id >= first_sealed):
+                what = "no entry" if entry_id is None else f"entry {entry_id}, which booked none"
+                return (f"{table.name} {values['id']} points at {what}: it was added or moved "
+                        "behind the ledger's back", entry_id)  # fmt: skip
+    held = {seals[entry_id][1] for entry_id in booked}  # refs whose record is where it belongs
     for entry_id, (sealed, ref) in seals.items():
         records = booked.pop(entry_id, None)
         if records is None:
-            if entry_id in reversed_ids:  # its record was corrected: it now seals a later entry
+            if entry_id in reversed_ids and ref in held:  # corrected: a later entry holds it
                 continue
             return (f"the record entry {entry_id} ({ref}) booked is gone: it was deleted or "
                     "moved behind the ledger's back", entry_id)  # fmt: skip

@@ -27,22 +27,11 @@ def _iso(value: dt.date) -> str:
     return value.isoformat()
 
 
-# Text of a column value by exact type: a record has ~20 columns and an import seals one
-# record per row, so this runs millions of times.
-_TEXT: dict[type, Callable[[Any], str]] = {
-    str: str, int: str, Decimal: dstr, dt.date: _iso, type(None): lambda _v: "",
-    bool: lambda v: "1" if v else "0",
-}  # fmt: skip
-
-
-def _text(value: Any) -> str:
-    return _TEXT.get(type(value), str)(value)
-
-
-def _src(value: str | None) -> str:
-    """`src` as written: the row's JSON text, which both engines keep verbatim (SQLite as text,
-    PostgreSQL's `json` type as given; `journal.bulk_update` writes corrections as text too)."""
-    return "" if value is None else value
+# A column value as the digest sees it, by exact type: decimals as canonical text (10.50 and
+# 10.5 alike), dates as ISO text, whole numbers as text (a numeric column handed an int reads
+# back as a Decimal); text and None as they are (None stays apart from ""). A record has ~20
+# columns and an import seals one record per row.
+_PLAIN: dict[type, Callable[[Any], Any]] = {Decimal: dstr, dt.date: _iso, int: str, bool: str}
 
 
 @cache
@@ -51,11 +40,19 @@ def _columns(table: Table) -> tuple[str, ...]:
 
 
 def record_digest(table: Table, values: Mapping[str, Any]) -> str:
-    """One record's digest: its table, then every column in the table's order."""
+    """One record's digest: its table and every column in the table's order.
+
+    `src` is the row's JSON text as stored (both engines keep it verbatim: SQLite as text,
+    PostgreSQL's `json` type as given; `journal.bulk_update` writes corrections as text too).
+    `repr` of the tuple keeps every value apart (None from "", 5 from "5", any character).
+    """
     get = values.get
-    parts = [table.name]
-    parts += [_src(get(c)) if c == "src" else _text(get(c)) for c in _columns(table)]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    parts = tuple((_PLAIN.get(type(v)) or _same)(v) for v in map(get, _columns(table)))
+    return hashlib.sha256(repr((table.name, parts)).encode()).hexdigest()
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def records_hash(digests: Iterable[str]) -> str:
