@@ -67,11 +67,17 @@ class Row(BaseModel):
     @classmethod
     def _drop_blanks(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {
+            data = {
                 k: v
                 for k, v in data.items()
                 if not (v is None or (isinstance(v, str) and not v.strip()))
             }
+            for k, v in data.items():  # PostgreSQL cannot store it; no spreadsheet means it
+                cells = v.items() if isinstance(v, dict) else ((k, v),)  # `extra` columns too
+                for column, cell in cells:
+                    if isinstance(cell, str) and "\x00" in cell:
+                        raise ColumnError(column, "contains a NUL character (\\x00), which "
+                                          "text cannot hold")  # fmt: skip
         return data
 
     @cached_property

@@ -347,3 +347,21 @@ def test_an_export_to_standard_output(imported):
                            "--out", "/dev/stdout"], cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[1].startswith("#org+funder+code")
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_not_in_utf8_is_refused_clearly(pg):
+    """In SQL_ASCII the driver hands text back as bytes: every command crashed obscurely."""
+    from psycopg import sql
+
+    with pg._admin_connection() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE ascii_ledger ENCODING 'SQL_ASCII' TEMPLATE template0 "
+                             "LC_COLLATE 'C' LC_CTYPE 'C'"))  # fmt: skip
+    try:
+        for command in (["import", str(ROOT / "sample_data")], ["balance"]):
+            result = CliRunner().invoke(main, ["--db", pg.url("ascii_ledger"), *command])
+            assert result.exit_code == 1, result.output
+            assert "uses the SQL_ASCII encoding; AidLedger needs UTF8" in result.output
+            assert "Traceback" not in result.output
+    finally:
+        pg.drop_database("ascii_ledger")

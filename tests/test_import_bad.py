@@ -1145,3 +1145,11 @@ def test_compacted_record_is_read_back_for_a_repeat_key(sqlite_led: Ledger) -> N
         assert book_row(book, f.pledge("P9", qty="5")) == Outcome.UNCHANGED
         with pytest.raises(Conflict, match="quantity"):
             book_row(book, f.pledge("P9", qty="6"))
+
+
+@pytest.mark.parametrize("column", ["remarks", "note"], ids=["known-column", "extra-column"])
+def test_a_nul_character_is_refused_naming_the_column(masters, bad, column):
+    """PostgreSQL cannot store it in text (the import crashed there); SQLite would have."""
+    path = write_rows(bad / "pledges.csv", [{**PLEDGE, column: "a\x00b"}])
+    err = only(rejected(masters, path))
+    check(err, "pledges.csv", 2, column, "contains a NUL character")

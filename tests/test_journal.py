@@ -164,9 +164,11 @@ def test_verify_finds_a_tampered_summary(led, statement, what):
         ("UPDATE distribution_line SET entry_id = (SELECT min(id) FROM entry)",
          "distribution_line 1 (booked by entry 1,"),
         ("DELETE FROM distribution_line", "is gone: it was deleted or moved"),
+        ("UPDATE distribution_line SET settlement = ''", "distribution_line 1 (booked"),
+        ("UPDATE distribution_line SET entry_id = NULL", "distribution_line 1 points at no entry"),
     ],
     ids=["batch", "unit-value", "nbu-rate", "uah-value", "source-row", "settlement", "moved",
-         "deleted"],
+         "deleted", "null-to-empty", "unhooked"],
 )  # fmt: skip
 def test_verify_finds_an_event_record_changed_behind_the_ledgers_back(led, statement, what):
     """Lots, receipts and the other event records drive FEFO, valuation and the packs: each
@@ -177,7 +179,33 @@ def test_verify_finds_an_event_record_changed_behind_the_ledgers_back(led, state
         conn.execute(text(statement))
     result = led.verify()
     assert not result.ok and what in result.problem
-    assert result.entry_id is not None
+    assert result.entry_id is not None or "points at no entry" in result.problem
+
+
+@pytest.mark.parametrize(
+    ("statement", "what"),
+    [
+        ("DELETE FROM distribution_line", "is gone: it was deleted or moved"),
+        ("UPDATE distribution_line SET entry_id = (SELECT max(id) FROM entry), quantity = '7'",
+         "which booked none"),
+        ("INSERT INTO transfer_line (id, transfer_ref, line_no, date, from_warehouse, "
+         "to_warehouse, item, quantity, src) SELECT 99, 'T-X', 1, date, warehouse, warehouse, "
+         "item, '500', src FROM distribution_line", "transfer_line 99 points at no entry"),
+    ],
+    ids=["deleted", "moved-to-the-reversal", "made-up"],
+)  # fmt: skip
+def test_verify_finds_records_of_reversed_entries_tampered_with(led, statement, what):
+    """A reversed entry keeps its record (the record of what was undone) unless a correction
+    took its key; a record pointing at the reversal, or at no entry, was not booked here."""
+    _small_ledger(led)
+    with led.engine.begin() as conn:
+        entry_id = conn.execute(text("SELECT entry_id FROM distribution_line")).scalar()
+    led.reverse(entry_id, "wrong beneficiary")
+    assert led.verify().ok
+    with led.engine.begin() as conn:
+        conn.execute(text(statement))
+    result = led.verify()
+    assert not result.ok and what in result.problem
 
 
 def test_a_corrected_record_seals_its_correcting_entry(led):
@@ -245,3 +273,17 @@ def test_writer_transaction_rolls_back_on_error(led):
     assert led.balances(by_lot=True) == before
     with writer(led.engine) as conn:
         assert conn.execute(text("SELECT count(*) FROM shipment_line")).scalar() == 0
+
+
+def test_a_read_sees_one_snapshot_while_a_write_commits(led):
+    """`verify` reads the journal, then the records, then the balances: a write committed in
+    between must not show in the later reads (PostgreSQL: REPEATABLE READ; SQLite: WAL)."""
+    from ledger.db.engine import reader
+
+    _small_ledger(led)
+    with reader(led.engine) as conn:
+        before = conn.execute(text("SELECT count(*) FROM entry")).scalar()
+        ops.dispatch(led, f.ship("S2", qty="3"))  # another connection, committed
+        assert conn.execute(text("SELECT count(*) FROM entry")).scalar() == before
+        assert conn.execute(text("SELECT count(*) FROM shipment_line")).scalar() == 1
+    assert led.verify().ok
