@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -21,17 +21,6 @@ from typing import Any
 from sqlalchemy import Table
 
 from ledger.db.types import dstr
-
-
-def _iso(value: dt.date) -> str:
-    return value.isoformat()
-
-
-# A column value as the digest sees it, by exact type: decimals as canonical text (10.50 and
-# 10.5 alike), dates as ISO text, whole numbers as text (a numeric column handed an int reads
-# back as a Decimal); text and None as they are (None stays apart from ""). A record has ~20
-# columns and an import seals one record per row.
-_PLAIN: dict[type, Callable[[Any], Any]] = {Decimal: dstr, dt.date: _iso, int: str, bool: str}
 
 
 @cache
@@ -42,17 +31,32 @@ def _columns(table: Table) -> tuple[str, ...]:
 def record_digest(table: Table, values: Mapping[str, Any]) -> str:
     """One record's digest: its table and every column in the table's order.
 
-    `src` is the row's JSON text as stored (both engines keep it verbatim: SQLite as text,
-    PostgreSQL's `json` type as given; `journal.bulk_update` writes corrections as text too).
-    `repr` of the tuple keeps every value apart (None from "", 5 from "5", any character).
+    Values as the database gives them back: a decimal as its canonical text (10.50 and 10.5
+    alike), a date as ISO text, a whole number as text (a numeric column handed an int reads
+    back as a Decimal), text as it is; each prefixed by its length, so no value can pass for
+    its neighbours, and None apart from "". `src` is the row's JSON text as stored (both
+    engines keep it verbatim: SQLite as text, PostgreSQL's `json` type as given;
+    `journal.bulk_update` writes corrections as text too). An import seals one record of ~20
+    columns per row: this loop is kept plain (`repr` of the values took half of it).
     """
+    parts = [table.name]
     get = values.get
-    parts = tuple((_PLAIN.get(type(v)) or _same)(v) for v in map(get, _columns(table)))
-    return hashlib.sha256(repr((table.name, parts)).encode()).hexdigest()
-
-
-def _same(value: Any) -> Any:
-    return value
+    for column in _columns(table):
+        value = get(column)
+        if value is None:
+            parts.append("-")
+            continue
+        kind = type(value)
+        if kind is str:
+            text = value
+        elif kind is Decimal:
+            text = dstr(value)
+        elif kind is dt.date:
+            text = value.isoformat()
+        else:
+            text = str(value)
+        parts.append(f"{len(text)}:{text}")
+    return hashlib.sha256("".join(parts).encode()).hexdigest()
 
 
 def records_hash(digests: Iterable[str]) -> str:
