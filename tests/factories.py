@@ -94,3 +94,34 @@ def transfer(ref: str = "T1", qty: str = "1", item: str = "GEN", day: int = 4,
              src: str = "WH1", dst: str = "WHL", **kw: Any) -> TransferRow:  # fmt: skip
     return TransferRow(transfer_ref=ref, line_no=1, date=DAY0 + dt.timedelta(days=day),
                        from_warehouse=src, to_warehouse=dst, item=item, quantity=D(qty), **kw)  # fmt: skip
+
+
+def unseal(led: Ledger) -> None:
+    """Rewrite the journal as a version before sealed records (schema 0006) wrote it: no
+    `records_hash`, each hash over entry and postings only. The guards are dropped for the
+    rewrite and made again."""
+    from sqlalchemy import select, text, update
+
+    from ledger.db import guards
+    from ledger.db import tables as t
+    from ledger.entries import GENESIS_HASH, Entry, entry_hash
+    from ledger.journal import _postings_by_entry
+
+    dialect = led.engine.dialect.name
+    e = t.Entry
+    with led.engine.connect() as conn:
+        postings = dict(_postings_by_entry(conn))
+        rows = conn.execute(select(e.id, e.date, e.kind, e.ref, e.memo, e.reverses_id)
+                            .order_by(e.id)).all()  # fmt: skip
+    prev = GENESIS_HASH
+    with led.engine.begin() as conn:
+        for statement in guards.drop_statements(dialect):
+            conn.execute(text(statement))
+        for r in rows:
+            old = entry_hash(prev, r.id, Entry(r.date, r.kind, r.ref, postings.get(r.id, ()),
+                                               r.memo, r.reverses_id))  # fmt: skip
+            conn.execute(update(e).where(e.id == r.id)
+                         .values(prev_hash=prev, hash=old, records_hash=None))  # fmt: skip
+            prev = old
+        for statement in guards.create_statements(dialect):
+            conn.execute(text(statement))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
@@ -39,6 +40,7 @@ def test_summaries_migration_backfills_an_existing_ledger(led):
     ops.distribute(led, f.distribute(qty="4"))
     balances, reconciliation = led.balances(), led.reconcile()
     assert any(r.received == 7 for r in reconciliation)
+    f.unseal(led)  # as written before 0006: a sealed ledger refuses to go below it (below)
     _alembic(led, "downgrade", "0002")
     assert schema_revision(led.engine) == "0002"
     _alembic(led, "upgrade", "head")
@@ -78,3 +80,15 @@ def test_commands_opening_a_new_ledger_at_once_all_succeed(tmp_path) -> None:
         from sqlalchemy import create_engine
 
         assert schema_revision(create_engine(url)) == SCHEMA_HEAD
+
+
+def test_a_ledger_with_sealed_records_refuses_to_go_below_0006(led):
+    """Older code could not verify its entries, and would book unsealed ones after them."""
+    from ledger import operations as ops
+    from tests import factories as f
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    with pytest.raises(RuntimeError, match="cannot downgrade below 0006"):
+        _alembic(led, "downgrade", "0005")
+    assert schema_revision(led.engine) == SCHEMA_HEAD and led.verify().ok

@@ -23,12 +23,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    columns = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("entry")}
-    if "records_hash" not in columns:  # kept by a downgrade (below)
-        op.add_column("entry", sa.Column("records_hash", sa.String(64), nullable=True))
+    op.add_column("entry", sa.Column("records_hash", sa.String(64), nullable=True))
 
 
 def downgrade() -> None:
-    """Keep the column: dropping it would break the hash of every entry written since, and
-    `verify` would then report the whole journal as changed. Older code never names it (it
-    writes NULL, which reads as an entry written before this revision)."""
+    """Refused once an entry is sealed: older code cannot check such an entry's hash (its
+    `verify` would report it changed) and would book unsealed entries after sealed ones.
+    A ledger with no sealed entry goes back as it was."""
+    bind = op.get_bind()
+    sealed = bind.execute(sa.text("SELECT count(*) FROM entry WHERE records_hash IS NOT NULL"))
+    if sealed.scalar():
+        raise RuntimeError("cannot downgrade below 0006: entries of this ledger seal their "
+                           "records, which older versions cannot verify")  # fmt: skip
+    op.drop_column("entry", "records_hash")  # SQLite ≥ 3.35 drops a column in place
