@@ -24,7 +24,7 @@ from pydantic import (
 from ledger.db.types import dstr
 
 CODE_RE = re.compile(r"^[A-Za-z0-9._-]+$")
-DMY_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+DMY_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", re.ASCII)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_DIGITS = 15  # whole digits of a quantity, unit value or rate
 MAX_SCALE = 12  # digits after the decimal point
@@ -63,6 +63,8 @@ def _parse_date(v: Any) -> Any:
         raise ValueError("not a date")
     if isinstance(v, str):
         s = v.strip()
+        if not s.isascii():  # fromisoformat and int() would read ٠٤ and ０４ as digits
+            raise ValueError("not a date: use YYYY-MM-DD or DD.MM.YYYY in ASCII digits")
         if s.isdigit() and 20000 < int(s) < 80000:  # an Excel serial day that lost its format
             return EXCEL_EPOCH + dt.timedelta(days=int(s))
         if m := DMY_RE.match(s):

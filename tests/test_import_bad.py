@@ -451,6 +451,8 @@ def test_dd_mm_yyyy_dates_are_accepted(masters, bad):
         ("pledges", PLEDGE, "date", "2024/11/04", "use YYYY-MM-DD or DD.MM.YYYY"),
         ("shipments", SHIPMENT, "expiry", "31.02.2027", "not a real date"),
         ("shipments", SHIPMENT, "dispatch_date", "13.13.2024", "not a real date"),
+        ("pledges", PLEDGE, "date", "٠٤.١١.٢٠٢٤", "in ASCII digits"),
+        ("pledges", PLEDGE, "date", "４５０００", "in ASCII digits"),
         ("pledges", PLEDGE, "date", "0202-03-01", "year 202 is outside 1900–2999: a typo?"),
         ("pledges", PLEDGE, "date", "9999-12-31", "year 9999 is outside 1900–2999"),
         ("shipments", SHIPMENT, "expiry", "31.12.3000", "year 3000 is outside 1900–2999"),
@@ -461,6 +463,8 @@ def test_dd_mm_yyyy_dates_are_accepted(masters, bad):
         "slashes",
         "expiry-31-feb",
         "month-13",
+        "arabic-indic",
+        "fullwidth-serial",
         "year-202",
         "year-9999",
         "expiry-3000",
@@ -1153,3 +1157,12 @@ def test_a_nul_character_is_refused_naming_the_column(masters, bad, column):
     path = write_rows(bad / "pledges.csv", [{**PLEDGE, column: "a\x00b"}])
     err = only(rejected(masters, path))
     check(err, "pledges.csv", 2, column, "contains a NUL character")
+
+
+def test_a_nul_character_is_refused_on_both_engines(led, bad):
+    """The check runs before booking, so PostgreSQL (whose text cannot hold NUL) never sees it."""
+    f.world(led)
+    path = write_rows(bad / "pledges.csv", [{**PLEDGE, "donor": "PRAGUE", "recipient": "KYIV",
+                                              "item": "GEN", "pledge_ref": "P\x001"}])  # fmt: skip
+    err = only(rejected(led, path))
+    check(err, "pledges.csv", 2, "pledge_ref", "contains a NUL character")
