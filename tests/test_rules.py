@@ -494,3 +494,16 @@ def test_acc_001_and_002_word_what_is_missing():
     blank = {**clean(), "fx_rates": [dataclasses.replace(r, source=None) for r in w["fx_rates"]]}
     found = check(blank, "ACC-002")
     assert found and all("names no source, not NBU" in f.message for f in found)
+
+
+def test_trips_compare_plates_and_one_shared_declaration_is_reported_once():
+    w = second_shipment(clean(), DAY, waybill_no="CMR-2", vehicle_reg="5ak-2291")
+    w["customs"] += [CustomsEvent("S2", "arrived", ARRIVED, "UA205050/1")]  # S1's declaration
+    found = check(w, "CUS-005")
+    assert found and all("also covers" in f.message for f in found)  # not twice per shipment
+    assert any("carries S2 too" in f.message for f in check(w, "DOC-006"))
+
+
+def test_cus_012_routes_written_in_other_cases_are_one_route():
+    w = add_line(lines(clean(), route="cz>by>ua"), "DRONE", licence_no="L1", route="CZ>BY>UA")
+    assert [f.line for f in check(w, "CUS-012")] == [9]

@@ -203,7 +203,9 @@ def cus_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         decls = {c.declaration_no for c in ds.customs_by_shipment.get(s.ref, ())
                  if c.declaration_no}  # fmt: skip
         mates = ds.trip_mates(s)
-        if mates:
+        mate_decls = {c.declaration_no for m in mates for c in ds.customs_by_shipment.get(m, ())
+                      if c.declaration_no}  # fmt: skip
+        if mates and not (decls and mate_decls == decls):  # one shared declaration: below
             yield ctx.finding(s.where, f"{s.ref} shares its vehicle on {s.dispatch_date} with "
                               f"{', '.join(mates)}: one vehicle, one consignment and one "
                               "declaration", field="vehicle_reg",
@@ -427,8 +429,9 @@ def cus_012(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """Every route given on any line counts: the lines of a consignment travel in one vehicle."""
     blocked = set(ctx.p("blocked_transit"))
     for s in ctx.shipments:
-        for route in sorted(s.values("route")):
-            through = [c for c in (x.strip().upper() for x in route.split(">")) if c in blocked]
+        routes = {">".join(x.strip().upper() for x in r.split(">")) for r in s.values("route")}
+        for route in sorted(routes):
+            through = [c for c in route.split(">") if c in blocked]
             if not through:
                 continue
             for ln in s.lines:

@@ -150,6 +150,11 @@ HEADER_FIELDS = (
 )  # fmt: skip
 
 
+def _plate(vehicle: object) -> str:
+    """A registration as a plate reads: "ab-1234", "AB 1234" and "AB1234" are one vehicle."""
+    return "".join(ch for ch in str(vehicle).upper() if ch.isalnum())
+
+
 @dataclass(frozen=True, slots=True)
 class Shipment:
     """One consignment (one vehicle): its lines and its header values (first line that has one)."""
@@ -388,18 +393,18 @@ class Dataset:
     @cached_property
     def shipments_by_trip(self) -> Mapping[tuple[str, dt.date], tuple[str, ...]]:
         """Shipment refs per (vehicle, dispatch day): a vehicle makes one trip a day, so two
-        consignments on it that day travel together (registration compared without spaces)."""
+        consignments on it that day travel together (registrations compared as `_plate`)."""
         out: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
         for s in self.shipments.values():
             for vehicle in s.values("vehicle_reg"):
-                out[("".join(str(vehicle).split()).upper(), s.dispatch_date)].append(s.ref)
+                out[(_plate(vehicle), s.dispatch_date)].append(s.ref)
         return {k: tuple(v) for k, v in out.items()}
 
     def trip_mates(self, s: Shipment) -> list[str]:
         """Other consignments dispatched on the same vehicle on the same day."""
         mates: set[str] = set()
         for vehicle in s.values("vehicle_reg"):
-            key = ("".join(str(vehicle).split()).upper(), s.dispatch_date)
+            key = (_plate(vehicle), s.dispatch_date)
             mates.update(self.shipments_by_trip.get(key, ()))
         return sorted(mates - {s.ref})
 
