@@ -145,11 +145,16 @@ def test_verify_finds_postings_of_an_entry_that_does_not_exist(led):
 def test_verify_finds_a_tampered_summary(led, statement, what):
     """`balance` and `reconcile` read the summaries, so verify re-derives them from the journal."""
     _small_ledger(led)
+    result = _verified_after(led, statement)
+    assert not result.ok and what in result.problem
+
+
+def _verified_after(led, statement: str):
+    """`verify` of an intact ledger after one statement run behind the ledger's back."""
     assert led.verify().ok
     with led.engine.begin() as conn:
         conn.execute(text(statement))
-    result = led.verify()
-    assert not result.ok and what in result.problem
+    return led.verify()
 
 
 @pytest.mark.parametrize(
@@ -174,10 +179,7 @@ def test_verify_finds_an_event_record_changed_behind_the_ledgers_back(led, state
     """Lots, receipts and the other event records drive FEFO, valuation and the packs: each
     entry's hash covers the record(s) it booked (`ledger.seal`)."""
     _small_ledger(led)
-    assert led.verify().ok
-    with led.engine.begin() as conn:
-        conn.execute(text(statement))
-    result = led.verify()
+    result = _verified_after(led, statement)
     assert not result.ok and what in result.problem
     assert result.entry_id is not None or "points at no entry" in result.problem
 
@@ -201,10 +203,7 @@ def test_verify_finds_records_of_reversed_entries_tampered_with(led, statement, 
     with led.engine.begin() as conn:
         entry_id = conn.execute(text("SELECT entry_id FROM distribution_line")).scalar()
     led.reverse(entry_id, "wrong beneficiary")
-    assert led.verify().ok
-    with led.engine.begin() as conn:
-        conn.execute(text(statement))
-    result = led.verify()
+    result = _verified_after(led, statement)
     assert not result.ok and what in result.problem
 
 
