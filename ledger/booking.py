@@ -365,10 +365,8 @@ def _book_receipt(book: Book, row: ReceiptRow, src: str, rid: int | None) -> Non
         )  # fmt: skip
     _not_before(row.date, lot.dispatch_date, "the shipment's dispatch")
     customs = acc.customs(row.shipment_ref)
-    if any(
-        book.balance(customs, other.item, other.id) > 0
-        for other in book.shipment_lots(row.shipment_ref)
-    ):
+    consignment = book.shipment_lots(row.shipment_ref)
+    if any(book.balance(customs, other.item, other.id) > 0 for other in consignment):
         raise BookingError(
             f"shipment {row.shipment_ref} is still at customs: record its release first",
             "shipment_ref", row.shipment_ref,
@@ -385,8 +383,10 @@ def _book_receipt(book: Book, row: ReceiptRow, src: str, rid: int | None) -> Non
     postings = [_goods(transit, lot, -take)]
     if row.received:
         postings.append(_goods(acc.stock(owner, row.warehouse), lot, row.received))
-    if row.short:
-        postings.append(_goods(acc.loss(lot.carrier or "carrier", "short"), lot, row.short))
+    if row.short:  # the carrier answers for it: the line's, else the consignment's (FORMATS:
+        # header values may be filled on line 1 only)
+        carrier = lot.carrier or next((o.carrier for o in consignment if o.carrier), "carrier")
+        postings.append(_goods(acc.loss(carrier, "short"), lot, row.short))
     if row.damaged:
         postings.append(_goods(acc.loss(owner, "damaged"), lot, row.damaged))
     if row.excess:

@@ -62,7 +62,7 @@ def ship(
     return ShipmentRow(shipment_ref=ref, line_no=line, dispatch_date=kw.pop("date", DAY0),
                        donor="PRAGUE", recipient=kw.pop("recipient", "KYIV"), item=item,
                        quantity=D(qty), unit_value=D(kw.pop("unit_value", "1000")),
-                       currency="CZK", carrier="CARRIER", **kw)  # fmt: skip
+                       currency="CZK", carrier=kw.pop("carrier", "CARRIER"), **kw)  # fmt: skip
 
 
 def customs(ref: str, event: str, day: int = 1) -> CustomsRow:

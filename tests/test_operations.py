@@ -114,6 +114,24 @@ def test_receipt_short_damaged_excess_and_several_receipts(led):
     assert bal(led, "loss:KYIV:damaged") == 2
 
 
+def test_a_shortage_is_charged_to_the_consignments_carrier_named_on_line_1_only(led):
+    """FORMATS: header values (carrier …) may be filled on line 1 only."""
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))  # carrier CARRIER
+    ops.dispatch(led, f.ship("S1", line=2, qty="10", carrier=None))
+    ops.receive(led, f.receive("R1", line=2, received="8", short="2", remarks="2 missing"))
+    assert bal(led, "loss:CARRIER:short") == 2 and bal(led, "loss:carrier:short") == 0
+
+
+def test_an_account_prefix_matches_case_sensitively_on_both_engines(led):
+    """Codes are case-sensitive; SQLite's LIKE was not (stock:kyiv listed stock:KYIV there)."""
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.receive(led, f.receive(received="10"))
+    assert led.balances("stock:KYIV") and not led.balances("stock:kyiv")
+    assert led.balances("stock:KYIV", by_lot=True) and not led.balances("stock:kyiv", by_lot=True)
+
+
 def test_receipt_into_another_recipients_warehouse_is_refused(led):
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="10"))  # to KYIV

@@ -1,8 +1,8 @@
 """Opening a ledger database: engine settings per dialect, schema migration, writer transactions.
 
-SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout, and writers start
-with BEGIN IMMEDIATE so two read-then-write transactions cannot both read and then fail with
-"database is locked". PostgreSQL: writers take one transaction-scoped advisory lock, which gives
+SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout, LIKE
+case-sensitive (as on PostgreSQL), and writers start with BEGIN IMMEDIATE so two
+read-then-write transactions cannot both read and then fail with "database is locked". PostgreSQL: writers take one transaction-scoped advisory lock, which gives
 the same single-writer discipline, so the no-negative-stock check cannot race.
 """
 
@@ -50,6 +50,9 @@ def _sqlite_events(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout = 30000")
         cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
+        # codes are case-sensitive (med.a and med.A are two items): a prefix (LIKE 'x%') must
+        # match as on PostgreSQL, where `balance --account stock:kyiv` finds no stock:KYIV
+        cur.execute("PRAGMA case_sensitive_like = ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
