@@ -18,8 +18,11 @@ D = Decimal
 
 @pytest.fixture
 def two_currencies(sqlite_led: Ledger) -> Ledger:
+    return _two_currencies(sqlite_led)
+
+
+def _two_currencies(led: Ledger) -> Ledger:
     """S1: 100 generators at 1000 CZK, and line 2, 10 generators at 500 EUR; both received."""
-    led = sqlite_led
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="100"))
     ops.dispatch(led, ShipmentRow(shipment_ref="S1", line_no=2, dispatch_date=f.DAY0,
@@ -75,3 +78,50 @@ def test_the_rendered_workbook_keeps_the_currencies_apart(two_currencies: Ledger
     body = {r[3]: r[4] for r in rows if r[0] == "PRAGUE" and r[2]}  # currency -> dispatched
     assert {k: Decimal(str(v)) for k, v in body.items()} == {"CZK": D(100_000), "EUR": D(5000)}
     assert not any("?" in [str(c) for c in r] for r in rows)
+
+
+def test_each_currency_row_shows_its_own_uah_value(two_currencies: Ledger) -> None:
+    """Not the item's total on the first row: CZK 100,000 × 1.6; the EUR receipt has no rate."""
+    values = section(build(two_currencies, "reconciliation"), "values")
+    rows = {r["currency"]: r for r in values.rows}
+    assert rows["CZK"]["received_value_uah"] == D(160_000)
+    assert not rows["CZK"]["_flag_received_value_uah"]
+    assert rows["EUR"]["received_value_uah"] is None and rows["EUR"]["_flag_received_value_uah"]
+    totals = {t["currency"]: t.get("received_value_uah") for t in values.totals}
+    assert totals == {"CZK": D(160_000), "EUR": None}
+
+
+def test_each_currency_row_uah_once_both_are_valued(sqlite_led: Ledger) -> None:
+    import datetime as dt
+
+    from schemas.rows import FxRateRow
+
+    sqlite_led.post(FxRateRow(date=f.DAY0 + dt.timedelta(days=2), currency="EUR",
+                              rate=D("40.5"), base="UAH", source="NBU"))  # fmt: skip
+    led = _two_currencies(sqlite_led)  # the EUR rate of the receipt day on file first
+    rows = {r["currency"]: r for r in section(build(led, "reconciliation"), "values").rows}
+    assert (rows["CZK"]["received_value_uah"], rows["EUR"]["received_value_uah"]) == (
+        D(160_000), D(8) * D(500) * D("40.5"))  # fmt: skip
+
+
+def test_the_accounting_pack_says_whether_a_pending_rate_is_missing_or_on_file_now(
+    two_currencies: Ledger,
+) -> None:
+    """The EUR receipt came before its rate: NOT READY says the rate is missing; once the rate
+    is loaded, that it is on file and the receipt must be posted again (it does not revalue)."""
+    import datetime as dt
+
+    from schemas.rows import FxRateRow
+
+    def reasons() -> list[str]:
+        return build(
+            two_currencies, "accounting-pack", recipient="KYIV", period="2023-03"
+        ).not_ready
+
+    (before,) = reasons()
+    assert "no NBU rate loaded for EUR 2023-03-03 (R1)" in before
+    two_currencies.post(FxRateRow(date=f.DAY0 + dt.timedelta(days=2), currency="EUR",
+                                  rate=D("40.5"), base="UAH", source="NBU"))  # fmt: skip
+    (after,) = reasons()
+    assert "the NBU rate is on file now; reverse the receipt and post it again" in after
+    assert "EUR 2023-03-03 (R1)" in after and "курс НБУ вже завантажено" in after

@@ -142,7 +142,8 @@ def build(conn: Connection, recipient: str, period: str,
                                           t.ReceiptLine.shipment_ref, t.ReceiptLine.line_no))
                 if rc["shipment_line_id"] in my_lots]  # fmt: skip
     register, acts, fx = [], [], []
-    uah_total, pending = ZERO, []
+    uah_total = ZERO
+    pending: dict[tuple[str, dt.date], dict[str, None]] = defaultdict(dict)  # -> receipt refs
     for rc in receipts:
         lot = my_lots[rc["shipment_line_id"]]
         value_fc = rc["received"] * lot["unit_value"]
@@ -152,7 +153,7 @@ def build(conn: Connection, recipient: str, period: str,
                 "unit": cat.get(lot["item"], {}).get("unit", ""), "currency": lot["currency"]}  # fmt: skip
         status = "" if rc["value_uah"] is not None else i18n.both("doc.pending")
         if rc["value_uah"] is None:
-            pending.append(f"{lot['currency']} {rc['date'].isoformat()} ({rc['receipt_ref']})")
+            pending[(lot["currency"], rc["date"])][rc["receipt_ref"]] = None
         else:
             uah_total += rc["value_uah"]
         register.append({**base, "quantity": rc["received"], "unit_value": lot["unit_value"],
@@ -279,10 +280,22 @@ def build(conn: Connection, recipient: str, period: str,
                           ("field.register_no", r.get("aid_register_no") or "—"),
                           ("doc.period", period)],
                    sections=sections, findings=found, locale=locale, landscape=True)  # fmt: skip
-    for text in pending:
-        words = i18n.label("text.pending_rate")
-        doc.not_ready.append(f"{words['en']} {text} / {words['uk']} {text}")
+    doc.not_ready += _pending_reasons(conn, pending)
     return finish(conn, doc, "A", {"recipient": recipient, "period": period}, gate=True)
+
+
+def _pending_reasons(conn: Connection,
+                     pending: dict[tuple[str, dt.date], dict[str, None]]) -> list[str]:  # fmt: skip
+    """One line per (currency, day) still unvalued, saying whether its rate is missing or on
+    file now (a rate loaded after the receipt does not value it: reverse and post it again)."""
+    f = t.FxRate
+    lines = []
+    for (currency, day), refs in sorted(pending.items()):
+        on_file = conn.execute(select(f.rate).where(f.currency == currency, f.date == day)).first()
+        words = i18n.label("text.pending_rate_on_file" if on_file else "text.pending_rate")
+        text = f"{currency} {day.isoformat()} ({', '.join(refs)})"
+        lines.append(f"{words['en']} {text} / {words['uk']} {text}")
+    return lines
 
 
 def period_days(period: str) -> tuple[dt.date, dt.date]:

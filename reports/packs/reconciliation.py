@@ -59,6 +59,25 @@ def _stage_values(conn: Connection) -> dict[tuple[str, str, str, str], dict[str,
     return out
 
 
+def _uah_by_currency(conn: Connection) -> dict[tuple[str, str, str, str], tuple[Decimal, int]]:
+    """(UAH value, receipt lines still pending) per (donor, recipient, item, donor currency),
+    from the standing receipt lines: an item that came in several currencies shows each
+    currency's UAH value on its own row, never the item's total on the first one."""
+    s = t.ShipmentLine
+    lot_key = {r.id: (r.donor, r.recipient, r.item, r.currency)
+               for r in conn.execute(select(s.id, s.donor, s.recipient, s.item, s.currency))}  # fmt: skip
+    out: dict[tuple[str, str, str, str], list[Any]] = defaultdict(lambda: [ZERO, 0])
+    for rc in live(conn, t.ReceiptLine):
+        key = lot_key.get(rc["shipment_line_id"])
+        if key is None:
+            continue
+        if rc["value_uah"] is None:
+            out[key][1] += 1
+        else:
+            out[key][0] += rc["value_uah"]
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
 def _variances(conn: Connection, donor: str | None, recipient: str | None,
                as_of_date: dt.date | None) -> list[dict[str, Any]]:  # fmt: skip
     conds = []
@@ -164,6 +183,7 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
     values = _stage_values(conn)
     _, last_date = last_entry(conn)
     per_currency = values_by_currency(conn, donor, recipient)
+    uah_by_currency = _uah_by_currency(conn)
     rows: list[dict[str, Any]] = []
     value_rows: list[dict[str, Any]] = []  # one per value currency: values never add across
     for r in recon:
@@ -173,13 +193,15 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
         rows.append(row)
         key = (r.donor, r.recipient, r.item)
         currencies = [r.currency] if r.currency else sorted(per_currency.get(key, {}))
-        for n, cur in enumerate(currencies or [None]):
+        for cur in currencies or [None]:
             vrow = dict(row)
             if not r.currency and cur:  # goods of this item came in several currencies
                 vrow["currency"] = cur
                 vrow["dispatched_value"], vrow["received_value"] = per_currency[key][cur]
-            if n:  # the UAH value is the item's, shown once
-                vrow["received_value_uah"], vrow["_flag_received_value_uah"] = None, False
+                # the UAH value of this currency's receipts (pending if one of them is)
+                uah, pending = uah_by_currency.get((*key, cur), (ZERO, 0))
+                vrow["received_value_uah"] = None if pending else uah
+                vrow["_flag_received_value_uah"] = bool(pending)
             v = values.get((*key, cur), {}) if cur else {}
             vrow["distributed_value"] = v.get("distributed") if cur else None  # none: blank
             vrow["lost_value"] = (v.get("short", ZERO) + v.get("damaged", ZERO)
