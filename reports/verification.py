@@ -127,7 +127,7 @@ def verify(conn, code: str) -> Verdict:  # type: ignore[no-untyped-def]
 
     from ledger import journal
     from ledger.db import tables as t
-    from reports.data import scope_entries
+    from reports.data import parse_period, scope_entries
 
     scope = decode(code)
     what = describe(scope)
@@ -153,12 +153,18 @@ def verify(conn, code: str) -> Verdict:  # type: ignore[no-untyped-def]
     # An entry recorded after the document but dated on or before its day (a late receipt, a
     # back-dated distribution) would have been in it: the document's figures no longer hold.
     day = conn.execute(select(func.max(e.date)).where(e.id <= scope.as_of)).scalar()
+    params = scope.params
+    span = parse_period(params.get("period")) if scope.kind in ("A", "D") else None
+    if span:  # a period's document shows the whole period, whenever it was made
+        day = max(day, span[1]) if day else span[1]
+        if scope.kind == "A":  # and its opening balances: anything of the recipient before
+            params = {**params, "period": ""}
     if day is not None:
         from reports.data import entries_in_scope
 
         late = conn.execute(
             select(e.id, e.date, e.ref)
-            .where(e.id.in_(entries_in_scope(scope.kind, scope.params, last)),
+            .where(e.id.in_(entries_in_scope(scope.kind, params, last)),
                    e.id > scope.as_of, e.date <= day, e.reverses_id.is_(None))
             .order_by(e.id).limit(1)
         ).first()  # fmt: skip

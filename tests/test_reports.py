@@ -398,3 +398,30 @@ def test_a_long_pdf_is_announced_before_layout(
     assert "laying out" not in loud.stdout
     sheet = runner.invoke(main, [*args, str(tmp_path / "c.xlsx")])
     assert sheet.exit_code == 0 and "laying out" not in sheet.stderr
+
+
+@pytest.mark.parametrize("day", ["2023-08-15", "2023-05-15"], ids=["in-the-period", "before-it"])
+def test_verify_document_of_a_period_sees_entries_dated_in_it_or_before_it(sqlite_led, day):
+    """An accounting pack for 2023-Q3 made while the ledger's newest entry was in March: a
+    distribution dated in Q3 changes its figures, one dated before Q3 its opening stock; both
+    recorded afterwards. (The check used the ledger's newest day then, so both passed.)"""
+    import datetime as dt
+
+    from ledger import operations as ops
+    from reports.verification import code_for, verify
+    from tests import factories as f
+
+    led = sqlite_led
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.receive(led, f.receive(received="10"))
+    params = {"recipient": "KYIV", "period": "2023-Q3"}
+    with reader(led.engine) as conn:
+        last = conn.exec_driver_sql("SELECT max(id) FROM entry").scalar()
+        code, shown = code_for(conn, "A", params, last)
+        assert shown == [] and verify(conn, code).ok  # nothing in Q3 yet
+    offset = (dt.date.fromisoformat(day) - f.DAY0).days
+    ops.distribute(led, f.distribute(qty="2", day=offset))
+    with reader(led.engine) as conn:
+        verdict = verify(conn, code)
+    assert not verdict.ok and "recorded after the document but belongs in it" in verdict.message
