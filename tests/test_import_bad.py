@@ -286,6 +286,24 @@ def test_cp1251_file_with_valid_ukrainian_text_imports_and_round_trips(masters, 
     assert scalar(masters, select(wh.name).where(wh.code == "ODESA-WH")) == "Склад"
 
 
+@pytest.mark.parametrize(
+    ("name", "settlement"),
+    [("Sklad léků, chlazené", "Příbram"), ("Magazyn leków", "Łódź")],
+    ids=["czech", "polish"],
+)
+def test_a_windows_1250_file_is_read_as_such_not_as_cyrillic(masters, bad, name, settlement):
+    """Czech and Polish Excel save CSV in Windows-1250: the same bytes are Cyrillic letters in
+    Windows-1251, and were stored garbled ("lйky")."""
+    write_rows(bad / "warehouses.csv", [{"code": "PRG-WH", "party": "ODESA", "name": name,
+                                         "settlement": settlement}],
+               delimiter=";", encoding="cp1250")  # fmt: skip
+    write_rows(bad / "parties.csv", [PARTY])
+    masters.import_files([bad])
+    wh = t.Warehouse
+    assert scalar(masters, select(wh.name).where(wh.code == "PRG-WH")) == name
+    assert scalar(masters, select(wh.settlement).where(wh.code == "PRG-WH")) == settlement
+
+
 def test_cp1251_file_with_a_bad_row_reports_the_spreadsheet_row(masters, bad):
     rows = [
         ["KYIV-WH-3", "KYIV", "Склад № 3", "Київ"],
@@ -840,6 +858,28 @@ def _workbook(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def test_hidden_sheets_are_not_read(masters, bad):
+    """A hidden sheet is a draft or a helper: its rows were booked (a leftover pledge), and a
+    hidden sheet of notes made the whole workbook fail as an unknown kind."""
+    from openpyxl import load_workbook
+
+    path = _workbook(bad / "book.xlsx", {
+        "pledges": [PLEDGE_HEADER, _pledge_cells()],
+        "parties": [list(PARTY), list(PARTY.values())],
+        "notes": [["whatever"], ["a helper sheet"]],
+    })  # fmt: skip
+    wb = load_workbook(path)
+    wb["parties"].sheet_state = "hidden"
+    wb["notes"].sheet_state = "hidden"
+    wb.save(path)
+    report = masters.import_files([path])
+    assert report.new == 1 and set(report.counts) == {"pledges"}
+    assert (
+        scalar(masters, select(func.count()).select_from(t.Party).where(t.Party.code == "ODESA"))
+        == 0
+    )
 
 
 def _pledge_cells(**kw: Any) -> list[Any]:

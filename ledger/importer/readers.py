@@ -52,8 +52,29 @@ def detect_encoding(sample: bytes) -> str:
     except UnicodeDecodeError as exc:
         whole_file = len(sample) < SAMPLE_BYTES
         if whole_file or exc.start < len(sample) - 4:  # not a character cut at the sample's end
-            return "cp1251"
+            return _one_byte_encoding(sample)
     return "utf-8"
+
+
+_ASCII_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _one_byte_encoding(sample: bytes) -> str:
+    """Windows-1251 (Cyrillic, FORMATS.md), or Windows-1250 as Czech and Polish Excel save CSV.
+
+    The same bytes are letters in both. Ukrainian words are whole runs of such bytes; Czech
+    and Polish letters with diacritics stand among ASCII letters (`l\xe9ky`, `P\xf8\xedbram`).
+    """
+    high = mixed = 0
+    for i, byte in enumerate(sample):
+        if byte < 0xC0:  # the letters of both code pages are 0xC0–0xFF (and a few below)
+            continue
+        high += 1
+        before = sample[i - 1] if i else 0
+        after = sample[i + 1] if i + 1 < len(sample) else 0
+        if before in _ASCII_LETTERS or after in _ASCII_LETTERS:
+            mixed += 1
+    return "cp1250" if high and mixed * 2 > high else "cp1251"
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -136,6 +157,8 @@ def read_xlsx(path: Path) -> Iterator[Table]:
     except InvalidFileException as exc:
         raise ValueError(str(exc)) from exc
     for sheet in workbook.worksheets:
+        if getattr(sheet, "sheet_state", "visible") != "visible":
+            continue  # a hidden sheet is a draft or a helper, not data to book
         it = sheet.iter_rows(values_only=True)
         first = next(it, None)
         if first is None:
