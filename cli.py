@@ -349,8 +349,13 @@ def period_close(ctx: click.Context, month: str) -> None:
     """
     led = _ledger(ctx)
     with refusals():
-        led.close_period(month)
+        pending = led.close_period(month)
     click.echo(f"period {month} closed")
+    if pending:
+        click.echo(f"warning: {len(pending)} receipt line(s) of {month} still have their UAH value "
+                   f"pending ({', '.join(pending[:5])}{' …' if len(pending) > 5 else ''}); a "
+                   "re-post dated in the closed month is refused from now on (ACC-001)",
+                   err=True)  # fmt: skip
 
 
 @period.command("list")

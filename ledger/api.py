@@ -115,7 +115,12 @@ class Ledger:
         with self.booking() as book:
             return book_reversal(book, entry_id, reason, on)
 
-    def close_period(self, month: str) -> None:
+    def close_period(self, month: str) -> list[str]:
+        """Close a month; returns the receipts in it whose UAH value is still pending.
+
+        They stay pending for good unless posted again in a later month: a re-post dated in
+        the closed month is refused. The caller says so; closing is not refused for it.
+        """
         if not MONTH_RE.match(month):
             raise LedgerError(f"period {month!r} is not a month: use YYYY-MM, e.g. 2023-05")
         with writer(self.engine) as conn:
@@ -126,6 +131,7 @@ class Ledger:
                     month=month, closed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)
                 )
             )
+            return queries.pending_receipts(conn, month)
 
     def closed_periods(self) -> list[str]:
         with reader(self.engine) as conn:

@@ -7,6 +7,7 @@ answer reads a few thousand rows however long the journal grows.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -195,3 +196,19 @@ def reconcile(
         ))  # fmt: skip
     rows.sort(key=lambda x: (x.donor, x.recipient, x.item))  # code point order on every engine
     return rows
+
+
+def pending_receipts(conn: Connection, month: str) -> list[str]:
+    """`receipt_ref shipment_ref/line` of the standing receipt lines dated in `month`
+    (YYYY-MM) whose UAH value is still pending."""
+    r, e = t.ReceiptLine, t.Entry
+    first = dt.date.fromisoformat(f"{month}-01")
+    after = (first + dt.timedelta(days=32)).replace(day=1)
+    reversed_ids = select(e.reverses_id).where(e.reverses_id.is_not(None))
+    query = (
+        select(r.receipt_ref, r.shipment_ref, r.line_no)
+        .where(r.date >= first, r.date < after, r.value_uah.is_(None),
+               r.entry_id.not_in(reversed_ids))
+        .order_by(r.date, r.receipt_ref, r.shipment_ref, r.line_no)
+    )  # fmt: skip
+    return [f"{ref} {sref}/{line}" for ref, sref, line in conn.execute(query)]

@@ -131,6 +131,17 @@ def test_verify_reverse_and_period_close(imported):
     assert imported("verify").exit_code == 0
 
 
+def test_closing_a_month_with_receipts_still_unvalued_warns(imported):
+    """The sample leaves receipt KV-PN-2024-0002 (2024-01-28) without its EUR rate: once the
+    month is closed, posting it again there is refused, so closing says so (and still closes)."""
+    quiet = imported("period", "close", "2024-02")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+    result = imported("period", "close", "2024-01")
+    assert result.exit_code == 0 and result.stdout.strip() == "period 2024-01 closed"
+    assert "1 receipt line(s) of 2024-01 still have their UAH value pending" in result.stderr
+    assert "KV-PN-2024-0002 HEL-2024-001/1" in result.stderr
+
+
 def test_template_writes_headers(tmp_path):
     result = CliRunner().invoke(main, ["template", str(tmp_path / "t")])
     assert result.exit_code == 0
