@@ -125,3 +125,27 @@ def test_the_accounting_pack_says_whether_a_pending_rate_is_missing_or_on_file_n
     (after,) = reasons()
     assert "the NBU rate is on file now; reverse the receipt and post it again" in after
     assert "EUR 2023-03-03 (R1)" in after and "курс НБУ вже завантажено" in after
+
+
+def test_the_donor_pack_of_a_period_counts_the_outstanding_pledge_at_its_end(
+    sqlite_led: Ledger,
+) -> None:
+    """Pledge 1000; 600 sent in Q1 and 400 in Q2: the Q1 pack shows 400 outstanding (it showed
+    0, counting the Q2 dispatch); the pack of all time shows 0."""
+    import datetime as dt
+
+    led = sqlite_led
+    f.world(led)
+    ops.pledge(led, f.pledge("P1", qty="1000"))
+    ops.dispatch(led, f.ship("S1", qty="600", pledge_ref="P1", pledge_line=1))
+    ops.dispatch(led, f.ship("S2", qty="400", pledge_ref="P1", pledge_line=1,
+                             date=dt.date(2023, 5, 2)))  # fmt: skip
+
+    def row(period: str | None) -> dict:
+        (r,) = [r for r in section(build(led, "donor-pack", donor="PRAGUE", period=period),
+                                   "pledges").rows if r["pledge"] == "P1/1"]  # fmt: skip
+        return r
+
+    q1 = row("2023-Q1")
+    assert (q1["pledged"], q1["dispatched"], q1["outstanding_pledge"]) == (1000, 600, 400)
+    assert row(None)["outstanding_pledge"] == 0

@@ -137,9 +137,18 @@ def build(conn: Connection, donor: str, period: str | None = None,
     pledge_rows = []
     b = t.Balance
     outstanding: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for r in conn.execute(select(b.pledge_line_id, b.quantity).where(
-            b.account.startswith("pledged:"), b.pledge_line_id.is_not(None))):  # fmt: skip
-        outstanding[r.pledge_line_id] += r.quantity
+    if span:  # as at the period's end: what later dispatches sent does not count yet
+        sent: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        for lot in lots(conn, t.ShipmentLine.donor == donor,
+                        t.ShipmentLine.dispatch_date <= span[1]).values():  # fmt: skip
+            if lot["pledge_line_id"] is not None:
+                sent[lot["pledge_line_id"]] += lot["quantity"]
+        for pl in pls:
+            outstanding[pl["id"]] = pl["quantity"] - sent[pl["id"]]
+    else:
+        for r in conn.execute(select(b.pledge_line_id, b.quantity).where(
+                b.account.startswith("pledged:"), b.pledge_line_id.is_not(None))):  # fmt: skip
+            outstanding[r.pledge_line_id] += r.quantity
     rec_by_lot: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for rc in receipts:
         rec_by_lot[rc["shipment_line_id"]] += rc["received"]
