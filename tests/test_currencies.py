@@ -149,3 +149,24 @@ def test_the_donor_pack_of_a_period_counts_the_outstanding_pledge_at_its_end(
     q1 = row("2023-Q1")
     assert (q1["pledged"], q1["dispatched"], q1["outstanding_pledge"]) == (1000, 600, 400)
     assert row(None)["outstanding_pledge"] == 0
+
+
+def test_a_trial_balance_shows_other_recipients_accounts_as_one_counterpart_row(
+    sqlite_led: Ledger,
+) -> None:
+    """KYIV hands 3 of its 10 generators to LVIV: in LVIV's pack KYIV's stock account only
+    shows the 3 leaving, and read as KYIV's stock at −3. One counterpart row instead; the
+    trial balance still balances."""
+    led = sqlite_led
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.receive(led, f.receive(received="10"))
+    ops.transfer(led, f.transfer(qty="3"))  # WH1 (KYIV) -> WHL (LVIV)
+    doc = build(led, "accounting-pack", recipient="LVIV", period="2023-03")
+    rows = section(doc, "trial_balance").rows
+    accounts = [r["account"] for r in rows]
+    assert "stock:LVIV:WHL" in accounts and not any(a.startswith("stock:KYIV") for a in accounts)
+    (other,) = [r for r in rows if r["account"].startswith("other recipients")]
+    assert other["credit"] == D(3000) and other["closing"] == D(-3000)
+    for currency in {r["currency"] for r in rows}:
+        assert sum((r["closing"] for r in rows if r["currency"] == currency), D(0)) == 0

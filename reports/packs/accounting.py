@@ -94,6 +94,11 @@ def build(conn: Connection, recipient: str, period: str,
     # warehouse of a transfer), so debits equal credits and the journal's totals agree with it.
     tb: dict[tuple[str, str], dict[str, Any]] = {}
     moves: dict[str, dict[str, Any]] = {}
+    # Another recipient's stock, hand-overs and losses show only the part that moved with this
+    # recipient's goods (a transfer, a FEFO pick from a lot it received): alone, such an
+    # account would read as another city's stock below zero. They make one counterpart row.
+    others = {w["party"] for w in whs.values()} - {recipient}
+    other_label = i18n.both("text.other_recipients")
     mine = entries_in_scope("A", {"recipient": recipient}, as_of).where(e.date <= end)
     for r in conn.execute(
         select(e.date, e.kind, p.account, p.commodity, p.quantity, p.value, p.currency)
@@ -102,8 +107,12 @@ def build(conn: Connection, recipient: str, period: str,
     ):  # fmt: skip
         before = r.date < start
         if r.currency and r.value is not None:
-            row = tb.setdefault((r.account, r.currency), {
-                "account": r.account, "currency": r.currency, "opening": ZERO, "debit": ZERO,
+            stage_, _, rest = r.account.partition(":")
+            owner = rest.partition(":")[0]
+            account = (other_label if stage_ in ("stock", "distributed", "loss") and owner in others
+                       else r.account)  # fmt: skip
+            row = tb.setdefault((account, r.currency), {
+                "account": account, "currency": r.currency, "opening": ZERO, "debit": ZERO,
                 "credit": ZERO, "closing": ZERO})  # fmt: skip
             if before:
                 row["opening"] += r.value
