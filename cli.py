@@ -493,7 +493,9 @@ class EventCommand(click.Command):
         led = _ledger(ctx, create=True)
         with refusals():
             outcome = led.post(row, rebook_reversed=True)  # one event: a deliberate act
-        click.echo(f"{self.name} {row.key_text}: {outcome}")
+            entry = led.entry_of(row)
+        click.echo(f"{self.name} {row.key_text}: {outcome}"
+                   + (f" (entry {entry})" if entry is not None else ""))  # fmt: skip
 
 
 for _name, _kind, _help, _example in [

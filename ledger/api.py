@@ -102,6 +102,18 @@ class Ledger:
         with self.booking() as book:
             return book_row(book, row, rebook_reversed=rebook_reversed)
 
+    def entry_of(self, row: Row) -> int | None:
+        """The journal entry that booked the record under this row's natural key (the id
+        `reverse` takes), or None for master data and unknown keys."""
+        from ledger.book import RECORD_KEYS, RECORD_TABLES
+
+        table = RECORD_TABLES[row.kind].__table__
+        if "entry_id" not in table.columns:
+            return None
+        where = [table.c[k] == v for k, v in zip(RECORD_KEYS[row.kind], row.key, strict=True)]
+        with reader(self.engine) as conn:
+            return conn.execute(select(table.c.entry_id).where(*where)).scalar()
+
     def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
         from ledger.importer.pipeline import fewer_collections, import_into
 

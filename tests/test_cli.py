@@ -205,11 +205,14 @@ def test_one_event_at_a_time_from_the_command_line(run):
 
     with Ledger(run.url, migrate=False) as led:
         f.world(led)
+    entries = []
     for step in steps:
         result = run(*step)
         assert result.exit_code == 0, (step[0], result.output, result.stderr)
-        assert ": new" in result.output
-    assert run(*steps[0]).output.strip().endswith(": unchanged")
+        assert ": new (entry " in result.output  # the id `reverse` takes
+        entries.append(int(result.output.split("(entry ")[1].split(")")[0]))
+    assert entries == sorted(entries) and len(set(entries)) == len(steps)
+    assert run(*steps[0]).output.strip() == f"pledge PRAGUE/P-1/1: unchanged (entry {entries[0]})"
     rows = list(csv.DictReader(io.StringIO(run("reconcile", "--format", "csv").output)))
     (gen,) = [r for r in rows if r["item"] == "GEN"]
     assert (
@@ -219,6 +222,8 @@ def test_one_event_at_a_time_from_the_command_line(run):
         gen["written_off"],
         gen["in_stock"],
     ) == ("9", "1", "2", "1", "6")
+    undone = run("reverse", str(entries[-1]), "--reason", "wrong warehouse")
+    assert undone.exit_code == 0 and f"entry {entries[-1]} reversed" in undone.output
     bad = run("receive", "--receipt-ref", "GRN-2", "--shipment-ref", "S-1", "--line-no", "1",
               "--date", "2023-05-14", "--warehouse", "WH1", "--received", "-3")  # fmt: skip
     assert bad.exit_code == 1 and "--received: must not be negative" in bad.stderr
