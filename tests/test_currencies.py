@@ -77,6 +77,8 @@ def test_the_rendered_workbook_keeps_the_currencies_apart(two_currencies: Ledger
     rows = list(load_workbook(path)["values"].iter_rows(values_only=True))
     body = {r[3]: r[4] for r in rows if r[0] == "PRAGUE" and r[2]}  # currency -> dispatched
     assert {k: Decimal(str(v)) for k, v in body.items()} == {"CZK": D(100_000), "EUR": D(5000)}
+    uah = {r[3]: r[8] for r in rows if r[0] == "PRAGUE" and r[1]}  # each currency's own UAH
+    assert uah == {"CZK": 160_000, "EUR": None}  # the EUR receipt's rate is not on file
     assert not any("?" in [str(c) for c in r] for r in rows)
 
 
