@@ -41,14 +41,35 @@ def resolve_url(url: str | None) -> str:
     return url
 
 
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _wal(cur: Any) -> None:
+    """Switch to WAL, waiting as a writer would: SQLite answers "database is locked" at once,
+    without its busy handler, when another process is creating the same new file (several
+    commands opening a new ledger at once)."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA busy_timeout = 30000")
-        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
         # codes are case-sensitive (med.a and med.A are two items): a prefix (LIKE 'x%') must
         # match as on PostgreSQL, where `balance --account stock:kyiv` finds no stock:KYIV
