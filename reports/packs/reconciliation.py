@@ -59,7 +59,8 @@ def _stage_values(conn: Connection) -> dict[tuple[str, str, str, str], dict[str,
     return out
 
 
-def _uah_by_currency(conn: Connection) -> dict[tuple[str, str, str, str], tuple[Decimal, int]]:
+def _uah_by_currency(conn: Connection, receipts: list[dict[str, Any]]
+                     ) -> dict[tuple[str, str, str, str], tuple[Decimal, int]]:  # fmt: skip
     """(UAH value, receipt lines still pending) per (donor, recipient, item, donor currency),
     from the standing receipt lines: an item that came in several currencies shows each
     currency's UAH value on its own row, never the item's total on the first one."""
@@ -67,7 +68,7 @@ def _uah_by_currency(conn: Connection) -> dict[tuple[str, str, str, str], tuple[
     lot_key = {r.id: (r.donor, r.recipient, r.item, r.currency)
                for r in conn.execute(select(s.id, s.donor, s.recipient, s.item, s.currency))}  # fmt: skip
     out: dict[tuple[str, str, str, str], list[Any]] = defaultdict(lambda: [ZERO, 0])
-    for rc in live(conn, t.ReceiptLine):
+    for rc in receipts:
         key = lot_key.get(rc["shipment_line_id"])
         if key is None:
             continue
@@ -78,7 +79,8 @@ def _uah_by_currency(conn: Connection) -> dict[tuple[str, str, str, str], tuple[
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
-def _variances(conn: Connection, donor: str | None, recipient: str | None,
+def _variances(conn: Connection, receipts: list[dict[str, Any]], donor: str | None,
+               recipient: str | None,
                as_of_date: dt.date | None) -> list[dict[str, Any]]:  # fmt: skip
     conds = []
     if donor:
@@ -87,7 +89,6 @@ def _variances(conn: Connection, donor: str | None, recipient: str | None,
         conds.append(t.ShipmentLine.recipient == recipient)
     scope_lots = lots(conn, *conds)
     rows: list[dict[str, Any]] = []
-    receipts = live(conn, t.ReceiptLine, order=(t.ReceiptLine.date, t.ReceiptLine.receipt_ref))
     first_rate: dict[int, tuple[Decimal, dt.date]] = {}
     for rc in receipts:
         lot = scope_lots.get(rc["shipment_line_id"])
@@ -183,7 +184,9 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
     values = _stage_values(conn)
     _, last_date = last_entry(conn)
     per_currency = values_by_currency(conn, donor, recipient)
-    uah_by_currency = _uah_by_currency(conn)
+    # the standing receipt lines, read once for the UAH values and the variances
+    receipts = live(conn, t.ReceiptLine, order=(t.ReceiptLine.date, t.ReceiptLine.receipt_ref))
+    uah_by_currency = _uah_by_currency(conn, receipts)
     rows: list[dict[str, Any]] = []
     value_rows: list[dict[str, Any]] = []  # one per value currency: values never add across
     for r in recon:
@@ -240,7 +243,7 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
                    "blank while a rate is pending.",
              "uk": "Гривня: вартість оприбуткування за офіційним курсом НБУ на дату отримання; "
                    "порожньо, доки курс не завантажено."})  # fmt: skip
-    variances = _variances(conn, donor, recipient, last_date)
+    variances = _variances(conn, receipts, donor, recipient, last_date)
     var_section = Section("variances", "section.variances", wide=True, rows=variances, columns=[
         Column("donor", "col.donor", width="7%"), Column("recipient", "col.recipient", width="7%"),
         Column("shipment", "col.shipment", width="10%"), Column("item", "col.item", width="10%"),
