@@ -507,3 +507,10 @@ def test_trips_compare_plates_and_one_shared_declaration_is_reported_once():
 def test_cus_012_routes_written_in_other_cases_are_one_route():
     w = add_line(lines(clean(), route="cz>by>ua"), "DRONE", licence_no="L1", route="CZ>BY>UA")
     assert [f.line for f in check(w, "CUS-012")] == [9]
+
+
+def test_one_vehicle_written_two_ways_on_one_consignment_is_one_vehicle():
+    w = lines(clean(), 2, vehicle_reg="5ak-2291")  # line 1 and 3: "5AK 2291"
+    assert check(w, "CUS-005") == [] and check(w, "DOC-006") == []
+    two = lines(clean(), 2, vehicle_reg="9XY 1111")
+    assert check(two, "CUS-005") and check(two, "DOC-006")  # two vehicles indeed

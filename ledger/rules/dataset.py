@@ -194,6 +194,10 @@ class Shipment:
     def where(self) -> str:
         return f"shipment {self.ref}"
 
+    def plates(self) -> set[str]:
+        """The vehicles named on its lines, as plates read (`_plate`)."""
+        return {_plate(v) for v in self.values("vehicle_reg")}
+
     def values(self, name: str) -> set[Any]:
         return {getattr(ln, name) for ln in self.lines if getattr(ln, name) not in (None, "")}
 
@@ -396,16 +400,15 @@ class Dataset:
         consignments on it that day travel together (registrations compared as `_plate`)."""
         out: dict[tuple[str, dt.date], list[str]] = defaultdict(list)
         for s in self.shipments.values():
-            for vehicle in s.values("vehicle_reg"):
-                out[(_plate(vehicle), s.dispatch_date)].append(s.ref)
+            for plate in s.plates():
+                out[(plate, s.dispatch_date)].append(s.ref)
         return {k: tuple(v) for k, v in out.items()}
 
     def trip_mates(self, s: Shipment) -> list[str]:
         """Other consignments dispatched on the same vehicle on the same day."""
         mates: set[str] = set()
-        for vehicle in s.values("vehicle_reg"):
-            key = (_plate(vehicle), s.dispatch_date)
-            mates.update(self.shipments_by_trip.get(key, ()))
+        for plate in s.plates():
+            mates.update(self.shipments_by_trip.get((plate, s.dispatch_date), ()))
         return sorted(mates - {s.ref})
 
     @cached_property
