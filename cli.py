@@ -47,10 +47,12 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except ImportRejected as exc:
+        _unmake_new_ledger()
         for problem in exc.errors:
             click.echo(f"  {problem}", err=True)
         raise Failure(str(exc)) from None
     except LedgerError as exc:
+        _unmake_new_ledger()
         raise Failure(str(exc)) from None
 
 
@@ -150,10 +152,36 @@ def main(ctx: click.Context, db: str | None) -> None:
 
 def _ledger(ctx: click.Context, *, create: bool = False) -> Ledger:
     """The ledger of `--db`; only commands that write (`create=True`) may start a new one."""
-    from ledger.api import Ledger
+    from ledger.api import Ledger, sqlite_file
+    from ledger.db.engine import resolve_url
 
+    file = sqlite_file(resolve_url(ctx.obj["db"]))
+    new = create and file is not None and not file.exists()
+    folders = [d for d in file.absolute().parents if not d.exists()] if new and file else []
     with refusals():
-        return Ledger(ctx.obj["db"], create=create)
+        led = Ledger(ctx.obj["db"], create=create)
+    if new and file is not None:
+        ctx.obj["made"] = (led, file, folders)
+    return led
+
+
+def _unmake_new_ledger() -> None:
+    """Remove the SQLite file this command created when it was refused: a refused import into
+    a new path leaves no empty ledger behind (the ledger "exactly as before" is no file)."""
+    ctx = click.get_current_context(silent=True)
+    made = ctx.obj.get("made") if ctx is not None and ctx.obj else None
+    if made is None:
+        return
+    led, path, folders = made
+    led.close()
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    for folder in folders:  # innermost first; only the folders this command made
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+    del ctx.obj["made"]
 
 
 def _fields(rows: list[Any]) -> list[dict[str, Any]]:

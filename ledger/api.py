@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.engine import make_url
 
 from ledger import queries
 from ledger.db import tables as t
-from ledger.db.engine import make_engine, reader, resolve_url, upgrade, writer
+from ledger.db.engine import make_engine, reader, resolve_url, schema_revision, upgrade, writer
 from ledger.errors import LedgerError, NotFound
 from schemas.outputs import BalanceRow, ReconRow
 
@@ -33,15 +33,56 @@ if TYPE_CHECKING:  # writing, booking (row schemas) and the importer (openpyxl) 
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
-def must_exist(url: str) -> None:
-    """Refuse an SQLite ledger file that is not there."""
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite ledger URL; None for other engines, in memory or an SQLite URI."""
     parsed = make_url(url)
     path = parsed.database
     uri = parsed.query.get("uri") or (path or "").startswith("file:")  # SQLite URI: its own
-    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not uri:
-        if not Path(path).is_file():
-            raise NotFound(f"no ledger at {path}: give --db (or AIDLEDGER_DB) of an existing "
-                           "ledger, or import into this one first")  # fmt: skip
+    if parsed.get_backend_name() != "sqlite" or not path or path == ":memory:" or uri:
+        return None
+    return Path(path)
+
+
+def must_exist(url: str) -> None:
+    """Refuse an SQLite ledger file that is not there."""
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise NotFound(f"no ledger at {path}: give --db (or AIDLEDGER_DB) of an existing "
+                       "ledger, or import into this one first")  # fmt: skip
+
+
+def sqlite_tables(url: str) -> tuple[str, list[str]] | None:
+    """(path, table names) of an existing SQLite file, read without changing a byte of it; None
+    for other engines, in-memory databases and files SQLite cannot read (the engine says why)."""
+    path = sqlite_file(url)
+    if path is None or not path.is_file():
+        return None
+    import sqlite3
+    from urllib.parse import quote
+
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(path.absolute()))}?mode=ro", uri=True)
+        try:
+            names = [
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return str(path), sorted(names)
+
+
+def refuse_other_database(shown: str, tables: list[str], create: bool) -> None:
+    """Refuse a database with no ledger in it: another application's (it has tables), or an
+    empty one opened by a command that only reads."""
+    if tables:
+        listed = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+        raise NotFound(f"{shown} is not a ledger: it holds other tables ({listed}); give --db "
+                       "(or AIDLEDGER_DB) of a ledger or of a new, empty database")  # fmt: skip
+    if not create:
+        raise NotFound(f"no ledger in {shown} (an empty database): give --db (or AIDLEDGER_DB) "
+                       "of an existing ledger, or import into this one first")  # fmt: skip
 
 
 class Ledger:
@@ -54,9 +95,26 @@ class Ledger:
         self.url = resolve_url(url)
         if not create:
             must_exist(self.url)
+        if migrate and (found := sqlite_tables(self.url)) is not None:
+            path, tables = found
+            if "alembic_version" not in tables:
+                refuse_other_database(path, tables, create)
         self.engine: Engine = make_engine(self.url)
         if migrate:
+            self._refuse_other_databases(create)
             upgrade(self.engine)
+
+    def _refuse_other_databases(self, create: bool) -> None:
+        """Never lay our schema into another application's database, and let only writers
+        start a ledger: a read-only command given the wrong `--db` must change nothing there."""
+        if self.engine.url.get_backend_name() == "sqlite":
+            return  # looked at before opening (`sqlite_tables`): opening switches it to WAL
+        if schema_revision(self.engine) is not None:
+            return
+        with self.engine.connect() as conn:
+            others = sorted(inspect(conn).get_table_names())
+        self.close()
+        refuse_other_database(self.engine.url.render_as_string(hide_password=True), others, create)
 
     @property
     def sqlite_path(self) -> str | None:

@@ -29,6 +29,8 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_DIGITS = 15  # whole digits of a quantity, unit value or rate
 MAX_SCALE = 12  # digits after the decimal point
 # In a file with decimal commas, `1.234` or `12.500.000`: thousands or a decimal point?
+# Both marks in one number: groups of three digits, then the other mark and the decimals
+GROUPED = re.compile(r"^[+-]?\d{1,3}(?:(?:\.\d{3})+,\d*|(?:,\d{3})+\.\d*)$")
 THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")  # not 0.500: no thousands
 # What a number may look like once decimal commas are resolved (an exponent as spreadsheets
 # write tiny values, 1E-06, is exact and kept)
@@ -116,6 +118,11 @@ def parse_decimal(v: Any, info: ValidationInfo) -> Any:
                 "CSV file may use decimal commas): use a decimal point"
             )
         s = s.replace(" ", "")
+        if "." in s and not GROUPED.match(s):
+            raise ValueError(
+                "a number with both a point and a comma must group thousands with one of them "
+                "and mark decimals with the other (1.234,5 or 1,234.5)"
+            )
         if "." in s and s.rfind(".") > s.rfind(","):  # 12,500.75: the comma groups thousands
             s = s.replace(",", "")
         else:  # 12.500,75 or 12,5: the comma is the decimal mark

@@ -381,3 +381,52 @@ def test_a_postgresql_database_not_in_utf8_is_refused_clearly(pg):
             assert "Traceback" not in result.output
     finally:
         pg.drop_database("ascii_ledger")
+
+
+def test_refused_writes_into_a_new_path_leave_no_ledger_behind(tmp_path, sample_dir):
+    """A refused import (or one-event command) into a new path left an empty ledger file and
+    its folders: the ledger "exactly as before" is no file at all."""
+    bad = tmp_path / "in" / "parties.csv"
+    bad.parent.mkdir()
+    bad.write_text("code,name\nX,\n", encoding="utf-8")
+    db = tmp_path / "new" / "deeper" / "ledger.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "import", str(bad)])
+    assert result.exit_code == 1 and "nothing was written" in result.output, result.output
+    assert not (tmp_path / "new").exists()
+    receive = ["receive", "--receipt-ref", "G", "--shipment-ref", "S", "--line-no", "1",
+               "--date", "2024-01-01", "--warehouse", "W", "--received", "1"]  # fmt: skip
+    result = CliRunner().invoke(main, ["--db", str(db), *receive])
+    assert result.exit_code == 1 and "unknown shipment" in result.output, result.output
+    assert not (tmp_path / "new").exists()
+    # a ledger that was there stays, refusal or not
+    assert CliRunner().invoke(main, ["--db", str(db), "import", str(sample_dir)]).exit_code == 0
+    before = db.read_bytes()
+    assert CliRunner().invoke(main, ["--db", str(db), "import", str(bad)]).exit_code == 1
+    assert db.exists() and CliRunner().invoke(main, ["--db", str(db), "verify"]).exit_code == 0
+    assert len(db.read_bytes()) == len(before)
+
+
+def test_another_applications_database_is_refused_and_left_alone(tmp_path, sample_dir):
+    """A read-only command (or an import) given another application's SQLite file laid the
+    ledger's schema into it; an empty file became a ledger on `balance`."""
+    import sqlite3
+
+    other = tmp_path / "notes.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE notes (x)")
+        conn.execute("INSERT INTO notes VALUES (1)")
+    conn.close()
+    before = other.read_bytes()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for args in (["balance"], ["verify"], ["import", str(sample_dir)]):
+        result = CliRunner().invoke(main, ["--db", str(other), *args], catch_exceptions=False)
+        assert result.exit_code == 1, (args, result.output)
+        assert f"{other} is not a ledger: it holds other tables (notes)" in result.output
+    assert other.read_bytes() == before
+    result = CliRunner().invoke(main, ["--db", str(empty), "balance"], catch_exceptions=False)
+    assert result.exit_code == 1 and "no ledger in" in result.output, result.output
+    assert empty.stat().st_size == 0
+    # an empty file is a new database to a writer
+    result = CliRunner().invoke(main, ["--db", str(empty), "import", str(sample_dir)])
+    assert result.exit_code == 0, result.output

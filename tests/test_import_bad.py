@@ -1109,6 +1109,23 @@ def test_semicolon_file_mixed_separators_are_not_misread(masters, bad):
         assert pledge_qty(masters) == D("12500.75")
 
 
+# With both marks, the grouping was not looked at: '1,23.5' and '1.2,5' in a `;` file were
+# read as 123.5 and 12.5, whatever the writer meant.
+@pytest.mark.parametrize("text", ["1,23.5", "1.2,5", "12,3456.5", "1.23.456,5"])
+def test_semicolon_file_number_with_malformed_grouping_is_refused(masters, bad, text):
+    path = write_rows(bad / "pledges.csv", [{**PLEDGE, "quantity": text}], delimiter=";")
+    err = only(rejected(masters, path))
+    check(err, "pledges.csv", 2, "quantity", "group thousands")
+    assert err.value == text
+
+
+@pytest.mark.parametrize(("text", "qty"), [("1.234,5", "1234.5"), ("1,234.5", "1234.5")])
+def test_semicolon_file_number_grouped_in_threes_imports(masters, bad, text, qty):
+    path = write_rows(bad / "pledges.csv", [{**PLEDGE, "quantity": text}], delimiter=";")
+    masters.import_files([path])
+    assert pledge_qty(masters) == D(qty)
+
+
 # readers._cell turned a numeric cell into text before parse_date saw it, so an Excel serial day
 # number in a date column (a date cell that lost its date format) was refused.
 def test_xlsx_serial_day_number_in_a_date_column_imports(masters, bad):
