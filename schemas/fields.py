@@ -31,6 +31,7 @@ MAX_SCALE = 12  # digits after the decimal point
 # In a file with decimal commas, `1.234` or `12.500.000`: thousands or a decimal point?
 # Both marks in one number: groups of three digits, then the other mark and the decimals
 GROUPED = re.compile(r"^[+-]?\d{1,3}(?:(?:\.\d{3})+,\d*|(?:,\d{3})+\.\d*)$")
+COMMAS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+$")  # 12,500 or 1,234,567; not 0,500
 THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")  # not 0.500: no thousands
 # What a number may look like once decimal commas are resolved (an exponent as spreadsheets
 # write tiny values, 1E-06, is exact and kept)
@@ -110,6 +111,12 @@ def parse_decimal(v: Any, info: ValidationInfo) -> Any:
         raise ValueError(
             "ambiguous where decimal commas are used: a point before three digits may group "
             "thousands (12.500 = 12500) or be a decimal point (12.5); write 12500 or 12,5"
+        )
+    if comma_ok and "." not in s and info.context.get("comma_groups") and COMMAS_ONLY.match(s):
+        raise ValueError(
+            "ambiguous: this file groups thousands with commas elsewhere (1,234.50), so a comma "
+            "before three digits may group thousands (12,500 = 12500) or be a decimal comma "
+            "(12.5); write 12500 or 12.5"
         )
     if "," in s:
         if not comma_ok:

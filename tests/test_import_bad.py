@@ -1126,6 +1126,23 @@ def test_semicolon_file_number_grouped_in_threes_imports(masters, bad, text, qty
     assert pledge_qty(masters) == D(qty)
 
 
+# A `;` file that grouped thousands with commas in one cell (1,234.50) had its 12,500 and
+# 2,750 read as 12.5 and 2.75: the same file used the comma both ways.
+def test_semicolon_file_grouping_with_commas_makes_its_comma_numbers_ambiguous(masters, bad):
+    rows = [{**PLEDGE, "line_no": "1", "quantity": "1,234.50"},
+            {**PLEDGE, "line_no": "2", "quantity": "12,500"},
+            {**PLEDGE, "line_no": "3", "quantity": "2,750", "unit_value": "0,500"}]  # fmt: skip
+    path = write_rows(bad / "pledges.csv", rows, delimiter=";")
+    errors = rejected(masters, path)
+    assert [(e.row, e.column, e.value) for e in errors] == [
+        (3, "quantity", "12,500"), (4, "quantity", "2,750")]  # fmt: skip
+    assert all("groups thousands with commas elsewhere" in e.reason for e in errors)
+    # without the 1,234.50 the file follows the decimal-comma convention: 12,500 is 12.5
+    path = write_rows(bad / "pledges.csv", rows[1:], delimiter=";")
+    masters.import_files([path])
+    assert pledge_qty(masters, line=2) == D("12.5")
+
+
 # readers._cell turned a numeric cell into text before parse_date saw it, so an Excel serial day
 # number in a date column (a date cell that lost its date format) was refused.
 def test_xlsx_serial_day_number_in_a_date_column_imports(masters, bad):

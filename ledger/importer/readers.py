@@ -12,6 +12,7 @@ import codecs
 import csv
 import datetime as dt
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ class Table:
     header: list[str]
     rows: Iterator[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
     decimal_comma: bool = False
+    comma_groups: bool = False  # a `;` file that also writes 1,234.50: its 12,500 is ambiguous
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -108,7 +110,26 @@ def read_csv(path: Path) -> Table:
 
     with path.open(encoding=encoding, newline="") as f:
         header = restore_cells(next(csv.reader(f, delimiter=delimiter), []))
-    return Table(path.name, path.stem, header, rows(), decimal_comma=delimiter == ";")
+    semicolon = delimiter == ";"
+    return Table(path.name, path.stem, header, rows(), decimal_comma=semicolon,
+                 comma_groups=semicolon and _groups_with_commas(path, encoding))  # fmt: skip
+
+
+COMMA_GROUPED = re.compile(r"^\s*[+-]?\d{1,3}(?:,\d{3})+\.\d*\s*$")
+
+
+def _groups_with_commas(path: Path, encoding: str) -> bool:
+    """Whether a `;` file writes any number as 1,234.50 (commas grouping thousands). Then the
+    file does not follow the decimal-comma convention throughout, and a 12,500 elsewhere in it
+    may mean 12500 as well as 12.5: the importer refuses it rather than guess."""
+    try:
+        with path.open(encoding=encoding, newline="") as f:
+            for cells in csv.reader(f, delimiter=";"):
+                if any(COMMA_GROUPED.match(c) for c in cells if "," in c and "." in c):
+                    return True
+    except (csv.Error, UnicodeDecodeError):
+        return False  # the row reader reports it
+    return False
 
 
 def _malformed(path: Path, encoding: str, delimiter: str, row: int, line: int,
