@@ -24,6 +24,7 @@ from pydantic import (
 from ledger.db.types import dstr
 
 CODE_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DMY_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$", re.ASCII)
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_DIGITS = 15  # whole digits of a quantity, unit value or rate
@@ -44,16 +45,22 @@ PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$", re
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
-def parse_date(v: Any) -> Any:
-    """ISO `YYYY-MM-DD`, `DD.MM.YYYY`, an Excel date cell, or an Excel serial day number,
-    between `FIRST_DATE` and `LAST_DATE`."""
-    day = _parse_date(v)
+def _date_field(v: Any, info: ValidationInfo) -> Any:
+    """A row's date: serial day numbers count from the workbook's epoch, the context's
+    `excel_epoch` (a Mac workbook of the 1904 date system starts four years later)."""
+    return parse_date(v, (info.context or {}).get("excel_epoch", EXCEL_EPOCH))
+
+
+def parse_date(v: Any, epoch: dt.date = EXCEL_EPOCH) -> Any:
+    """ISO `YYYY-MM-DD`, `DD.MM.YYYY`, an Excel date cell, or an Excel serial day number
+    (counted from `epoch`), between `FIRST_DATE` and `LAST_DATE`."""
+    day = _parse_date(v, epoch)
     if day is not None and not FIRST_DATE <= day <= LAST_DATE:
         raise ValueError(f"year {day.year} is outside {FIRST_DATE.year}–{LAST_DATE.year}: a typo?")
     return day
 
 
-def _parse_date(v: Any) -> Any:
+def _parse_date(v: Any, epoch: dt.date) -> Any:
     if v is None or (isinstance(v, dt.date) and not isinstance(v, dt.datetime)):
         return v
     if isinstance(v, dt.datetime):
@@ -62,24 +69,26 @@ def _parse_date(v: Any) -> Any:
         return v.date()
     if isinstance(v, int | float) and not isinstance(v, bool):
         if float(v).is_integer() and 20000 < v < 80000:
-            return EXCEL_EPOCH + dt.timedelta(days=int(v))
+            return epoch + dt.timedelta(days=int(v))
         raise ValueError("not a date")
     if isinstance(v, str):
         s = v.strip()
         if not s.isascii():  # fromisoformat and int() would read ٠٤ and ０４ as digits
             raise ValueError("not a date: use YYYY-MM-DD or DD.MM.YYYY in ASCII digits")
         if s.isdigit() and 20000 < int(s) < 80000:  # an Excel serial day that lost its format
-            return EXCEL_EPOCH + dt.timedelta(days=int(s))
+            return epoch + dt.timedelta(days=int(s))
         if m := DMY_RE.match(s):
             day, month, year = (int(x) for x in m.groups())
             try:
                 return dt.date(year, month, day)
             except ValueError as e:
                 raise ValueError(f"not a real date ({e})") from None
+        if not ISO_DATE_RE.match(s):  # fromisoformat also reads 20240105 and 2024-W01-5
+            raise ValueError("not a date: use YYYY-MM-DD or DD.MM.YYYY")
         try:
             return dt.date.fromisoformat(s)
-        except ValueError:
-            raise ValueError("not a date: use YYYY-MM-DD or DD.MM.YYYY") from None
+        except ValueError as e:
+            raise ValueError(f"not a real date ({e})") from None
     raise ValueError("not a date")
 
 
@@ -221,7 +230,7 @@ def _int(v: Any) -> Any:
 
 
 Code = Annotated[str, StringConstraints(max_length=64), AfterValidator(_code)]
-Date = Annotated[dt.date, BeforeValidator(parse_date)]
+Date = Annotated[dt.date, BeforeValidator(_date_field)]
 # In JSON mode (a row's stored `src`) a decimal is its canonical text: "1.50" and "1.5" alike.
 _CANONICAL = PlainSerializer(dstr, return_type=str, when_used="json")
 Dec = Annotated[Decimal, BeforeValidator(parse_decimal), _CANONICAL]

@@ -288,8 +288,13 @@ def test_cp1251_file_with_valid_ukrainian_text_imports_and_round_trips(masters, 
 
 @pytest.mark.parametrize(
     ("name", "settlement"),
-    [("Sklad léků, chlazené", "Příbram"), ("Magazyn leków", "Łódź")],
-    ids=["czech", "polish"],
+    [
+        ("Sklad léků, chlazené", "Příbram"),
+        ("Magazyn leków", "Łódź"),
+        ("Magazyn we Wrocławiu", "Żółkiew"),
+        ("Skladište", "Čišćenje"),
+    ],
+    ids=["czech", "polish", "polish-below-0xc0", "bosnian"],
 )
 def test_a_windows_1250_file_is_read_as_such_not_as_cyrillic(masters, bad, name, settlement):
     """Czech and Polish Excel save CSV in Windows-1250: the same bytes are Cyrillic letters in
@@ -302,6 +307,30 @@ def test_a_windows_1250_file_is_read_as_such_not_as_cyrillic(masters, bad, name,
     wh = t.Warehouse
     assert scalar(masters, select(wh.name).where(wh.code == "PRG-WH")) == name
     assert scalar(masters, select(wh.settlement).where(wh.code == "PRG-WH")) == settlement
+
+
+@pytest.mark.parametrize(
+    ("name", "settlement"), [("Склад вiд мiста", "Рiвне"), ("Склад", "Кривий Рiг")]
+)
+def test_a_windows_1251_file_typed_with_latin_i_is_read_as_cyrillic(masters, bad, name,
+                                                                     settlement):  # fmt: skip
+    """Ukrainian typed with the Latin i for і was taken for Windows-1250 and stored as
+    "Điâíĺ"."""
+    write_rows(bad / "warehouses.csv", [{"code": "RV-WH", "party": "ODESA", "name": name,
+                                         "settlement": settlement}],
+               delimiter=";", encoding="cp1251")  # fmt: skip
+    write_rows(bad / "parties.csv", [PARTY])
+    masters.import_files([bad])
+    wh = t.Warehouse
+    assert scalar(masters, select(wh.name).where(wh.code == "RV-WH")) == name
+    assert scalar(masters, select(wh.settlement).where(wh.code == "RV-WH")) == settlement
+
+
+@pytest.mark.parametrize("text", ["20241104", "2024-W45-1", "2024-309", "2024-11-4"])
+def test_dates_in_other_iso_forms_are_refused(masters, bad, text):
+    """fromisoformat also reads basic, week and ordinal forms; FORMATS has YYYY-MM-DD."""
+    path = write_rows(bad / "pledges.csv", [{**PLEDGE, "date": text}])
+    check(only(rejected(masters, path)), "pledges.csv", 2, "date", "YYYY-MM-DD")
 
 
 def test_cp1251_file_with_a_bad_row_reports_the_spreadsheet_row(masters, bad):
@@ -465,7 +494,7 @@ def test_dd_mm_yyyy_dates_are_accepted(masters, bad):
     ("file", "row", "column", "value", "reason"),
     [
         ("pledges", PLEDGE, "date", "31.02.2023", "not a real date"),
-        ("pledges", PLEDGE, "date", "2023-02-31", "not a date"),
+        ("pledges", PLEDGE, "date", "2023-02-31", "not a real date"),
         ("pledges", PLEDGE, "date", "2024/11/04", "use YYYY-MM-DD or DD.MM.YYYY"),
         ("shipments", SHIPMENT, "expiry", "31.02.2027", "not a real date"),
         ("shipments", SHIPMENT, "dispatch_date", "13.13.2024", "not a real date"),
@@ -1148,6 +1177,24 @@ def test_semicolon_file_grouping_with_commas_makes_its_comma_numbers_ambiguous(m
 def test_xlsx_serial_day_number_in_a_date_column_imports(masters, bad):
     serial = (dt.date(2024, 11, 4) - EXCEL_EPOCH).days
     path = _workbook(bad / "book.xlsx", {"pledges": [PLEDGE_HEADER, _pledge_cells(date=serial)]})
+    assert masters.import_files([path]).new == 1
+    pl = t.PledgeLine
+    day = scalar(masters, select(pl.date).where(pl.pledge_ref == "T-PLEDGE"))
+    assert day == dt.date(2024, 11, 4)
+
+
+# A Mac workbook of the 1904 date system counts day numbers from 1904-01-01: its day number
+# for 2024-11-04 was read four years and a day early.
+def test_xlsx_serial_day_number_counts_from_the_workbooks_own_epoch(masters, bad):
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    serial = (dt.date(2024, 11, 4) - dt.date(1904, 1, 1)).days
+    path = _workbook(bad / "book.xlsx", {"pledges": [PLEDGE_HEADER, _pledge_cells(date=serial)]})
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    wb.epoch = CALENDAR_MAC_1904
+    wb.save(path)
     assert masters.import_files([path]).new == 1
     pl = t.PledgeLine
     day = scalar(masters, select(pl.date).where(pl.pledge_ref == "T-PLEDGE"))

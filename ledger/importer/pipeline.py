@@ -97,7 +97,10 @@ def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
             errors.append(RowError(table.label, 1, column, None, "column appears more than once"))
     if missing or any(n > 1 for n in seen.values()):
         return []
-    context = {"decimal_comma": table.decimal_comma, "comma_groups": table.comma_groups}
+    context: dict[str, Any] = {"decimal_comma": table.decimal_comma,
+                               "comma_groups": table.comma_groups}  # fmt: skip
+    if table.excel_epoch is not None:
+        context["excel_epoch"] = table.excel_epoch
     good: list[SourceRow] = []
     try:
         _validate_rows(table, row_type, header, known, context, good, errors)

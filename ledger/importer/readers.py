@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.formulas import restore_cells
+from schemas.fields import EXCEL_EPOCH
 
 SAMPLE_BYTES = 1 << 20
 
@@ -42,6 +43,7 @@ class Table:
     rows: Iterator[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
     decimal_comma: bool = False
     comma_groups: bool = False  # a `;` file that also writes 1,234.50: its 12,500 is ambiguous
+    excel_epoch: dt.date | None = None  # a workbook's day 0 for serial day numbers (1904 on Mac)
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -58,25 +60,28 @@ def detect_encoding(sample: bytes) -> str:
     return "utf-8"
 
 
-_ASCII_LETTERS = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# Latin i and I stand in for Ukrainian і and І in much typed text (`Рiвне`), so they say
+# nothing about the code page.
+_LATIN = frozenset("ABCDEFGHJKLMNOPQRSTUVWXYZabcdefghjklmnopqrstuvwxyz")
 
 
 def _one_byte_encoding(sample: bytes) -> str:
     """Windows-1251 (Cyrillic, FORMATS.md), or Windows-1250 as Czech and Polish Excel save CSV.
 
-    The same bytes are letters in both. Ukrainian words are whole runs of such bytes; Czech
-    and Polish letters with diacritics stand among ASCII letters (`l\xe9ky`, `P\xf8\xedbram`).
+    The same bytes are letters in both. Read as Windows-1251, Ukrainian words are runs of
+    Cyrillic letters, while the Czech and Polish letters with diacritics turn into Cyrillic
+    letters standing among Latin ones (`lйky`, `Pшнbram`, `Wrocіaw`): whichever kind of
+    neighbour is more common decides.
     """
-    high = mixed = 0
-    for i, byte in enumerate(sample):
-        if byte < 0xC0:  # the letters of both code pages are 0xC0–0xFF (and a few below)
-            continue
-        high += 1
-        before = sample[i - 1] if i else 0
-        after = sample[i + 1] if i + 1 < len(sample) else 0
-        if before in _ASCII_LETTERS or after in _ASCII_LETTERS:
+    text = sample.decode("cp1251", errors="replace")
+    runs = mixed = 0
+    for a, b in itertools.pairwise(text):
+        a_cyr, b_cyr = "\u0400" <= a <= "\u04ff", "\u0400" <= b <= "\u04ff"
+        if a_cyr and b_cyr:
+            runs += 1
+        elif (a_cyr and b in _LATIN) or (b_cyr and a in _LATIN):
             mixed += 1
-    return "cp1250" if high and mixed * 2 > high else "cp1251"
+    return "cp1250" if mixed and mixed >= runs else "cp1251"
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -177,6 +182,8 @@ def read_xlsx(path: Path) -> Iterator[Table]:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except InvalidFileException as exc:
         raise ValueError(str(exc)) from exc
+    # date cells come as dates either way; a day number in a date column counts from here
+    epoch = EXCEL_EPOCH if workbook.epoch.year < 1904 else workbook.epoch.date()
     for sheet in workbook.worksheets:
         if getattr(sheet, "sheet_state", "visible") != "visible":
             continue  # a hidden sheet is a draft or a helper, not data to book
@@ -192,7 +199,8 @@ def read_xlsx(path: Path) -> Iterator[Table]:
                 if any(v not in (None, "") for v in values):
                     yield number, restore_cells(values)
 
-        yield Table(f"{path.name}[{sheet.title}]", sheet.title.strip().lower(), header, rows())
+        yield Table(f"{path.name}[{sheet.title}]", sheet.title.strip().lower(), header, rows(),
+                    excel_epoch=epoch)  # fmt: skip
 
 
 def read_path(path: Path) -> Iterator[Table]:
