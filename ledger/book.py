@@ -187,6 +187,7 @@ class Book:
         self._records: dict[str, dict[tuple[Any, ...], Record]] = defaultdict(dict)
         self._records_full: set[str] = set()
         self._records_absent: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
+        self._customs_index: dict[str, dict[tuple[Any, ...], Record]] | None = None
         # (account, commodity, lot, pledge line, currency, entry kind) -> running balance
         self._balances: dict[tuple[Any, ...], BalanceLine] = {}
         self._balances_full = False
@@ -325,7 +326,27 @@ class Book:
                      updated=existing is not None)  # fmt: skip
         self._records[kind][key] = rec
         self._records_absent[kind].discard(key)
+        if kind == "customs" and self._customs_index is not None:
+            self._customs_index[key[0]][key] = rec
         self.changed_records.append(rec)
+
+    def customs_events(self, shipment_ref: str) -> list[tuple[str, dt.date]]:
+        """(event, date) of the consignment's customs records whose entries stand."""
+        cache = self._records["customs"]
+        if self.bulk or "customs" in self._records_full:
+            if self._customs_index is None:
+                self._customs_index = defaultdict(dict)
+                for key, rec in self.records("customs").items():
+                    self._customs_index[key[0]][key] = rec
+            found = self._customs_index.get(shipment_ref, {}).items()
+        else:
+            for row in self._select("customs_event", (), {"shipment_ref": shipment_ref}).mappings():
+                key = tuple(row[c] for c in RECORD_KEYS["customs"])
+                cache.setdefault(key, Record("customs", row["id"], row["src"], row["entry_id"],
+                                             values=dict(row)))  # fmt: skip
+            found = [(key, rec) for key, rec in cache.items() if key[0] == shipment_ref]
+        return [(key[1], key[2]) for key, rec in found
+                if rec.entry_id is None or not self.is_reversed(rec.entry_id)]  # fmt: skip
 
     def master(self, kind: str, code: str) -> dict[str, Any] | None:
         rec = self.record(kind, (code,))

@@ -262,6 +262,8 @@ def _book_shipment(book: Book, row: ShipmentRow, src: str, rid: int | None) -> N
         for column in ("batch", "expiry"):
             if getattr(row, column) is None:
                 raise BookingError(f"item {row.item} tracks expiry: {column} is required", column)
+    if rid is None and book.shipment_lots(row.shipment_ref):
+        _no_customs_yet(book, row.shipment_ref)
     pledge: PledgeLine | None = None
     if row.pledge_ref is not None and row.pledge_line is not None:
         pledge = book.pledge_line(row.donor, row.pledge_ref, row.pledge_line)
@@ -310,6 +312,21 @@ def _book_shipment(book: Book, row: ShipmentRow, src: str, rid: int | None) -> N
         "route": row.route, "aid_code": row.aid_code, "aid_code_date": row.aid_code_date,
         "entry_id": entry_id, "src": src,
     })  # fmt: skip
+
+
+def _no_customs_yet(book: Book, shipment_ref: str) -> None:
+    """Refuse a new line of a consignment whose customs events are booked: they moved the
+    consignment's goods without it, and booking it now would leave it in transit where the same
+    rows imported together put it at customs (the ledger would depend on how files are split)."""
+    events = book.customs_events(shipment_ref)
+    if events:
+        event, day = min(events, key=lambda e: e[1])
+        raise BookingError(
+            f"shipment {shipment_ref} already has customs events booked ({event} on "
+            f"{day.isoformat()}): a new line cannot join the consignment after them; reverse "
+            "them (`aidledger reverse`), book the line, then post them again (`aidledger "
+            "customs …`)", "line_no",
+        )  # fmt: skip
 
 
 def _book_customs(book: Book, row: CustomsRow, src: str, rid: int | None) -> None:

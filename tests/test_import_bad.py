@@ -535,9 +535,9 @@ def test_impossible_dates_are_refused_naming_the_column(
     ("rename", "column", "reason"),
     [
         (
-            {"quantity": "qty"},
+            {"quantity": "quantty"},
             "quantity",
-            "required column is missing (is 'qty' meant to be 'quantity'?)",
+            "required column is missing (is 'quantty' meant to be 'quantity'?)",
         ),
         ({"donor": "donr"}, "donor", "(is 'donr' meant to be 'donor'?)"),
         ({"currency": None}, "currency", "required column is missing"),
@@ -1287,3 +1287,68 @@ def test_a_nul_character_is_refused_on_both_engines(led, bad):
                                               "item": "GEN", "pledge_ref": "P\x001"}])  # fmt: skip
     err = only(rejected(led, path))
     check(err, "pledges.csv", 2, "pledge_ref", "contains a NUL character")
+
+
+# An optional column under a slightly different name was kept as metadata without a word, so
+# its values were left out: `damage` left damaged goods in transit, `batch_no` let FEFO pick.
+def test_a_column_named_almost_like_an_absent_optional_column_is_refused(masters, bad):
+    row = {k: v for k, v in RECEIPT.items() if k not in ("damaged", "remarks")}
+    path = write_rows(bad / "receipts.csv", [{**row, "damage": "1", "remark": "x", "notes": "y"}])
+    errors = rejected(masters, path)
+    assert [(e.row, e.column) for e in errors] == [(1, "damage"), (1, "remark")]
+    assert "looks like the optional column 'damaged'" in errors[0].reason
+
+
+def test_common_english_names_of_optional_columns_are_read_as_them():
+    from ledger.importer.headers import canonical
+    from schemas.rows import ROW_TYPES
+
+    known = ROW_TYPES["distributions"].columns()
+    assert [canonical(h, known) for h in ("Batch No", "lot_number", "QTY")] == [
+        "batch", "batch", "quantity"]  # fmt: skip
+    known = ROW_TYPES["shipments"].columns()
+    assert canonical("Expiry Date", known) == "expiry"
+
+
+def test_a_value_under_a_column_with_no_header_is_kept_as_metadata(masters, bad):
+    """It was dropped without a word, though extra columns are kept."""
+    path = write_csv(bad / "pledges.csv", [*PLEDGE_HEADER, ""], [[*PLEDGE_CELLS, "call Ivan"]])
+    assert masters.import_files([path]).new == 1
+    pl = t.PledgeLine
+    src = scalar(masters, select(pl.src).where(pl.pledge_ref == "T-PLEDGE"))
+    assert src["extra"] == {f"column {len(PLEDGE_HEADER) + 1}": "call Ivan"}
+
+
+# A line added to a consignment in a later import, after its `arrived` was booked, stayed in
+# transit; the same rows imported together put it at customs. The ledger depended on how the
+# files were split.
+def test_a_new_line_after_the_consignments_customs_events_is_refused(masters, bad):
+    from ledger.errors import BookingError
+    from schemas.rows import ShipmentRow
+
+    line1 = {**SHIPMENT, "dispatch_date": "2024-11-05"}
+    line2 = {**line1, "line_no": "2", "batch": "T-BATCH-2"}
+    first = bad / "first"
+    write_rows(first / "shipments.csv", [line1])
+    write_csv(first / "customs.csv", ["shipment_ref", "event", "date"],
+              [["T-SHIP", "arrived", "2024-11-08"]])  # fmt: skip
+    masters.import_files([first])
+    later = write_rows(bad / "later" / "shipments.csv", [line1, line2])
+    err = only(rejected(masters, later))
+    check(err, "shipments.csv", 3, "line_no", "already has customs events booked (arrived on "
+          "2024-11-08)")  # fmt: skip
+    with pytest.raises(BookingError, match="already has customs events booked"):
+        masters.post(ShipmentRow.model_validate(line2))  # one event: the same refusal
+    # reversed, the event no longer stands: the line is booked, and the event posted again
+    customs = t.CustomsEvent
+    entry = scalar(masters, select(customs.entry_id).where(customs.shipment_ref == "T-SHIP"))
+    masters.reverse(entry, "a line came late")
+    assert masters.import_files([later]).new == 1
+    from schemas.rows import CustomsRow
+
+    row = CustomsRow.model_validate({"shipment_ref": "T-SHIP", "event": "arrived",
+                                     "date": "2024-11-08"})  # fmt: skip
+    masters.post(row, rebook_reversed=True)
+    at_customs = {b.quantity for b in masters.balances(account="customs:T-SHIP", by_lot=True)}
+    assert at_customs == {D(SHIPMENT["quantity"])}  # each line's lot, all at customs
+    assert len(masters.balances(account="customs:T-SHIP", by_lot=True)) == 2

@@ -10,6 +10,7 @@ written and the caller gets them all at once.
 from __future__ import annotations
 
 import csv
+import difflib
 import gc
 import zipfile
 from collections import Counter
@@ -77,6 +78,18 @@ def _pydantic_errors(
     return out
 
 
+def _lookalikes(unknown: list[str], absent: list[str]) -> list[tuple[str, str]]:
+    """Extra columns named almost like an optional column the file lacks (`damage` for
+    `damaged`). Kept as metadata, their values would be silently left out of the booking:
+    the FEFO lot picked instead of the batch asked for, damaged goods left in transit."""
+    out = []
+    for column in unknown:
+        close = difflib.get_close_matches(column, absent, n=1, cutoff=0.75)
+        if close:
+            out.append((column, close[0]))
+    return out
+
+
 def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
     """Validate one table's rows; append problems to `errors` and return the good rows."""
     row_type = ROW_TYPES.get(table.kind)
@@ -95,7 +108,14 @@ def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
     for column, n in seen.items():
         if n > 1:
             errors.append(RowError(table.label, 1, column, None, "column appears more than once"))
-    if missing or any(n > 1 for n in seen.values()):
+    optional = [c for c in known if c not in header and c not in row_type.required_columns()]
+    lookalikes = _lookalikes(unknown, optional)
+    for column, meant in lookalikes:
+        errors.append(RowError(table.label, 1, column, None,
+                               f"unknown column that looks like the optional column {meant!r}: "
+                               f"rename it {meant!r} to use it, or give it a name of its own to "
+                               "keep it as metadata"))  # fmt: skip
+    if missing or lookalikes or any(n > 1 for n in seen.values()):
         return []
     context: dict[str, Any] = {"decimal_comma": table.decimal_comma,
                                "comma_groups": table.comma_groups}  # fmt: skip
@@ -126,13 +146,11 @@ def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: 
             data = dict(zip(header, cells, strict=False))
         else:
             data = {}
-            for name, value in zip(header, cells, strict=False):
-                if not name:
-                    continue
+            for i, (name, value) in enumerate(zip(header, cells, strict=False)):
                 if name in names:
                     data[name] = value
-                elif value not in (None, ""):
-                    extra[name] = str(value)
+                elif value not in (None, ""):  # a column with no header: named by its place
+                    extra[name or f"column {i + 1}"] = str(value)
         if len(cells) > len(header) and any(str(c).strip() for c in cells[len(header) :]):
             errors.append(RowError(table.label, number, None, None,
                                    "more cells than the header has columns"))  # fmt: skip
