@@ -287,43 +287,29 @@ def test_cp1251_file_with_valid_ukrainian_text_imports_and_round_trips(masters, 
 
 
 @pytest.mark.parametrize(
-    ("name", "settlement"),
+    ("encoding", "name", "settlement"),
     [
-        ("Sklad léků, chlazené", "Příbram"),
-        ("Magazyn leków", "Łódź"),
-        ("Magazyn we Wrocławiu", "Żółkiew"),
-        ("Skladište", "Čišćenje"),
+        ("cp1250", "Sklad léků, chlazené", "Příbram"),
+        ("cp1250", "Magazyn leków", "Łódź"),
+        ("cp1250", "Magazyn we Wrocławiu", "Żółkiew"),
+        ("cp1250", "Skladište", "Čišćenje"),
+        ("cp1251", "Склад вiд мiста", "Рiвне"),
+        ("cp1251", "Склад", "Кривий Рiг"),
     ],
-    ids=["czech", "polish", "polish-below-0xc0", "bosnian"],
+    ids=["czech", "polish", "polish-below-0xc0", "bosnian", "latin-i", "latin-i-short"],
 )
-def test_a_windows_1250_file_is_read_as_such_not_as_cyrillic(masters, bad, name, settlement):
+def test_windows_1250_and_1251_files_are_told_apart(masters, bad, encoding, name, settlement):
     """Czech and Polish Excel save CSV in Windows-1250: the same bytes are Cyrillic letters in
-    Windows-1251, and were stored garbled ("lйky")."""
+    Windows-1251, and were stored garbled ("lйky"); Ukrainian typed with the Latin i for і was
+    taken for Windows-1250 and stored as "Điâíĺ"."""
     write_rows(bad / "warehouses.csv", [{"code": "PRG-WH", "party": "ODESA", "name": name,
                                          "settlement": settlement}],
-               delimiter=";", encoding="cp1250")  # fmt: skip
+               delimiter=";", encoding=encoding)  # fmt: skip
     write_rows(bad / "parties.csv", [PARTY])
     masters.import_files([bad])
     wh = t.Warehouse
     assert scalar(masters, select(wh.name).where(wh.code == "PRG-WH")) == name
     assert scalar(masters, select(wh.settlement).where(wh.code == "PRG-WH")) == settlement
-
-
-@pytest.mark.parametrize(
-    ("name", "settlement"), [("Склад вiд мiста", "Рiвне"), ("Склад", "Кривий Рiг")]
-)
-def test_a_windows_1251_file_typed_with_latin_i_is_read_as_cyrillic(masters, bad, name,
-                                                                     settlement):  # fmt: skip
-    """Ukrainian typed with the Latin i for і was taken for Windows-1250 and stored as
-    "Điâíĺ"."""
-    write_rows(bad / "warehouses.csv", [{"code": "RV-WH", "party": "ODESA", "name": name,
-                                         "settlement": settlement}],
-               delimiter=";", encoding="cp1251")  # fmt: skip
-    write_rows(bad / "parties.csv", [PARTY])
-    masters.import_files([bad])
-    wh = t.Warehouse
-    assert scalar(masters, select(wh.name).where(wh.code == "RV-WH")) == name
-    assert scalar(masters, select(wh.settlement).where(wh.code == "RV-WH")) == settlement
 
 
 @pytest.mark.parametrize("text", ["20241104", "2024-W45-1", "2024-309", "2024-11-4"])
