@@ -152,13 +152,17 @@ def verify(conn, code: str) -> Verdict:  # type: ignore[no-untyped-def]
                        f"reversed by entry {later.id} on {later.date}", scope)  # fmt: skip
     # An entry recorded after the document but dated on or before its day (a late receipt, a
     # back-dated distribution) would have been in it: the document's figures no longer hold.
-    day = conn.execute(select(func.max(e.date)).where(e.id <= scope.as_of)).scalar()
+    # Its day is the newest date it showed: that of its own newest entry (not the ledger's,
+    # whose other consignments or periods it does not show); a period's document shows the
+    # whole period, whenever it was made, and nothing after it.
     params = scope.params
     span = parse_period(params.get("period")) if scope.kind in ("A", "D") else None
-    if span:  # a period's document shows the whole period, whenever it was made
-        day = max(day, span[1]) if day else span[1]
+    if span:
+        day = span[1]
         if scope.kind == "A":  # and its opening balances: anything of the recipient before
             params = {**params, "period": ""}
+    else:
+        day = conn.execute(select(func.max(e.date)).where(e.id.in_(ids))).scalar()
     if day is not None:
         from reports.data import entries_in_scope
 

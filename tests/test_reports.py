@@ -425,3 +425,38 @@ def test_verify_document_of_a_period_sees_entries_dated_in_it_or_before_it(sqlit
     with reader(led.engine) as conn:
         verdict = verify(conn, code)
     assert not verdict.ok and "recorded after the document but belongs in it" in verdict.message
+
+
+@pytest.mark.parametrize("kind", ["A", "C"], ids=["accounting-pack", "customs-pack"])
+def test_verify_document_leaves_a_document_standing_after_entries_dated_past_its_day(
+    sqlite_led, kind
+):
+    """A 2023-Q1 accounting pack, and a customs pack whose last event was on day 1, made when
+    the ledger's newest entry was months later: an entry recorded afterwards and dated after
+    the period (or the consignment's last event) but before that newest entry was taken to
+    belong in the document, which was reported as no longer holding."""
+    import datetime as dt
+
+    from ledger import operations as ops
+    from reports.verification import code_for, verify
+    from tests import factories as f
+
+    led = sqlite_led
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.customs(led, f.customs("S1", "held", day=1))
+    ops.dispatch(led, f.ship("S2", qty="10", date=f.DAY0 + dt.timedelta(days=200)))
+    params = ({"recipient": "KYIV", "period": "2023-Q1"} if kind == "A"
+              else {"shipment": "S1"})  # fmt: skip
+    with reader(led.engine) as conn:
+        last = conn.exec_driver_sql("SELECT max(id) FROM entry").scalar()
+        code, shown = code_for(conn, kind, params, last)
+        assert shown and verify(conn, code).ok
+    ops.customs(led, f.customs("S1", "released", day=60))  # after Q1 and after "held"
+    with reader(led.engine) as conn:
+        assert verify(conn, code).ok, verify(conn, code).message
+    if kind == "A":  # one dated inside the period still counts
+        ops.pledge(led, f.pledge("P-LATE", date=f.DAY0 + dt.timedelta(days=5)))
+        with reader(led.engine) as conn:
+            verdict = verify(conn, code)
+        assert not verdict.ok and "recorded after the document but belongs in it" in verdict.message
