@@ -196,7 +196,7 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
         rows.append(row)
         key = (r.donor, r.recipient, r.item)
         currencies = [r.currency] if r.currency else sorted(per_currency.get(key, {}))
-        for cur in currencies or [None]:
+        for cur in currencies:  # none: pledged only, nothing dispatched has a value yet
             vrow = dict(row)
             if not r.currency and cur:  # goods of this item came in several currencies
                 vrow["currency"] = cur
@@ -205,10 +205,10 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
                 uah, pending = uah_by_currency.get((*key, cur), (ZERO, 0))
                 vrow["received_value_uah"] = None if pending else uah
                 vrow["_flag_received_value_uah"] = bool(pending)
-            v = values.get((*key, cur), {}) if cur else {}
-            vrow["distributed_value"] = v.get("distributed") if cur else None  # none: blank
-            vrow["lost_value"] = (v.get("short", ZERO) + v.get("damaged", ZERO)
-                                  + v.get("written_off", ZERO)) if cur else None  # fmt: skip
+            v = values.get((*key, cur), {})
+            vrow["distributed_value"] = v.get("distributed")
+            vrow["lost_value"] = v.get("short", ZERO) + v.get("damaged", ZERO) + v.get(
+                "written_off", ZERO)  # fmt: skip
             value_rows.append(vrow)
         # the CSV (FORMATS.md: one row per donor, recipient, item) has values in one currency
         one = value_rows[-1] if r.currency else {}
@@ -222,14 +222,19 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
         Column("item", "col.item", width="11%"), Column("unit", "col.unit", width="4%"), *q,
     ])  # fmt: skip
     totals: dict[tuple[str, str], dict[str, Any]] = {}
+    pending_totals: set[tuple[str, str]] = set()
     for row in value_rows:
-        cur = row["currency"] or "?"
+        cur = row["currency"]
         tot = totals.setdefault((row["donor"], cur), {"donor": row["donor"], "item": i18n.en("doc.total"),
                                                       "currency": cur, "uah": "UAH"})  # fmt: skip
         for k in ("dispatched_value", "received_value", "received_value_uah", "distributed_value",
                   "lost_value"):  # fmt: skip
             if row.get(k) is not None:
                 tot[k] = tot.get(k, ZERO) + row[k]
+        if row.get("_flag_received_value_uah"):
+            pending_totals.add((row["donor"], cur))
+    for key in pending_totals:  # a total that leaves out a pending receipt is no total: blank
+        totals[key]["received_value_uah"] = None
     value_section = Section("values", "section.values", wide=True, rows=value_rows,
                             totals=[totals[k] for k in sorted(totals)], columns=[
         Column("donor", "col.donor", width="9%"), Column("recipient", "col.recipient", width="9%"),
