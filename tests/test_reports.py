@@ -483,3 +483,18 @@ def test_verify_document_leaves_a_document_standing_after_entries_dated_past_its
         with reader(led.engine) as conn:
             verdict = verify(conn, code)
         assert not verdict.ok and "recorded after the document but belongs in it" in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["donor-pack", "--donor", "KYIV"], "KYIV has no pledges or shipments as donor"),
+     (["accounting-pack", "--recipient", "PRAGUE", "--period", "2023"],
+      "PRAGUE has no shipments, pledges or warehouses as recipient")],
+    ids=["donor-pack-of-a-recipient", "accounting-pack-of-a-donor"],
+)  # fmt: skip
+def test_a_pack_for_a_party_that_never_acted_in_its_role_is_refused(world, tmp_path, args, said):
+    """A donor pack of a city that never gave wrote an empty pack and exited 0."""
+    out = tmp_path / ("pack/" if "accounting-pack" in args else "pack.pdf")
+    result = CliRunner().invoke(main, ["--db", world["url"], "report", *args, "--out", str(out)])
+    assert result.exit_code == 1 and said in result.output, result.output
+    assert not out.exists()

@@ -30,7 +30,14 @@ from reports.data import (
     warehouses,
 )
 from reports.model import Column, Document, Section
-from reports.packs.common import about, findings_section, finish, item_name, party_name
+from reports.packs.common import (
+    about,
+    findings_section,
+    finish,
+    item_name,
+    party_name,
+    require_role,
+)
 
 ZERO = Decimal(0)
 
@@ -51,6 +58,7 @@ def build(conn: Connection, recipient: str, period: str,
     names, cat, whs = parties(conn), items(conn), warehouses(conn)
     if recipient not in names:
         raise LedgerError(f"no party {recipient!r} in the ledger")
+    require_role(conn, recipient, "recipient", "accounting pack")
     as_of, _ = last_entry(conn)
     all_lots = lots(conn)
     my_lots = {i: lot for i, lot in all_lots.items() if lot["recipient"] == recipient}

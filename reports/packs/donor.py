@@ -19,7 +19,14 @@ from ledger.errors import LedgerError
 from reports import i18n
 from reports.data import items, live, lots, parse_period, parties, warehouses
 from reports.model import Column, Document, Section
-from reports.packs.common import about, findings_section, finish, item_name, party_name
+from reports.packs.common import (
+    about,
+    findings_section,
+    finish,
+    item_name,
+    party_name,
+    require_role,
+)
 
 ZERO = Decimal(0)
 
@@ -30,6 +37,7 @@ def build(conn: Connection, donor: str, period: str | None = None,
     names, cat, whs = parties(conn), items(conn), warehouses(conn)
     if donor not in names:
         raise LedgerError(f"no party {donor!r} in the ledger")
+    require_role(conn, donor, "donor", "donor pack")
     span = parse_period(period)
     conds = [t.ShipmentLine.donor == donor]
     if span:
