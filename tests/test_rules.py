@@ -514,3 +514,37 @@ def test_one_vehicle_written_two_ways_on_one_consignment_is_one_vehicle():
     assert check(w, "CUS-005") == [] and check(w, "DOC-006") == []
     two = lines(clean(), 2, vehicle_reg="9XY 1111")
     assert check(two, "CUS-005") and check(two, "DOC-006")  # two vehicles indeed
+
+
+# ---------------------------------------------------------------- boundaries (tester, round 2)
+
+
+def test_qlt_003_a_batch_is_usable_through_its_expiry_day():
+    """A batch expiring on the day it crossed the border was reported as expired on arrival."""
+    on_the_day = lines(clean(), 2, expiry=ARRIVED)
+    day_before = lines(clean(), 2, expiry=ARRIVED - dt.timedelta(days=1))
+    assert check(on_the_day, "QLT-003") == []
+    assert [f.rule for f in check(day_before, "QLT-003")] == ["QLT-003"]
+    # the expiry day itself is short-dated, not expired: QLT-001 speaks for it
+    assert [f.rule for f in check(on_the_day, "QLT-001")] == ["QLT-001"]
+
+
+def test_qlt_006_counts_from_the_day_of_import_not_of_dispatch():
+    """Food dispatched before 2 Dec 2022 and imported after it was not checked."""
+    w = item(add_line(clean(), "FOOD", batch="F1", expiry=dt.date(2026, 1, 1)), "FOOD",
+             label_lang="pl")  # fmt: skip
+    w = lines(w, dispatch_date=dt.date(2022, 11, 20))
+    params = {"applies_from": ARRIVED}  # crossed on ARRIVED, dispatched long before
+    assert [f.rule for f in check(w, "QLT-006", rules={"QLT-006": params})] == ["QLT-006"]
+    after = {"applies_from": ARRIVED + dt.timedelta(days=1)}
+    assert check(w, "QLT-006", rules={"QLT-006": after}) == []
+
+
+def test_cus_007_verified_route_opens_by_the_day_of_import():
+    """A vehicle dispatched before the route's first day and imported on it was refused."""
+    w = party(add_line(clean(), "VAN", vin="WDB1", make="Mercedes"), "KYIV",
+              kind="charity", entity_type="charity", verified_hum_org=True)  # fmt: skip
+    opened_on_arrival = {"verified_route_from": ARRIVED}  # dispatched DAY, two days before
+    assert DAY < ARRIVED and check(w, "CUS-007", rules={"CUS-007": opened_on_arrival}) == []
+    later = {"verified_route_from": ARRIVED + dt.timedelta(days=1)}
+    assert [f.rule for f in check(w, "CUS-007", rules={"CUS-007": later})] == ["CUS-007"]

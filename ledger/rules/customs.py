@@ -292,8 +292,9 @@ def cus_007(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                       field=column, shipment=s.ref, line=ln.line_no)  # fmt: skip
             et = ds.entity_type(s.recipient, KIND_ENTITY)
             party = ds.parties.get(s.recipient)
+            # the route is open to goods imported from its day: the regime of the border day
             verified = bool(party and party.verified_hum_org) and (
-                s.dispatch_date >= ctx.p("verified_route_from")
+                (s.crossed_on or s.dispatch_date) >= ctx.p("verified_route_from")
             )
             if et not in allowed and not verified:
                 kind = et or "type unknown"

@@ -52,8 +52,8 @@ def qlt_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     minimum = ctx.p("min_remaining_shelf_life_days")
     for s, ln in _lines(ds, ctx, "medicine"):
         left = _left(s, ln, ctx)
-        if left is None or left <= 0 or left >= minimum:
-            continue  # expired lines are QLT-003's
+        if left is None or left < 0 or left >= minimum:
+            continue  # expired lines are QLT-003's (the expiry day itself is still usable)
         if ln.short_date_justification and _exception_open(ctx, s):
             continue  # QLT-002: allowed with a justification
         yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}) has {left} "
@@ -74,7 +74,7 @@ def qlt_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     minimum = ctx.other("QLT-001", "min_remaining_shelf_life_days")
     for s, ln in _lines(ds, ctx, "medicine"):
         left = _left(s, ln, ctx)
-        if left is None or left <= 0 or left >= minimum or not ln.short_date_justification:
+        if left is None or left < 0 or left >= minimum or not ln.short_date_justification:
             continue
         if _exception_open(ctx, s):
             yield ctx.finding(ln.where, f"short-dated {ln.item} batch {ln.batch} ({left} days "
@@ -98,10 +98,10 @@ def qlt_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             if item is None:
                 continue
             left = _left(s, ln, ctx)
-            if left is not None and left <= 0:
+            if left is not None and left < 0:  # usable through its expiry day
                 if s.crossed_on:
                     when = f"before it reached Ukraine ({s.crossed_on})"
-                elif ln.expiry <= s.dispatch_date:  # type: ignore[operator]  # left is not None
+                elif ln.expiry < s.dispatch_date:  # type: ignore[operator]  # left is not None
                     when = f"before dispatch ({s.dispatch_date})"
                 else:
                     when = f"before it reached Ukraine (not arrived by {ctx.as_of})"
@@ -141,7 +141,7 @@ def qlt_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     minimum = ctx.p("min_food_shelf_life_days")
     for s, ln in _lines(ds, ctx, "food"):
         left = _left(s, ln, ctx)
-        if left is not None and 0 < left < minimum:
+        if left is not None and 0 <= left < minimum:
             yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}): {left} "
                               f"days of shelf life left {_on_arrival(s, ctx)} (policy minimum "
                               f"{minimum})", field="expiry",
@@ -160,7 +160,8 @@ def qlt_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     lang = ctx.p("required_lang")
     for s, ln in _lines(ds, ctx, "food"):
         item = ds.items[ln.item]
-        if s.dispatch_date < ctx.p("applies_from") or not item.label_lang:
+        # imported from that day: the border day, as the rest of the import rules
+        if (s.crossed_on or s.dispatch_date) < ctx.p("applies_from") or not item.label_lang:
             continue
         langs = {x.strip().lower() for x in item.label_lang.replace(",", ";").split(";")}
         if lang not in langs:
