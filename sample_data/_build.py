@@ -1265,6 +1265,10 @@ def build_documents(shipments: list[dict], receipts: list[dict]) -> list[dict]:
                 packages, kg = packages + 12, kg + 180
             doc("ahars_registration", s["aid"][0], D(s["aid"][1]), ref, packages=packages,
                 pieces=pieces, gross_kg=kg)
+            doc("acquirer_need_letter", f"NL-{ref}", disp - dt.timedelta(days=12), ref,
+                signed="true", signatory=rcp, note="need confirmed by the final acquirers")
+            doc("distribution_plan", f"DP-{ref}", disp - dt.timedelta(days=8), ref,
+                signed="true", signatory=rcp)
     first: dict[str, dt.date] = {}
     for r in receipts:
         first[r["shipment_ref"]] = min(first.get(r["shipment_ref"], D(r["date"])), D(r["date"]))

@@ -98,6 +98,8 @@ def clean() -> W:
         documents=[
             _doc("donation_letter", "DL-1", signed=True, signatory="Mayor"),
             _doc("recipient_consent", "RC-1", signed=True, signatory="KMDA"),
+            _doc("acquirer_need_letter", "NL-1", signed=True),
+            _doc("distribution_plan", "DP-1", signed=True),
             _doc("packing_list", "PL-1"),
             _doc("proforma", "PF-1", value=D(15500), currency="EUR"),
             _doc("gift_certificate", "GC-1", signed=True),
@@ -548,3 +550,68 @@ def test_cus_007_verified_route_opens_by_the_day_of_import():
     assert DAY < ARRIVED and check(w, "CUS-007", rules={"CUS-007": opened_on_arrival}) == []
     later = {"verified_route_from": ARRIVED + dt.timedelta(days=1)}
     assert [f.rule for f in check(w, "CUS-007", rules={"CUS-007": later})] == ["CUS-007"]
+
+
+@pytest.mark.parametrize("kind", ["acquirer_need_letter", "distribution_plan"])
+def test_doc_002_asks_for_the_acquirers_letters_and_plan_under_ahars(kind):
+    """Only the recipient's consent was looked at; AHARS also expects both."""
+    w = doc(clean(), kind, drop=True)
+    found = check(w, "DOC-002")
+    assert [(f.rule, f.value) for f in found] == [("DOC-002", kind)]
+    # a shipment of the 2022 regime (no registration) is not asked for them
+    old = lines(doc(clean(), kind, drop=True), dispatch_date=dt.date(2022, 6, 1))
+    old["customs"] = [dataclasses.replace(c, date=dt.date(2022, 6, 3)) for c in old["customs"]]
+    assert check(old, "DOC-002") == []
+
+
+def test_acc_001_a_zero_price_is_not_valued_by_the_donors_documents():
+    """unit_value 0 with `valuation_method=donor_doc` passed and was booked at 0 UAH."""
+    zero = lines(clean(), 3, unit_value=D(0))
+    found = check(receipt(zero, 3, valuation_method="donor_doc"), "ACC-001")
+    assert [(f.rule, f.field, f.value) for f in found] == [
+        ("ACC-001", "valuation_method", "donor_doc")]  # fmt: skip
+    assert check(receipt(zero, 3, valuation_method="market_price"), "ACC-001") == []
+
+
+def test_cus_008_goods_written_off_are_not_left_to_hand_out():
+    """6 of 10 handed out and 4 written off as damaged: the 4 were reported as not handed out
+    within 90 days, though they can never be."""
+    w = lines(clean(), 1, purchased_by_recipient=True)
+    w["lot_distributions"] = (("S1", 1, RECEIVED, D(6)),)
+    late = ARRIVED + dt.timedelta(days=120)
+    (f,) = check(w, "CUS-008", as_of=late)
+    assert f.value == "4"
+    w["lot_flows"] = {("S1", 1): LotFlow(D(0), D(6), D(4)),
+                      ("S1", 2): LotFlow(D(100)), ("S1", 3): LotFlow(D(50))}  # fmt: skip
+    assert check(w, "CUS-008", as_of=late) == []
+
+
+def test_cus_013_general_authorisation_and_the_licences_dates():
+    """A general authorisation without a licence number was an error; a licence that expired
+    before dispatch, or was issued after it, passed."""
+    assert check(add_line(clean(), "DRONE", licence_type="EU001"), "CUS-013") == []
+    w = add_line(clean(), "DRONE", licence_no="L-1")
+    assert check(w, "CUS-013") == []  # no licence on file: its number is all there is to check
+    for day, until, why in [(DAY - dt.timedelta(days=30), DAY - dt.timedelta(days=1), "expired"),
+                            (DAY + dt.timedelta(days=1), None, "was issued on")]:  # fmt: skip
+        filed = {**w, "documents": [*w["documents"], _doc("licence", "L-1", day=day,
+                                                           valid_until=until)]}  # fmt: skip
+        (f,) = check(filed, "CUS-013")
+        assert why in f.message and f.value == "L-1"
+    on_time = {**w, "documents": [*w["documents"], _doc("licence", "L-1", day=DAY,
+                                                         valid_until=DAY)]}  # fmt: skip
+    assert check(on_time, "CUS-013") == []
+
+
+def test_cus_003_customs_clears_the_goods_while_the_code_recognises_them():
+    """`code_recognition_days` was listed and shown, and read by nothing."""
+    w = clean()  # code created DAY - 3, released on ARRIVED
+    recognition = (ARRIVED - (DAY - dt.timedelta(days=3))).days
+    assert check(w, "CUS-003", rules={"CUS-003": {"code_recognition_days": recognition}}) == []
+    short = {"code_recognition_days": recognition - 1}
+    (f,) = check(w, "CUS-003", rules={"CUS-003": short})
+    assert "recognised the goods as aid until" in f.message and f"cleared on {ARRIVED}" in f.message
+    held = {**clean(), "customs": [c for c in clean()["customs"] if c.event != "released"],
+            "receipts": []}  # fmt: skip
+    (g,) = check(held, "CUS-003", rules={"CUS-003": short})
+    assert f"not cleared by {AS_OF}" in g.message

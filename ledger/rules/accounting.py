@@ -45,6 +45,13 @@ def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                   "method is recorded", field="valuation_method",
                                   value=r.valuation_method, shipment=r.shipment_ref,
                                   line=r.line_no)  # fmt: skip
+            elif r.valuation_method == "donor_doc" and len(methods) > 1:
+                # the donor's documents are what carried no price: they cannot be its source
+                yield ctx.finding(r.where, f"{ln.item} arrived at a price of 0, so the donor's "
+                                  "documents carry no price to value it by: determine its fair "
+                                  "value (" + ", ".join(sorted(methods - {"donor_doc"})) + ")",
+                                  field="valuation_method", value=r.valuation_method,
+                                  shipment=r.shipment_ref, line=r.line_no)  # fmt: skip
             elif r.valuation_method == "commission_estimate" and not ds.docs(
                 "valuation_act", r.receipt_ref, r.shipment_ref
             ):

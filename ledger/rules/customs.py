@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -107,7 +108,9 @@ def cus_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 )  # fmt: skip
 def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """The border must be crossed within N days of the code's creation: `aid_code_date`, else
-    the date of the AHARS registration extract filed for the shipment or its code."""
+    the date of the AHARS registration extract filed for the shipment or its code; and customs
+    must clear the goods (release, else the first receipt) while the code recognises them as
+    aid, `code_recognition_days` from its creation."""
     window = ctx.p("max_days_code_to_border")
     for s in ctx.shipments:
         if not s.h("aid_code"):
@@ -134,6 +137,19 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         elif s.received_on is None and (ctx.as_of - created).days > window:
             yield ctx.finding(s.where, f"code created {created} and the shipment has not crossed "
                               f"by {ctx.as_of}: its {window}-day window has passed",
+                              field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
+        # the code recognises the goods as aid for a limited time: customs must clear them in it
+        lapse = created + dt.timedelta(days=ctx.p("code_recognition_days"))
+        releases = [c.date for c in ds.customs_by_shipment.get(s.ref, ()) if c.event == "released"]
+        cleared = min(releases, default=None) or s.received_on
+        # (not crossed at all: the border window above has said it)
+        if (cleared is not None and cleared > lapse) or (
+            cleared is None and crossed is not None and ctx.as_of > lapse
+        ):
+            when = f"on {cleared}" if cleared else f"by {ctx.as_of}"
+            yield ctx.finding(s.where, f"code {s.h('aid_code')} recognised the goods as aid until "
+                              f"{lapse} ({ctx.p('code_recognition_days')} days from {created}); "
+                              f"{'cleared' if cleared else 'not cleared'} {when}",
                               field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
 
 
@@ -329,7 +345,9 @@ def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             receipts = ds.receipts_by_line.get((s.ref, ln.line_no), ())
             base = sum((r.received - r.excess for r in receipts), ZERO) if receipts else ln.quantity
             out = sum((q for d, q in handed[(s.ref, ln.line_no)] if d <= deadline), ZERO)  # type: ignore[operator]
-            left = base - out
+            # goods written off (damaged, expired: with their act) can never be handed out
+            flow = (ds.lot_flows or {}).get((s.ref, ln.line_no))
+            left = base - out - (flow.written_off if flow else ZERO)
             if left <= 0:
                 continue
             if elapsed > limit:
@@ -443,6 +461,10 @@ def cus_012(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                       line=ln.line_no)  # fmt: skip
 
 
+# Union general export authorisations for dual-use items (Regulation 2021/821, Annex II)
+GENERAL_AUTHORISATION = re.compile(r"^EU00[1-8]$", re.IGNORECASE)
+
+
 @rule(
     "CUS-013", "Dual-use items need an export authorisation before dispatch",
     severity=ERROR, pack="eu-export", sources=("EU-DU", "EU-SANC", "EU-HU"), grade="B",
@@ -451,14 +473,33 @@ def cus_012(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         "it in `licence_no` / `licence_type` on the line.",
 )  # fmt: skip
 def cus_013(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """A Union general export authorisation (EU001–EU008) in `licence_type` stands for a
+    licence number; a licence filed in documents.csv (kind `licence`, number = `licence_no`)
+    must have been issued by the dispatch day and still be valid on it."""
     for s in ctx.shipments:
         for ln in s.lines:
             item = ds.items.get(ln.item)
-            if item and ("dual_use" in item.flags or item.dual_use_code) and not ln.licence_no:
+            if not (item and ("dual_use" in item.flags or item.dual_use_code)):
+                continue
+            general = bool(ln.licence_type and GENERAL_AUTHORISATION.match(ln.licence_type))
+            if not ln.licence_no and not general:
                 yield ctx.finding(ln.where, f"{ln.item} is a dual-use item "
                                   f"{('(' + item.dual_use_code + ') ') if item.dual_use_code else ''}"
                                   "shipped without a licence reference", field="licence_no",
                                   shipment=s.ref, line=ln.line_no)  # fmt: skip
+                continue
+            for lic in (d for d in ds.docs("licence", s.ref, ln.licence_no)
+                        if d.number == ln.licence_no):  # fmt: skip
+                day = ln.dispatch_date
+                if lic.date > day:
+                    why = f"was issued on {lic.date}, after dispatch ({day})"
+                elif lic.valid_until is not None and lic.valid_until < day:
+                    why = f"expired on {lic.valid_until}, before dispatch ({day})"
+                else:
+                    continue
+                yield ctx.finding(ln.where, f"the licence {lic.number} for {ln.item} {why}",
+                                  field="licence_no", value=ln.licence_no, shipment=s.ref,
+                                  line=ln.line_no)  # fmt: skip
 
 
 @rule(

@@ -44,10 +44,23 @@ def doc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     "DOC-002", "Recipient's written consent / request",
     severity=ERROR, pack="ua-import", sources=("UA-MFA-GR", "UA-953-NL"), grade="B",
     reads=("shipments", "documents"),
-    fix="File the recipient's signed consent (documents.csv kind `recipient_consent`).",
+    fix="File the recipient's signed consent (documents.csv kind `recipient_consent`); under "
+        "AHARS registration also the acquirers' letters of need (`acquirer_need_letter`) and the "
+        "distribution plan (`distribution_plan`), subject = shipment ref or its AHARS code.",
 )  # fmt: skip
 def doc_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """Registered in AHARS (the ua-953 regime, with a code): the acquirers' letters and the
+    plan too. Without a code CUS-002 asks for the registration, which asks for them."""
     yield from _need_signed(ds, ctx, "recipient_consent", "recipient's consent")
+    for s in ctx.shipments:
+        if ctx.regime.get(s.ref) != "ua-953" or not s.h("aid_code"):
+            continue
+        for kind, label in (("acquirer_need_letter", "acquirer's letter confirming need"),
+                            ("distribution_plan", "distribution plan")):  # fmt: skip
+            if not ds.docs(kind, s.ref, s.h("aid_code")):
+                yield ctx.finding(s.where, f"no {label} on file for {s.ref}, which AHARS "
+                                  "registration expects", field="documents", value=kind,
+                                  shipment=s.ref)  # fmt: skip
 
 
 @rule(
