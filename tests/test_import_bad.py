@@ -1338,3 +1338,12 @@ def test_a_new_line_after_the_consignments_customs_events_is_refused(masters, ba
     at_customs = {b.quantity for b in masters.balances(account="customs:T-SHIP", by_lot=True)}
     assert at_customs == {D(SHIPMENT["quantity"])}  # each line's lot, all at customs
     assert len(masters.balances(account="customs:T-SHIP", by_lot=True)) == 2
+
+
+def test_a_shipment_against_a_later_pledge_of_the_same_import_says_so(masters, bad):
+    """It was refused with "no pledge line … in the ledger", though the line was in the file."""
+    write_rows(bad / "pledges.csv", [{**PLEDGE, "item": "MED-PARACET-500", "date": "2024-11-06"}])
+    write_rows(bad / "shipments.csv", [{**SHIPMENT, "pledge_ref": "T-PLEDGE", "pledge_line": "1"}])
+    err = only(rejected(masters, bad))
+    check(err, "shipments.csv", 2, "pledge_ref", "is dated 2024-11-06, after this dispatch "
+          "(2024-11-05)")  # fmt: skip

@@ -255,10 +255,12 @@ class _Booker:
     (`InsufficientStock` is raised before an entry is applied), so trying again is safe.
     """
 
-    def __init__(self, book: Book, errors: list[RowError], report: ImportReport) -> None:
+    def __init__(self, book: Book, errors: list[RowError], report: ImportReport,
+                 pledged_on: dict[tuple[str, str, int], Any] | None = None) -> None:  # fmt: skip
         self.book, self.errors, self.report = book, errors, report
         self.waiting: list[tuple[SourceRow, InsufficientStock]] = []
         self.day: Any = None
+        self.pledged_on = pledged_on or {}  # this import's pledge lines: their dates
 
     def add(self, r: SourceRow) -> None:
         day = _day(r)
@@ -303,14 +305,28 @@ class _Booker:
         value = exc.value
         if value is None and exc.column:
             value = getattr(r.model, exc.column, None)
-        self.errors.append(RowError(r.file, r.row, exc.column, value, str(exc)))
+        self.errors.append(RowError(r.file, r.row, exc.column, value, self._why(r, exc)))
+
+    def _why(self, r: SourceRow, exc: BookingError) -> str:
+        """The refusal as the user should read it: a shipment against a pledge line of this very
+        import that is dated later found "no pledge line", as it was not booked yet."""
+        m = r.model
+        if m.kind == "shipments" and exc.column == "pledge_ref":
+            day = self.pledged_on.get((m.donor, m.pledge_ref, m.pledge_line))  # type: ignore[attr-defined]
+            if day is not None and day > m.dispatch_date:  # type: ignore[attr-defined]
+                return (f"pledge line {m.donor}/{m.pledge_ref}/{m.pledge_line} is dated {day}, "  # type: ignore[attr-defined]
+                        f"after this dispatch ({m.dispatch_date}): a shipment fulfils a pledge "  # type: ignore[attr-defined]
+                        "made before it left; correct one of the dates")  # fmt: skip
+        return str(exc)
 
 
 def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: ImportReport,
              progress: Progress | None = None) -> None:  # fmt: skip
     from ledger.journal import write
 
-    booker = _Booker(book, errors, report)
+    pledged_on = {(m.donor, m.pledge_ref, m.line_no): m.date for r in rows
+                  if (m := r.model).kind == "pledges"}  # type: ignore[attr-defined]  # fmt: skip
+    booker = _Booker(book, errors, report, pledged_on)
     total = len(rows)
     for i, r in enumerate(rows, start=1):
         rows[i - 1] = None  # type: ignore[call-overload]  # booked rows free their memory
