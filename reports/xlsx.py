@@ -128,4 +128,31 @@ def write_xlsx(doc: Document, path: Path) -> None:
             _put(ws, r + 3, 1, section.note["uk"])
     wb.properties.keywords = doc.code
     wb.properties.title = title["en"]
-    wb.save(path)
+    path.write_bytes(_workbook_bytes(wb, dt.datetime.combine(doc.generated, dt.time())))
+
+
+def _workbook_bytes(wb: Any, stamp: dt.datetime) -> bytes:
+    """The workbook's file, the same bytes for the same document: stamped with the document's
+    day, not the moment of writing (openpyxl's `save` stamps `modified` and every zip member
+    with the clock), as the PDFs are."""
+    import io
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    class _Stamped(zipfile.ZipFile):
+        def writestr(self, name: Any, data: Any, *args: Any, **kwargs: Any) -> None:
+            if isinstance(name, str):
+                name = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                name.compress_type = zipfile.ZIP_DEFLATED
+            super().writestr(name, data, *args, **kwargs)
+
+        def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+            # worksheets come from temporary files: their stamp would be the file's mtime
+            self.writestr(str(arcname or filename), Path(filename).read_bytes())
+
+    wb.properties.created = wb.properties.modified = stamp
+    buffer = io.BytesIO()
+    with _Stamped(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        ExcelWriter(wb, archive).write_data()
+    return buffer.getvalue()
