@@ -1347,3 +1347,15 @@ def test_a_shipment_against_a_later_pledge_of_the_same_import_says_so(masters, b
     err = only(rejected(masters, bad))
     check(err, "shipments.csv", 2, "pledge_ref", "is dated 2024-11-06, after this dispatch "
           "(2024-11-05)")  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_title_above_the_header_is_named_as_such(masters, bad, kind):
+    """A title row above the header gave one "required column is missing" line per column."""
+    rows = [["Pledges of Prague, 2024"], [], PLEDGE_HEADER, PLEDGE_CELLS]
+    if kind == "csv":
+        path = write_csv(bad / "pledges.csv", rows[0], rows[1:])
+    else:
+        path = _workbook(bad / "book.xlsx", {"pledges": rows})
+    err = only(rejected(masters, path))
+    assert err.row == 1 and "the column names are on row 3;" in err.reason

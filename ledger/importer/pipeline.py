@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import difflib
 import gc
+import itertools
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -78,6 +79,20 @@ def _pydantic_errors(
     return out
 
 
+HEADER_SEARCH_ROWS = 10  # how far below row 1 the column names are looked for
+
+
+def _header_below(table: Table, known: list[str], required: list[str]) -> int | None:
+    """The row of the first few that holds every required column name, when row 1 does not:
+    a title or a note above the header (as spreadsheets are often laid out). The table's rows
+    are not read further: the file is refused either way."""
+    for number, cells in itertools.islice(table.rows, HEADER_SEARCH_ROWS):
+        names = {canonical(str(c), known) for c in cells if c not in (None, "")}
+        if all(c in names for c in required):
+            return number
+    return None
+
+
 def _lookalikes(unknown: list[str], absent: list[str]) -> list[tuple[str, str]]:
     """Extra columns named almost like an optional column the file lacks (`damage` for
     `damaged`). Kept as metadata, their values would be silently left out of the booking:
@@ -101,6 +116,11 @@ def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
     header = [canonical(h, known) if h.strip() else "" for h in table.header]
     unknown = [h for h in header if h and h not in known]
     missing = [c for c in row_type.required_columns() if c not in header]
+    if missing and (below := _header_below(table, known, row_type.required_columns())):
+        errors.append(RowError(table.label, 1, None, None,
+                               f"row 1 is not the header: the column names are on row {below}; "
+                               "remove the rows above them (a title, a note)"))  # fmt: skip
+        return []
     for column in missing:
         errors.append(RowError(table.label, 1, column, None,
                                f"required column is missing{suggest(unknown, column)}"))  # fmt: skip
