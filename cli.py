@@ -235,6 +235,8 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
         click.echo(f"reading and checking {size / 1e6:.0f} MB of input…", err=True)
     with refusals(), progress_bar("booking", "all rows booked; finishing…") as progress:
         report = led.import_files(list(paths), progress)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
     for kind, counts in report.counts.items():
         parts = [f"{n} {outcome}" for outcome, n in sorted(counts.items()) if n]
         click.echo(f"{kind:14} {', '.join(parts)}")

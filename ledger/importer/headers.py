@@ -10,10 +10,6 @@ import difflib
 import unicodedata
 
 ALIASES: dict[str, str] = {
-    # English, as other systems export
-    "qty": "quantity", "batch_no": "batch", "batch_number": "batch", "lot_no": "batch",
-    "lot_number": "batch", "expiry_date": "expiry", "expiration_date": "expiry",
-    "exp_date": "expiry", "best_before": "expiry",
     # Ukrainian
     "код": "code", "назва": "name", "найменування": "name", "вид": "kind", "країна": "country",
     "одиниця": "unit", "од_виміру": "unit", "код_укт_зед": "hs_code", "категорія": "category",

@@ -48,6 +48,7 @@ class SourceRow:
 class ImportReport:
     files: list[str] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # worth a look, not a refusal
 
     @property
     def new(self) -> int:
@@ -95,18 +96,25 @@ def _header_below(table: Table, known: list[str], required: list[str]) -> int | 
 
 def _lookalikes(unknown: list[str], absent: list[str]) -> list[tuple[str, str]]:
     """Extra columns named almost like an optional column the file lacks (`damage` for
-    `damaged`). Kept as metadata, their values would be silently left out of the booking:
-    the FEFO lot picked instead of the batch asked for, damaged goods left in transit."""
+    `damaged`, `batch_no` for `batch`). FORMATS keeps extra columns as metadata, so they are
+    not refused; but their values are left out of the booking (the FEFO lot picked instead of
+    the batch asked for, damaged goods left in transit), which the user should hear of."""
     out = []
     for column in unknown:
-        close = difflib.get_close_matches(column, absent, n=1, cutoff=0.75)
-        if close:
-            out.append((column, close[0]))
+        for name in absent:
+            shorter, longer = sorted((column, name), key=len)
+            prefix = len(shorter) >= 4 and longer.startswith(shorter)
+            if prefix or difflib.SequenceMatcher(None, column, name).ratio() >= 0.85:
+                out.append((column, name))
+                break
     return out
 
 
-def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
-    """Validate one table's rows; append problems to `errors` and return the good rows."""
+def parse_table(table: Table, errors: list[RowError],
+                notes: list[str] | None = None) -> list[SourceRow]:  # fmt: skip
+    """Validate one table's rows; append problems to `errors` (and what is worth a look but
+    no refusal to `notes`) and return the good rows."""
+    notes = [] if notes is None else notes
     row_type = ROW_TYPES.get(table.kind)
     if row_type is None:
         errors.append(RowError(table.label, None, None, table.kind,
@@ -129,21 +137,19 @@ def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
         if n > 1:
             errors.append(RowError(table.label, 1, column, None, "column appears more than once"))
     optional = [c for c in known if c not in header and c not in row_type.required_columns()]
-    lookalikes = _lookalikes(unknown, optional)
-    for column, meant in lookalikes:
-        errors.append(RowError(table.label, 1, column, None,
-                               f"unknown column that looks like the optional column {meant!r}: "
-                               f"rename it {meant!r} to use it, or give it a name of its own to "
-                               "keep it as metadata"))  # fmt: skip
-    if missing or lookalikes or any(n > 1 for n in seen.values()):
+    for column, meant in _lookalikes(unknown, optional):
+        notes.append(f"{table.label}: column {column!r} is kept as metadata, not read as the "
+                     f"optional column {meant!r}; rename it {meant!r} if that is what it holds")  # fmt: skip
+    if missing or any(n > 1 for n in seen.values()):
         return []
     context: dict[str, Any] = {"decimal_comma": table.decimal_comma,
                                "comma_groups": table.comma_groups}  # fmt: skip
     if table.excel_epoch is not None:
         context["excel_epoch"] = table.excel_epoch
     good: list[SourceRow] = []
+    unnamed: Counter[int] = Counter()  # cells with a value under a column with no header
     try:
-        _validate_rows(table, row_type, header, known, context, good, errors)
+        _validate_rows(table, row_type, header, known, context, good, errors, unnamed)
     except MalformedRow as exc:
         column = (
             header[exc.column_index]
@@ -151,11 +157,15 @@ def parse_table(table: Table, errors: list[RowError]) -> list[SourceRow]:
             else None
         )
         errors.append(RowError(table.label, exc.row, column, None, str(exc)))
+    for place, n in sorted(unnamed.items()):
+        notes.append(f"{table.label}: {n} cell(s) of column {place} were not read: the column "
+                     "has no header (name it to keep it as metadata)")  # fmt: skip
     return good
 
 
 def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: list[str],
-                   context: dict[str, Any], good: list[SourceRow], errors: list[RowError]) -> None:  # fmt: skip
+                   context: dict[str, Any], good: list[SourceRow], errors: list[RowError],
+                   unnamed: Counter[int]) -> None:  # fmt: skip
     names = set(known)
     plain = all(name in names for name in header)  # no blank or unknown column names
     field_sets: dict[frozenset[str], set[str]] = {}
@@ -169,8 +179,12 @@ def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: 
             for i, (name, value) in enumerate(zip(header, cells, strict=False)):
                 if name in names:
                     data[name] = value
-                elif value not in (None, ""):  # a column with no header: named by its place
-                    extra[name or f"column {i + 1}"] = str(value)
+                elif value in (None, ""):
+                    continue
+                elif name:
+                    extra[name] = str(value)
+                else:  # a column with no header has no name to keep it under
+                    unnamed[i + 1] += 1
         if len(cells) > len(header) and any(str(c).strip() for c in cells[len(header) :]):
             errors.append(RowError(table.label, number, None, None,
                                    "more cells than the header has columns"))  # fmt: skip
@@ -198,7 +212,8 @@ def _share_fields_set(model: Row, shared: dict[frozenset[str], set[str]]) -> Non
         object.__setattr__(model, "__pydantic_fields_set__", one)
 
 
-def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list[SourceRow]]:
+def read_all(paths: list[Path], errors: list[RowError],
+             notes: list[str] | None = None) -> tuple[list[str], list[SourceRow]]:  # fmt: skip
     rows: list[SourceRow] = []
     files: list[str] = []
     for folder in paths:
@@ -216,7 +231,7 @@ def read_all(paths: list[Path], errors: list[RowError]) -> tuple[list[str], list
                 if names[path.name] > 1:  # a/shipments.csv and b/shipments.csv: say which
                     table.label = str(path) + table.label[len(path.name) :]
                 files.append(table.label)
-                rows += parse_table(table, errors)
+                rows += parse_table(table, errors, notes)
         except (
             ValueError,
             OSError,
@@ -399,11 +414,12 @@ def import_into(book: Book, paths: list[Path], progress: Progress | None = None,
     (`worth_bulk`); both ways give the same answers.
     """
     errors: list[RowError] = []
-    files, rows = read_all(paths, errors)
+    notes: list[str] = []
+    files, rows = read_all(paths, errors, notes)
     ordered = order(rows, errors)
     del rows  # booking releases each row once booked (see book_all)
     book.bulk = worth_bulk(len(ordered), book.stored_entries()) if bulk is None else bulk
-    report = ImportReport(files=files)
+    report = ImportReport(files=files, notes=notes)
     book_all(book, ordered, errors, report, progress)
     if errors:
         raise ImportRejected(errors)
