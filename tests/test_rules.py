@@ -581,9 +581,12 @@ def test_cus_008_goods_written_off_are_not_left_to_hand_out():
     late = ARRIVED + dt.timedelta(days=120)
     (f,) = check(w, "CUS-008", as_of=late)
     assert f.value == "4"
-    w["lot_flows"] = {("S1", 1): LotFlow(D(0), D(6), D(4)),
-                      ("S1", 2): LotFlow(D(100)), ("S1", 3): LotFlow(D(50))}  # fmt: skip
+    w["lot_writeoffs"] = (("S1", 1, RECEIVED + dt.timedelta(days=10), D(4)),)
     assert check(w, "CUS-008", as_of=late) == []
+    # written off after the deadline: they were kept too long first
+    w["lot_writeoffs"] = (("S1", 1, ARRIVED + dt.timedelta(days=100), D(4)),)
+    (g,) = check(w, "CUS-008", as_of=late)
+    assert g.value == "4"
 
 
 def test_cus_013_general_authorisation_and_the_licences_dates():

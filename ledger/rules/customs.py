@@ -330,9 +330,12 @@ def cus_007(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 )  # fmt: skip
 def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     limit, warn = ctx.p("max_days_border_to_distribution"), ctx.p("warn_at")
-    handed: dict[tuple[str, int], list[tuple[object, Decimal]]] = defaultdict(list)
+    handed: dict[tuple[str, int], list[tuple[dt.date, Decimal]]] = defaultdict(list)
     for ref, line_no, day, q in ds.lot_distributions:
         handed[(ref, line_no)].append((day, q))
+    gone: dict[tuple[str, int], list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    for ref, line_no, day, q in ds.lot_writeoffs:
+        gone[(ref, line_no)].append((day, q))
     for s in ctx.shipments:
         crossed = s.crossed_on
         if crossed is None:
@@ -344,10 +347,12 @@ def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                 continue
             receipts = ds.receipts_by_line.get((s.ref, ln.line_no), ())
             base = sum((r.received - r.excess for r in receipts), ZERO) if receipts else ln.quantity
-            out = sum((q for d, q in handed[(s.ref, ln.line_no)] if d <= deadline), ZERO)  # type: ignore[operator]
-            # goods written off (damaged, expired: with their act) can never be handed out
-            flow = (ds.lot_flows or {}).get((s.ref, ln.line_no))
-            left = base - out - (flow.written_off if flow else ZERO)
+            until = min(deadline, ctx.as_of)  # what had happened by then
+            out = sum((q for d, q in handed[(s.ref, ln.line_no)] if d <= until), ZERO)
+            # goods written off in time (damaged, expired) can never be handed out; written off
+            # after the deadline, they were kept too long first
+            lost = sum((q for d, q in gone[(s.ref, ln.line_no)] if d <= until), ZERO)
+            left = base - out - lost
             if left <= 0:
                 continue
             if elapsed > limit:

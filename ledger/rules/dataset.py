@@ -334,6 +334,7 @@ class Dataset:
     documents: tuple[Document, ...] = ()
     lot_flows: Mapping[tuple[str, int], LotFlow] | None = None  # None: journal not available
     lot_distributions: tuple[tuple[str, int, dt.date, Decimal], ...] = ()  # ref, line, date, q
+    lot_writeoffs: tuple[tuple[str, int, dt.date, Decimal], ...] = ()  # ref, line, date, q
 
     @classmethod
     def build(cls, **kw: Any) -> Dataset:
@@ -345,7 +346,8 @@ class Dataset:
         if "fx_rates" in kw and not isinstance(kw["fx_rates"], Mapping):
             kw["fx_rates"] = {(r.date, r.currency): r for r in kw["fx_rates"]}
         for name in ("partnerships", "pledges", "lines", "customs", "receipts", "distributions",
-                     "writeoffs", "transfers", "documents", "lot_distributions"):  # fmt: skip
+                     "writeoffs", "transfers", "documents", "lot_distributions",
+                     "lot_writeoffs"):  # fmt: skip
             if name in kw:
                 kw[name] = tuple(kw[name])
         return cls(**kw)
@@ -652,18 +654,25 @@ def load(conn: Any) -> Dataset:
             f[2] += r.quantity
     lot_flows = {k: LotFlow(*v) for k, v in flows.items()}
     p = t.Posting
-    lot_distributions = tuple(
-        (*lot_key[r.lot_id], r.date, r.quantity)
-        for r in conn.execute(
-            select(p.lot_id, e.date, p.quantity, e.id, e.reverses_id)
-            .join(e, e.id == p.entry_id)
-            .where(e.kind == "distribution", p.account.startswith("distributed:"))
+
+    def lot_moves(kind: str, prefix: str) -> tuple[tuple[str, int, dt.date, Decimal], ...]:
+        """(ref, line, date, quantity) of each standing entry of a kind into such accounts."""
+        return tuple(
+            (*lot_key[r.lot_id], r.date, r.quantity)
+            for r in conn.execute(
+                select(p.lot_id, e.date, p.quantity, e.id, e.reverses_id)
+                .join(e, e.id == p.entry_id)
+                .where(e.kind == kind, p.account.startswith(prefix))
+            )
+            if r.lot_id in lot_key and r.reverses_id is None and r.id not in reversed_ids
         )
-        if r.lot_id in lot_key and r.reverses_id is None and r.id not in reversed_ids
-    )
+
+    lot_distributions = lot_moves("distribution", "distributed:")
+    lot_writeoffs = lot_moves("writeoff", "loss:")
     return Dataset(
         parties=parties, items=items, warehouses=warehouses, fx_rates=fx,
         partnerships=partnerships, pledges=pledges, lines=tuple(lines), customs=customs,
         receipts=receipts, distributions=distributions, writeoffs=writeoffs, transfers=transfers,
         documents=documents, lot_flows=lot_flows, lot_distributions=lot_distributions,
+        lot_writeoffs=lot_writeoffs,
     )  # fmt: skip
