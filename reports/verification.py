@@ -152,17 +152,21 @@ def verify(conn, code: str) -> Verdict:  # type: ignore[no-untyped-def]
                        f"reversed by entry {later.id} on {later.date}", scope)  # fmt: skip
     # An entry recorded after the document but dated on or before its day (a late receipt, a
     # back-dated distribution) would have been in it: the document's figures no longer hold.
-    # Its day is the newest date it showed: that of its own newest entry (not the ledger's,
-    # whose other consignments or periods it does not show); a period's document shows the
-    # whole period, whenever it was made, and nothing after it.
+    # Its day is the newest date it showed. A period's document shows the whole period,
+    # whenever it was made, and nothing after it; a customs pack shows its consignment up to
+    # the consignment's own newest entry; a reconciliation or a donor pack without a period
+    # shows the ledger as of its newest day (ages, "unexplained for N days").
     params = scope.params
     span = parse_period(params.get("period")) if scope.kind in ("A", "D") else None
+    own = conn.execute(select(func.max(e.date)).where(e.id.in_(ids))).scalar() if ids else None
     if span:
         day = span[1]
         if scope.kind == "A":  # and its opening balances: anything of the recipient before
             params = {**params, "period": ""}
+    elif scope.kind == "C" and own is not None:
+        day = own
     else:
-        day = conn.execute(select(func.max(e.date)).where(e.id.in_(ids))).scalar()
+        day = conn.execute(select(func.max(e.date)).where(e.id <= scope.as_of)).scalar()
     if day is not None:
         from reports.data import entries_in_scope
 

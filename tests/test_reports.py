@@ -516,3 +516,29 @@ def test_documents_are_the_same_bytes_when_written_again(world: dict[str, Any], 
     assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
     props = load_workbook(tmp_path / "a.xlsx").properties
     assert props.created.date() == props.modified.date() == doc.generated
+
+
+def test_verify_document_of_a_reconciliation_counts_to_the_ledgers_newest_day(sqlite_led):
+    """A reconciliation shows the ledger as of its newest day (ages, "unexplained for N days"):
+    a receipt of its scope recorded later but dated before that day makes it no longer hold,
+    though the scope's own newest entry is older."""
+    import datetime as dt
+
+    from ledger import operations as ops
+    from reports.verification import code_for, verify
+    from tests import factories as f
+
+    led = sqlite_led
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.dispatch(led, f.ship("S2", qty="10", recipient="LVIV",
+                             date=f.DAY0 + dt.timedelta(days=200)))  # fmt: skip
+    params = {"donor": "PRAGUE", "recipient": "KYIV"}
+    with reader(led.engine) as conn:
+        last = conn.exec_driver_sql("SELECT max(id) FROM entry").scalar()
+        code, shown = code_for(conn, "R", params, last)
+        assert shown and verify(conn, code).ok
+    ops.receive(led, f.receive(received="10", day=100))
+    with reader(led.engine) as conn:
+        verdict = verify(conn, code)
+    assert not verdict.ok and "recorded after the document but belongs in it" in verdict.message
