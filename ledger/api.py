@@ -19,7 +19,15 @@ from sqlalchemy.engine import make_url
 
 from ledger import queries
 from ledger.db import tables as t
-from ledger.db.engine import make_engine, reader, resolve_url, schema_revision, upgrade, writer
+from ledger.db.engine import (
+    known_revisions,
+    make_engine,
+    reader,
+    resolve_url,
+    schema_revision,
+    upgrade,
+    writer,
+)
 from ledger.errors import LedgerError, NotFound
 from schemas.outputs import BalanceRow, ReconRow
 
@@ -51,9 +59,10 @@ def must_exist(url: str) -> None:
                        "ledger, or import into this one first")  # fmt: skip
 
 
-def sqlite_tables(url: str) -> tuple[str, list[str]] | None:
-    """(path, table names) of an existing SQLite file, read without changing a byte of it; None
-    for other engines, in-memory databases and files SQLite cannot read (the engine says why)."""
+def sqlite_tables(url: str) -> tuple[str, list[str], str | None] | None:
+    """(path, table names, schema revision) of an existing SQLite file, read without changing
+    a byte of it; None for other engines, in-memory databases and files SQLite cannot read
+    (the engine says why)."""
     path = sqlite_file(url)
     if path is None or not path.is_file():
         return None
@@ -66,11 +75,24 @@ def sqlite_tables(url: str) -> tuple[str, list[str]] | None:
             names = [
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             ]
+            revision = None
+            if "alembic_version" in names:
+                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                revision = row[0] if row else None
         finally:
             conn.close()
     except sqlite3.Error:
         return None
-    return str(path), sorted(names)
+    return str(path), sorted(names), revision
+
+
+def refuse_unknown_schema(shown: str, revision: str | None) -> None:
+    """Refuse a database stamped by Alembic with a revision that is none of ours: another
+    application's schema (or a newer AidLedger's), which migrating would break."""
+    if revision is not None and revision not in known_revisions():
+        raise NotFound(f"{shown} is not a ledger of this AidLedger: its schema revision "
+                       f"{revision!r} is not one of ours (another application's database, or "
+                       "a ledger of a newer AidLedger)")  # fmt: skip
 
 
 def refuse_other_database(shown: str, tables: list[str], create: bool) -> None:
@@ -96,9 +118,10 @@ class Ledger:
         if not create:
             must_exist(self.url)
         if migrate and (found := sqlite_tables(self.url)) is not None:
-            path, tables = found
+            path, tables, revision = found
             if "alembic_version" not in tables:
                 refuse_other_database(path, tables, create)
+            refuse_unknown_schema(path, revision)
         self.engine: Engine = make_engine(self.url)
         if migrate:
             self._refuse_other_databases(create)
@@ -109,7 +132,14 @@ class Ledger:
         start a ledger: a read-only command given the wrong `--db` must change nothing there."""
         if self.engine.url.get_backend_name() == "sqlite":
             return  # looked at before opening (`sqlite_tables`): opening switches it to WAL
-        if schema_revision(self.engine) is not None:
+        revision = schema_revision(self.engine)
+        if revision is not None:
+            shown = self.engine.url.render_as_string(hide_password=True)
+            try:
+                refuse_unknown_schema(shown, revision)
+            except NotFound:
+                self.close()
+                raise
             return
         with self.engine.connect() as conn:
             others = sorted(inspect(conn).get_table_names())

@@ -430,3 +430,16 @@ def test_another_applications_database_is_refused_and_left_alone(tmp_path, sampl
     # an empty file is a new database to a writer
     result = CliRunner().invoke(main, ["--db", str(empty), "import", str(sample_dir)])
     assert result.exit_code == 0, result.output
+    # another application that keeps its schema with Alembic too
+    alembic_app = tmp_path / "app.db"
+    with sqlite3.connect(alembic_app) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        conn.execute("INSERT INTO alembic_version VALUES ('deadbeef1234')")
+        conn.execute("CREATE TABLE users (id INTEGER)")
+    conn.close()
+    before = alembic_app.read_bytes()
+    for args in (["balance"], ["import", str(sample_dir)]):
+        result = CliRunner().invoke(main, ["--db", str(alembic_app), *args])
+        assert result.exit_code == 1 and "'deadbeef1234' is not one of ours" in result.output
+        assert "Traceback" not in result.output
+    assert alembic_app.read_bytes() == before

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +153,13 @@ def reader(engine: Engine) -> Iterator[Connection]:
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             yield conn
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Our Alembic revisions: the migration files are named for them (`0006_….py`)."""
+    return frozenset(p.name.split("_", 1)[0] for p in (MIGRATIONS_DIR / "versions").glob("*.py")
+                     if p.name[:4].isdigit())  # fmt: skip
 
 
 def schema_revision(engine: Engine) -> str | None:
