@@ -156,12 +156,14 @@ def _ledger(ctx: click.Context, *, create: bool = False) -> Ledger:
     from ledger.db.engine import resolve_url
 
     file = sqlite_file(resolve_url(ctx.obj["db"]))
-    new = create and file is not None and not file.exists()
+    existed = file is not None and file.exists()
+    # a new ledger: no file yet, or an empty one (which a refusal leaves empty again)
+    new = create and file is not None and (not existed or file.stat().st_size == 0)
     folders = [d for d in file.absolute().parents if not d.exists()] if new and file else []
     with refusals():
         led = Ledger(ctx.obj["db"], create=create)
     if new and file is not None:
-        ctx.obj["made"] = (led, file, folders)
+        ctx.obj["made"] = (led, file, folders, existed)
     return led
 
 
@@ -172,16 +174,23 @@ def _unmake_new_ledger() -> None:
     made = ctx.obj.get("made") if ctx is not None and ctx.obj else None
     if made is None:
         return
-    led, path, folders = made
+    led, path, folders, existed = made
+    del ctx.obj["made"]
+    if not led.holds_nothing():  # another command wrote to the new file since: keep it
+        led.close()
+        return
     led.close()
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    if existed:  # it was an empty file: empty again
+        Path(path).write_bytes(b"")
+    else:
+        Path(path).unlink(missing_ok=True)
+    for suffix in ("-wal", "-shm", "-journal"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     for folder in folders:  # innermost first; only the folders this command made
         try:
             folder.rmdir()
         except OSError:
             break
-    del ctx.obj["made"]
 
 
 def _fields(rows: list[Any]) -> list[dict[str, Any]]:

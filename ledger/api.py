@@ -146,6 +146,18 @@ class Ledger:
         self.close()
         refuse_other_database(self.engine.url.render_as_string(hide_password=True), others, create)
 
+    def holds_nothing(self) -> bool:
+        """Whether no table of the ledger has a row (read under the writer lock, so a writer
+        that is about to commit has done so or waits)."""
+        from sqlalchemy import literal
+
+        with writer(self.engine) as conn:
+            return all(
+                conn.execute(select(literal(1)).select_from(table).limit(1)).first() is None
+                for table in t.Base.metadata.sorted_tables
+                if table.name != "alembic_version"
+            )
+
     @property
     def sqlite_path(self) -> str | None:
         """The database file of an SQLite ledger (None for PostgreSQL or in memory)."""

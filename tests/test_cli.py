@@ -398,12 +398,24 @@ def test_refused_writes_into_a_new_path_leave_no_ledger_behind(tmp_path, sample_
     result = CliRunner().invoke(main, ["--db", str(db), *receive])
     assert result.exit_code == 1 and "unknown shipment" in result.output, result.output
     assert not (tmp_path / "new").exists()
+    # an empty file stays an empty file
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    result = CliRunner().invoke(main, ["--db", str(empty), "import", str(bad)])
+    assert result.exit_code == 1 and empty.stat().st_size == 0
+    assert not Path(f"{empty}-wal").exists()
     # a ledger that was there stays, refusal or not
     assert CliRunner().invoke(main, ["--db", str(db), "import", str(sample_dir)]).exit_code == 0
-    before = db.read_bytes()
+    before = CliRunner().invoke(main, ["--db", str(db), "export", "bundle", "--out",
+                                       str(tmp_path / "b1")])  # fmt: skip
+    assert before.exit_code == 0, before.output
     assert CliRunner().invoke(main, ["--db", str(db), "import", str(bad)]).exit_code == 1
     assert db.exists() and CliRunner().invoke(main, ["--db", str(db), "verify"]).exit_code == 0
-    assert len(db.read_bytes()) == len(before)
+    after = CliRunner().invoke(main, ["--db", str(db), "export", "bundle", "--out",
+                                      str(tmp_path / "b2")])  # fmt: skip
+    assert after.exit_code == 0
+    assert {p.name: p.read_bytes() for p in (tmp_path / "b1").iterdir()} == {
+        p.name: p.read_bytes() for p in (tmp_path / "b2").iterdir()}  # fmt: skip
 
 
 def test_another_applications_database_is_refused_and_left_alone(tmp_path, sample_dir):
