@@ -592,7 +592,9 @@ def test_cus_008_goods_written_off_are_not_left_to_hand_out():
 def test_cus_013_general_authorisation_and_the_licences_dates():
     """A general authorisation without a licence number was an error; a licence that expired
     before dispatch, or was issued after it, passed."""
-    assert check(add_line(clean(), "DRONE", licence_type="EU001"), "CUS-013") == []
+    assert check(add_line(clean(), "DRONE", licence_type="EU006"), "CUS-013") == []
+    # EU001 covers exports to AU, CA, IS, JP, NZ, NO, CH/LI, UK and US only
+    assert len(check(add_line(clean(), "DRONE", licence_type="EU001"), "CUS-013")) == 1
     w = add_line(clean(), "DRONE", licence_no="L-1")
     assert check(w, "CUS-013") == []  # no licence on file: its number is all there is to check
     for day, until, why in [(DAY - dt.timedelta(days=30), DAY - dt.timedelta(days=1), "expired"),
@@ -618,3 +620,12 @@ def test_cus_003_customs_clears_the_goods_while_the_code_recognises_them():
             "receipts": []}  # fmt: skip
     (g,) = check(held, "CUS-003", rules={"CUS-003": short})
     assert f"not cleared by {AS_OF}" in g.message
+
+
+def test_cus_003_a_rejected_consignment_is_not_waiting_for_clearance():
+    """Customs refused it: the code's recognition window says nothing more about it."""
+    w = clean()
+    w["customs"] = [dataclasses.replace(w["customs"][0]),
+                    dataclasses.replace(w["customs"][1], event="rejected")]  # fmt: skip
+    w["receipts"] = []
+    assert check(w, "CUS-003", rules={"CUS-003": {"code_recognition_days": 5}}) == []

@@ -140,7 +140,10 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
         # the code recognises the goods as aid for a limited time: customs must clear them in it
         lapse = created + dt.timedelta(days=ctx.p("code_recognition_days"))
-        releases = [c.date for c in ds.customs_by_shipment.get(s.ref, ()) if c.event == "released"]
+        events = ds.customs_by_shipment.get(s.ref, ())
+        if any(c.event == "rejected" for c in events):
+            continue  # refused entry: there is nothing left to clear
+        releases = [c.date for c in events if c.event == "released"]
         cleared = min(releases, default=None) or s.received_on
         # (not crossed at all: the border window above has said it)
         if (cleared is not None and cleared > lapse) or (
@@ -466,8 +469,10 @@ def cus_012(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                       line=ln.line_no)  # fmt: skip
 
 
-# Union general export authorisations for dual-use items (Regulation 2021/821, Annex II)
-GENERAL_AUTHORISATION = re.compile(r"^EU00[1-8]$", re.IGNORECASE)
+# Union general export authorisations for dual-use items (Regulation 2021/821, Annex II).
+# EU001 covers only exports to Australia, Canada, Iceland, Japan, New Zealand, Norway,
+# Switzerland with Liechtenstein, the UK and the US: never a consignment to Ukraine.
+GENERAL_AUTHORISATION = re.compile(r"^EU00[2-8]$", re.IGNORECASE)
 
 
 @rule(
@@ -478,8 +483,8 @@ GENERAL_AUTHORISATION = re.compile(r"^EU00[1-8]$", re.IGNORECASE)
         "it in `licence_no` / `licence_type` on the line.",
 )  # fmt: skip
 def cus_013(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
-    """A Union general export authorisation (EU001–EU008) in `licence_type` stands for a
-    licence number; a licence filed in documents.csv (kind `licence`, number = `licence_no`)
+    """A Union general export authorisation in `licence_type` (EU002–EU008; EU001 does not
+    cover Ukraine) stands for a licence number; a licence filed in documents.csv (kind `licence`, number = `licence_no`)
     must have been issued by the dispatch day and still be valid on it."""
     for s in ctx.shipments:
         for ln in s.lines:
