@@ -31,7 +31,8 @@ MAX_DIGITS = 15  # whole digits of a quantity, unit value or rate
 MAX_SCALE = 12  # digits after the decimal point
 # In a file with decimal commas, `1.234` or `12.500.000`: thousands or a decimal point?
 # Both marks in one number: groups of three digits, then the other mark and the decimals
-GROUPED = re.compile(r"^[+-]?\d{1,3}(?:(?:\.\d{3})+,\d*|(?:,\d{3})+\.\d*)$")
+COMMA_GROUPS = r"[+-]?\d{1,3}(?:,\d{3})+\.\d*"  # 1,234.50: commas group, a point marks
+GROUPED = re.compile(rf"^(?:[+-]?\d{{1,3}}(?:\.\d{{3}})+,\d*|{COMMA_GROUPS})$")
 COMMAS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+$")  # 12,500 or 1,234,567; not 0,500
 THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")  # not 0.500: no thousands
 # What a number may look like once decimal commas are resolved (an exponent as spreadsheets
