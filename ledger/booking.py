@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import String, and_, or_, select
 
 from ledger import accounts as acc
 from ledger.book import RECORD_TABLES, Book, Lot, PledgeLine
@@ -86,6 +86,10 @@ def book_row(book: Book, row: Row, *, rebook_reversed: bool = False) -> Outcome:
             corrected = True  # the old version was reversed: the key is free for the correction
         else:
             raise Conflict(row.key_text, stored, given)
+    if row.date_field is not None:  # a closed month first: before stock or pledge checks
+        day = getattr(row, row.date_field)
+        if isinstance(day, dt.date):
+            book.check_open(day, row.date_field)
     BOOKERS[kind](book, row, src, existing.id if corrected and existing else None)
     return Outcome.CORRECTED if corrected else Outcome.NEW
 
@@ -532,11 +536,53 @@ def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date | None = N
             f"a reversal cannot be dated {on.isoformat()}, before the entry it reverses "
             f"({original.date.isoformat()})"
         )
+    _nothing_stands_on(book, entry_id, original)
     reversal_id = book.apply(original.reversal(on, reason.strip()))
     if original.kind == "receipt":  # the receipt's UAH value no longer counts
         for lot_id, value_uah in book.receipt_values(entry_id):
             book.add_receipt_value(book.lot(lot_id), value_uah, -1)
     return reversal_id
+
+
+def _nothing_stands_on(book: Book, entry_id: int, original: Entry) -> None:
+    """Refuse to reverse an entry that later standing entries were booked on, where undoing it
+    alone would leave the ledger unlike any import of the remaining rows:
+
+    * a customs event with later events of its consignment (a `held` books nothing when the
+      goods are at customs already: without its `arrived`, it would have moved them there);
+    * a dispatch against a pledge line that a later dispatch then exhausted (that one's split
+      between the pledge and the donor was made with this one's quantity taken).
+    """
+    e, p = t.Entry, t.Posting
+    if original.kind == "customs":
+        shipment = original.ref.removeprefix("customs:").rsplit("/", 2)[0]
+        query = select(e.id, e.date, e.memo).where(
+            e.kind == "customs", e.id != entry_id, e.reverses_id.is_(None),
+            e.ref.startswith(f"customs:{shipment}/", autoescape=True),
+            or_(e.date > original.date, and_(e.date == original.date, e.id > entry_id)))  # fmt: skip
+        later = [r for r in book.conn.execute(query.order_by(e.id)) if not book.is_reversed(r.id)]
+        if later:
+            shown = ", ".join(f"{r.memo} on {r.date.isoformat()} (entry {r.id})" for r in later)
+            raise BookingError(f"entry {entry_id} is a customs event of {shipment} that later "
+                               f"events stand on: {shown}; reverse those first")  # fmt: skip
+    if original.kind == "dispatch":
+        lines = {x.pledge_line_id for x in original.postings if x.pledge_line_id is not None}
+        if not lines:
+            return
+        query = select(p.entry_id).distinct().join(e, e.id == p.entry_id).where(
+            e.kind == "dispatch", e.id > entry_id, e.reverses_id.is_(None),
+            p.pledge_line_id.in_(lines))  # fmt: skip
+        for later_id in book.conn.execute(query.order_by(p.entry_id)).scalars():
+            later = book.load_entry(later_id)
+            beyond = later is not None and any(
+                x.quantity and x.lot_id is not None and x.account.startswith("donor:")
+                for x in later.postings
+            )
+            if beyond and not book.is_reversed(later_id):
+                raise BookingError(f"entry {entry_id} is a dispatch against a pledge line that a "
+                                   f"later dispatch (entry {later_id}, {later.ref}) then took "  # type: ignore[union-attr]
+                                   "beyond its remainder; reverse that one first, so that "
+                                   "both are booked again against what the pledge holds")  # fmt: skip
 
 
 BOOKERS: dict[str, Callable[..., None]] = {

@@ -134,3 +134,82 @@ def test_an_item_whose_every_event_was_reversed_leaves_the_reconciliation(led):
         ).scalar_one()
     led.reverse(med, "sent by mistake")
     assert {r.item for r in led.reconcile()} == {"GEN"}  # no row of zeros
+
+
+def _entry(led, ref: str) -> int:
+    with led.engine.connect() as conn:
+        return conn.execute(select(t.Entry.id).where(t.Entry.ref == ref)).scalar_one()
+
+
+def test_a_customs_event_that_later_events_stand_on_is_not_reversed_alone(led):
+    """Reversing `arrived` under a later `held` (which booked nothing: the goods were at
+    customs) took a held consignment out of customs, and a receipt was then accepted."""
+    from ledger.errors import BookingError
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.customs(led, f.customs("S1", "arrived", day=1))
+    ops.customs(led, f.customs("S1", "held", day=2))
+    arrived, held = _entry(led, f"customs:S1/arrived/{f.DAY0 + dt.timedelta(days=1)}"), _entry(
+        led, f"customs:S1/held/{f.DAY0 + dt.timedelta(days=2)}")  # fmt: skip
+    try:
+        led.reverse(arrived, "wrong day")
+    except BookingError as exc:
+        assert (
+            f"held on {f.DAY0 + dt.timedelta(days=2)} (entry {held}); reverse those first"
+            in str(exc)
+        )
+    else:
+        raise AssertionError("reversed under a later event")
+    assert {r.quantity for r in led.balances("customs:S1")} == {D(100)}
+    led.reverse(held, "wrong day")
+    led.reverse(arrived, "wrong day")
+    assert led.balances("customs:S1") == [] and led.verify().ok
+
+
+def test_a_dispatch_a_later_one_exhausted_the_pledge_after_is_not_reversed_alone(led):
+    """SH-A 60 and SH-B 60 against a pledge of 100 (SH-B: 40 pledged, 20 beyond). Reversing
+    SH-A and dispatching 50 left SH-B's split as it was: outstanding 10 where a fresh import
+    of the same rows has 0."""
+    from ledger.errors import BookingError
+
+    f.world(led)
+    ops.pledge(led, f.pledge("P1", qty="100"))
+    ops.dispatch(led, f.ship("SH-A", qty="60", pledge_ref="P1", pledge_line=1))
+    ops.dispatch(led, f.ship("SH-B", qty="60", pledge_ref="P1", pledge_line=1))
+    a, b = _entry(led, "dispatch:SH-A/1"), _entry(led, "dispatch:SH-B/1")
+    try:
+        led.reverse(a, "was 50")
+    except BookingError as exc:
+        assert f"later dispatch (entry {b}, dispatch:SH-B/1)" in str(exc)
+    else:
+        raise AssertionError("reversed under a later dispatch")
+    led.reverse(b, "re-book after SH-A")
+    led.reverse(a, "was 50")
+    assert led.post(f.ship("SH-A", qty="50", pledge_ref="P1", pledge_line=1)) is Outcome.CORRECTED
+    again = f.ship("SH-B", qty="60", pledge_ref="P1", pledge_line=1)
+    assert led.post(again, rebook_reversed=True) is Outcome.CORRECTED
+    (row,) = led.reconcile(donor="PRAGUE", recipient="KYIV")
+    assert row.outstanding_pledge == 0 and row.dispatched == 110
+    # a later dispatch that stayed within the pledge does not stand in the way
+    ops.pledge(led, f.pledge("P2", qty="100"))
+    ops.dispatch(led, f.ship("SH-C", qty="30", pledge_ref="P2", pledge_line=1))
+    ops.dispatch(led, f.ship("SH-D", qty="30", pledge_ref="P2", pledge_line=1))
+    led.reverse(_entry(led, "dispatch:SH-C/1"), "not sent")
+
+
+def test_a_row_dated_in_a_closed_month_is_refused_for_the_month_first(led):
+    """A distribution re-posted into a closed month got "holds only 0 … cannot issue", not the
+    closed period (DESIGN invariant 4: the refusal names the period)."""
+    from ledger.errors import ClosedPeriodError
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="10"))
+    ops.receive(led, f.receive(received="10"))
+    led.close_period(f.DAY0.strftime("%Y-%m"))
+    try:
+        ops.distribute(led, f.distribute(qty="500"))  # more than there is, and in that month
+    except ClosedPeriodError as exc:
+        assert f"period {f.DAY0:%Y-%m} is closed" in str(exc)
+    else:
+        raise AssertionError("booked into a closed month")
