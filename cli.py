@@ -395,6 +395,10 @@ def period_close(ctx: click.Context, month: str) -> None:
                    f"pending ({', '.join(pending[:5])}{' …' if len(pending) > 5 else ''}); a "
                    "re-post dated in the closed month is refused from now on (ACC-001)",
                    err=True)  # fmt: skip
+    if earlier := led.open_months_before(month):
+        click.echo(f"warning: earlier months with entries are still open ({', '.join(earlier[:6])}"
+                   f"{' …' if len(earlier) > 6 else ''}): postings dated in them still change "
+                   f"{month}'s opening balances; close them too", err=True)  # fmt: skip
 
 
 @period.command("list")

@@ -245,6 +245,15 @@ class Ledger:
             )
             return queries.pending_receipts(conn, month)
 
+    def open_months_before(self, month: str) -> list[str]:
+        """Months before `month` that have entries and are not closed: postings dated in them
+        still change `month`'s opening balances once it is closed (a warning, not a refusal)."""
+        first = dt.date.fromisoformat(f"{month}-01")
+        with reader(self.engine) as conn:
+            closed = set(conn.execute(select(t.ClosedPeriod.month)).scalars())
+            days = conn.execute(select(t.Entry.date).distinct().where(t.Entry.date < first))
+            return sorted({d.strftime("%Y-%m") for d in days.scalars()} - closed)
+
     def closed_periods(self) -> list[str]:
         with reader(self.engine) as conn:
             return list(

@@ -135,7 +135,9 @@ def test_closing_a_month_with_receipts_still_unvalued_warns(imported):
     """The sample leaves receipt KV-PN-2024-0002 (2024-01-28) without its EUR rate: once the
     month is closed, posting it again there is refused, so closing says so (and still closes)."""
     quiet = imported("period", "close", "2024-02")
-    assert quiet.exit_code == 0 and quiet.stderr == ""
+    assert quiet.exit_code == 0 and "UAH value pending" not in quiet.stderr
+    # months close in order: the earlier open ones still change February's opening balances
+    assert "earlier months with entries are still open (2022-" in quiet.stderr
     result = imported("period", "close", "2024-01")
     assert result.exit_code == 0 and result.stdout.strip() == "period 2024-01 closed"
     assert "1 receipt line(s) of 2024-01 still have their UAH value pending" in result.stderr
@@ -455,3 +457,27 @@ def test_another_applications_database_is_refused_and_left_alone(tmp_path, sampl
         assert result.exit_code == 1 and "'deadbeef1234' is not one of ours" in result.output
         assert "Traceback" not in result.output
     assert alembic_app.read_bytes() == before
+
+
+def test_closing_a_month_after_its_earlier_months_is_quiet(run, sample_dir, tmp_path):
+    """Closing a month while an earlier one with entries stayed open said nothing, and
+    postings there then changed the closed month's accounting pack."""
+    from ledger.api import Ledger
+
+    assert run("import", str(sample_dir)).exit_code == 0
+    with Ledger(run.url) as led:
+        months = sorted({d.strftime("%Y-%m") for d in _entry_dates(led)})
+    for month in months[:3]:
+        result = run("period", "close", month)
+        assert result.exit_code == 0 and "earlier months" not in result.stderr, result.stderr
+    skipped = run("period", "close", months[4])
+    assert f"earlier months with entries are still open ({months[3]})" in skipped.stderr
+
+
+def _entry_dates(led):
+    from sqlalchemy import select
+
+    from ledger.db import tables as t
+
+    with led.engine.connect() as conn:
+        return list(conn.execute(select(t.Entry.date).distinct()).scalars())
