@@ -376,8 +376,17 @@ def period() -> None:
     """Accounting periods (months): close them so nothing more is posted in them."""
 
 
+def _month(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """A month argument: malformed is bad usage (exit 2), as a bad `--period` is."""
+    import re
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise click.BadParameter(f"{value!r} is not a month: use YYYY-MM, e.g. 2023-05")
+    return value
+
+
 @period.command("close")
-@click.argument("month", metavar="YYYY-MM")
+@click.argument("month", metavar="YYYY-MM", callback=_month)
 @click.pass_context
 def period_close(ctx: click.Context, month: str) -> None:
     """Close a month: any later posting dated in it is refused.

@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, String, select, type_coerce
+from sqlalchemy import Connection, String, exists, or_, select, type_coerce
 
 from ledger.db import tables as t
 from ledger.entries import ZERO
@@ -164,9 +164,11 @@ def reconcile(
     quantity and UAH columns) and one row per donor currency (the value columns). A donor or
     recipient code that is no party is refused: a typo would otherwise read as "nothing".
     """
-    for code in (donor, recipient):
+    for code, role in ((donor, "donor"), (recipient, "recipient")):
         if code and conn.execute(select(t.Party.code).where(t.Party.code == code)).first() is None:
             raise NotFound(f"no party {code!r} in the ledger")
+        if code:
+            require_role(conn, code, role, f"nothing to reconcile for it as {role}")
     units = {r.code: r.unit for r in conn.execute(select(t.Item.code, t.Item.unit))}
     f = t.Figure
     scope = _figure_scope(donor, recipient)
@@ -212,3 +214,20 @@ def pending_receipts(conn: Connection, month: str) -> list[str]:
         .order_by(r.date, r.receipt_ref, r.shipment_ref, r.line_no)
     )  # fmt: skip
     return [f"{ref} {sref}/{line}" for ref, sref, line in conn.execute(query)]
+
+
+def require_role(conn: Connection, code: str, role: str, answer: str) -> None:
+    """Refuse an answer about a party in a role it never acted in (a donor pack, or the
+    reconciliation of a donor, for a recipient city): an empty answer exiting 0 reads as
+    "nothing this time", not as the typo it likely is. `answer` ends the message."""
+    if role == "donor":
+        found = or_(exists().where(t.PledgeLine.donor == code),
+                    exists().where(t.ShipmentLine.donor == code))  # fmt: skip
+        what = "pledges or shipments as donor"
+    else:
+        found = or_(exists().where(t.ShipmentLine.recipient == code),
+                    exists().where(t.PledgeLine.recipient == code),
+                    exists().where(t.Warehouse.party == code))  # fmt: skip
+        what = "shipments, pledges or warehouses as recipient"
+    if not conn.execute(select(found)).scalar():
+        raise NotFound(f"{code} has no {what} in the ledger: {answer}")

@@ -349,6 +349,14 @@ def test_an_unknown_party_is_refused_not_answered_with_nothing(imported, tmp_pat
     assert not (tmp_path / "r.csv").exists()
     known = imported("reconcile", "--donor", "PRAGUE", "--format", "csv")  # keeps it quiet
     assert known.exit_code == 0 and known.output.count("\n") > 2
+    # a party in the other role: an empty answer read as "nothing this time"
+    for args in (["reconcile", "--donor", "KYIV"],
+                 ["report", "reconciliation", "--donor", "KYIV", "--out", str(tmp_path / "k.pdf")]):  # fmt: skip
+        result = imported(*args)
+        assert (
+            result.exit_code == 1 and "KYIV has no pledges or shipments as donor" in result.output
+        )
+    assert not (tmp_path / "k.pdf").exists()
 
 
 def test_an_unsupported_database_or_an_entry_id_out_of_range_is_a_clear_error(tmp_path):
@@ -457,6 +465,12 @@ def test_another_applications_database_is_refused_and_left_alone(tmp_path, sampl
         assert result.exit_code == 1 and "'deadbeef1234' is not one of ours" in result.output
         assert "Traceback" not in result.output
     assert alembic_app.read_bytes() == before
+
+
+def test_a_malformed_month_to_close_is_bad_usage(imported):
+    """`period close 2023-13` exited 1 (a refusal) where a bad `--period` exits 2."""
+    result = imported("period", "close", "2023-13")
+    assert result.exit_code == 2 and "is not a month" in result.output
 
 
 def test_closing_a_month_after_its_earlier_months_is_quiet(run, sample_dir, tmp_path):

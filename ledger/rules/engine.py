@@ -286,8 +286,12 @@ def check_ledger(
 ) -> CheckResult:
     """Load the dataset once from a `Ledger` and run the check."""
     from ledger.db.engine import reader
+    from ledger.errors import NotFound
     from ledger.rules.dataset import load
 
     with reader(led.engine) as conn:
         ds = load(conn)
+    if shipment is not None and not any(ln.shipment_ref == shipment for ln in ds.lines):
+        # "no findings" would read as "that shipment is clean"
+        raise NotFound(f"no shipment {shipment!r} in the ledger")
     return run(ds, packs=packs, as_of=as_of, settings=settings, shipment=shipment)

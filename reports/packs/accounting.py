@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from ledger.db import tables as t
 from ledger.errors import LedgerError
+from ledger.queries import require_role
 from reports import i18n
 from reports.data import (
     entries_in_scope,
@@ -36,7 +37,6 @@ from reports.packs.common import (
     finish,
     item_name,
     party_name,
-    require_role,
 )
 
 ZERO = Decimal(0)
@@ -58,7 +58,7 @@ def build(conn: Connection, recipient: str, period: str,
     names, cat, whs = parties(conn), items(conn), warehouses(conn)
     if recipient not in names:
         raise LedgerError(f"no party {recipient!r} in the ledger")
-    require_role(conn, recipient, "recipient", "accounting pack")
+    require_role(conn, recipient, "recipient", "no accounting pack to make for it")
     as_of, _ = last_entry(conn)
     all_lots = lots(conn)
     my_lots = {i: lot for i, lot in all_lots.items() if lot["recipient"] == recipient}

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, exists, or_, select
+from sqlalchemy import Connection
 
-from ledger.db import tables as t
-from ledger.errors import LedgerError
 from reports import findings as fnd
 from reports import i18n
 from reports.data import last_entry
@@ -75,19 +73,3 @@ def finish(conn: Connection, doc: Document, kind: str, params: dict[str, str],
 
 def about(found: list[dict[str, Any]] | None, *needles: str) -> list[dict[str, Any]] | None:
     return fnd.about(found, *needles)
-
-
-def require_role(conn: Connection, code: str, role: str, pack: str) -> None:
-    """Refuse a pack for a party that never acted in the role it is for (a donor pack of a
-    recipient city, say): an empty pack exiting 0 reads as "nothing this time", not as a typo."""
-    if role == "donor":
-        found = or_(exists().where(t.PledgeLine.donor == code),
-                    exists().where(t.ShipmentLine.donor == code))  # fmt: skip
-        what = "pledges or shipments as donor"
-    else:
-        found = or_(exists().where(t.ShipmentLine.recipient == code),
-                    exists().where(t.PledgeLine.recipient == code),
-                    exists().where(t.Warehouse.party == code))  # fmt: skip
-        what = "shipments, pledges or warehouses as recipient"
-    if not conn.execute(select(found)).scalar():
-        raise LedgerError(f"{code} has no {what} in the ledger: no {pack} to make for it")

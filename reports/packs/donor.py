@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from ledger.db import tables as t
 from ledger.errors import LedgerError
+from ledger.queries import require_role
 from reports import i18n
 from reports.data import items, live, lots, parse_period, parties, warehouses
 from reports.model import Column, Document, Section
@@ -25,7 +26,6 @@ from reports.packs.common import (
     finish,
     item_name,
     party_name,
-    require_role,
 )
 
 ZERO = Decimal(0)
@@ -37,7 +37,7 @@ def build(conn: Connection, donor: str, period: str | None = None,
     names, cat, whs = parties(conn), items(conn), warehouses(conn)
     if donor not in names:
         raise LedgerError(f"no party {donor!r} in the ledger")
-    require_role(conn, donor, "donor", "donor pack")
+    require_role(conn, donor, "donor", "no donor pack to make for it")
     span = parse_period(period)
     conds = [t.ShipmentLine.donor == donor]
     if span:
