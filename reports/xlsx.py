@@ -145,6 +145,7 @@ def _workbook_bytes(wb: Any, stamp: dt.datetime) -> bytes:
             if isinstance(name, str):
                 name = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                 name.compress_type = zipfile.ZIP_DEFLATED
+                name.external_attr = 0o600 << 16  # as ZipFile.writestr gives a plain name
             super().writestr(name, data, *args, **kwargs)
 
         def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
