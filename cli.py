@@ -48,6 +48,8 @@ def refusals() -> Iterator[None]:
         yield
     except ImportRejected as exc:
         _unmake_new_ledger()
+        for note in exc.notes:
+            click.echo(f"note: {note}", err=True)
         for problem in exc.errors:
             click.echo(f"  {problem}", err=True)
         raise Failure(str(exc)) from None

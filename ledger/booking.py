@@ -15,13 +15,13 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, and_, or_, select
+from sqlalchemy import String, or_, select
 
 from ledger import accounts as acc
 from ledger.book import RECORD_TABLES, Book, Lot, PledgeLine
 from ledger.db import tables as t
 from ledger.entries import ZERO, Entry, Posting, balance_values
-from ledger.errors import BookingError, InsufficientStock
+from ledger.errors import BookingError, InsufficientStock, UnknownCodes
 from schemas.fields import FIRST_DATE, LAST_DATE
 from schemas.rows import (
     CustomsRow,
@@ -86,12 +86,46 @@ def book_row(book: Book, row: Row, *, rebook_reversed: bool = False) -> Outcome:
             corrected = True  # the old version was reversed: the key is free for the correction
         else:
             raise Conflict(row.key_text, stored, given)
+    _known_codes(book, row)
     if row.date_field is not None:  # a closed month first: before stock or pledge checks
         day = getattr(row, row.date_field)
         if isinstance(day, dt.date):
             book.check_open(day, row.date_field)
     BOOKERS[kind](book, row, src, existing.id if corrected and existing else None)
     return Outcome.CORRECTED if corrected else Outcome.NEW
+
+
+# The master-data codes each kind of row refers to: (column, master kind, what it is called).
+# (A receipt's warehouse is checked after its shipment line, by its booker.)
+CODES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "warehouses": (("party", "parties", "party"),),
+    "partnerships": (("party_a", "parties", "party"), ("party_b", "parties", "party")),
+    "pledges": (("donor", "parties", "party"), ("recipient", "parties", "party"),
+                ("item", "items", "item")),
+    "shipments": (("donor", "parties", "party"), ("recipient", "parties", "party"),
+                  ("item", "items", "item"), ("carrier", "parties", "party")),
+    "distributions": (("recipient", "parties", "party"), ("beneficiary", "parties", "party"),
+                      ("item", "items", "item"), ("warehouse", "warehouses", "warehouse")),
+    "writeoffs": (("recipient", "parties", "party"), ("item", "items", "item"),
+                  ("warehouse", "warehouses", "warehouse")),
+    "transfers": (("item", "items", "item"), ("from_warehouse", "warehouses", "warehouse"),
+                  ("to_warehouse", "warehouses", "warehouse")),
+}  # fmt: skip
+
+
+def _known_codes(book: Book, row: Row) -> None:
+    """Every code of the row that is not in the ledger, all at once: fixing one unknown code
+    only to meet the next one on the following import wastes the coordinator's time. One
+    unknown code is refused as each booker would refuse it."""
+    problems = []
+    for column, kind, what in CODES.get(row.kind, ()):
+        code = getattr(row, column, None)
+        if code is not None and book.master(kind, code) is None:
+            problems.append(BookingError(f"unknown {what} {code!r}: not in {kind}", column, code))
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise UnknownCodes(problems)
 
 
 def _store_key(row: Row) -> tuple[Any, ...]:
@@ -559,7 +593,9 @@ def _nothing_stands_on(book: Book, entry_id: int, original: Entry) -> None:
         query = select(e.id, e.date, e.memo).where(
             e.kind == "customs", e.id != entry_id, e.reverses_id.is_(None),
             e.ref.startswith(f"customs:{shipment}/", autoescape=True),
-            or_(e.date > original.date, and_(e.date == original.date, e.id > entry_id)))  # fmt: skip
+            # entered after it, or dated after it: a back-dated `held` entered later books
+            # nothing either when the goods are at customs
+            or_(e.id > entry_id, e.date > original.date))  # fmt: skip
         later = [r for r in book.conn.execute(query.order_by(e.id)) if not book.is_reversed(r.id)]
         if later:
             shown = ", ".join(f"{r.memo} on {r.date.isoformat()} (entry {r.id})" for r in later)
@@ -569,9 +605,11 @@ def _nothing_stands_on(book: Book, entry_id: int, original: Entry) -> None:
         lines = {x.pledge_line_id for x in original.postings if x.pledge_line_id is not None}
         if not lines:
             return
-        query = select(p.entry_id).distinct().join(e, e.id == p.entry_id).where(
+        sl = t.ShipmentLine  # by the lot's pledge line: a dispatch wholly beyond the pledge
+        query = select(p.entry_id).distinct().join(e, e.id == p.entry_id).join(  # has no posting
+            sl, sl.id == p.lot_id).where(                                        # against it
             e.kind == "dispatch", e.id > entry_id, e.reverses_id.is_(None),
-            p.pledge_line_id.in_(lines))  # fmt: skip
+            sl.pledge_line_id.in_(lines))  # fmt: skip
         for later_id in book.conn.execute(query.order_by(p.entry_id)).scalars():
             later = book.load_entry(later_id)
             beyond = later is not None and any(

@@ -22,6 +22,15 @@ class BookingError(LedgerError):
         self.value = value
 
 
+class UnknownCodes(BookingError):
+    """Several codes of one row are not in the ledger: each is one problem to show at once."""
+
+    def __init__(self, problems: list[BookingError]) -> None:
+        super().__init__("; ".join(str(p) for p in problems), problems[0].column,
+                         problems[0].value)  # fmt: skip
+        self.problems = problems
+
+
 class ClosedPeriodError(BookingError):
     pass
 
@@ -57,6 +66,7 @@ class RowError:
 class ImportRejected(LedgerError):
     """The whole import was refused; nothing was written. Carries every bad row."""
 
-    def __init__(self, errors: list[RowError]) -> None:
+    def __init__(self, errors: list[RowError], notes: list[str] | None = None) -> None:
         self.errors = errors
+        self.notes = notes or []  # worth a look while the file is being fixed anyway
         super().__init__(f"import refused: {len(errors)} problem(s); nothing was written")

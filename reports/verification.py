@@ -142,10 +142,14 @@ def verify(conn, code: str) -> Verdict:  # type: ignore[no-untyped-def]
     if digest(entries) != scope.digest:
         return Verdict(False, f"{what}: the ledger no longer matches the document (the entries "
                        "it shows differ from those in the ledger)", scope)  # fmt: skip
-    ids = {eid for eid, _ in entries}
+    from reports.data import entries_in_scope
+
+    # the shown entries as a subquery, not a list of ids: PostgreSQL takes at most 65,535
+    # parameters, and a large reconciliation shows more entries than that
+    shown = entries_in_scope(scope.kind, scope.params, scope.as_of)
     e = t.Entry
     later = conn.execute(
-        select(e.id, e.reverses_id, e.date).where(e.id > scope.as_of, e.reverses_id.in_(ids))
+        select(e.id, e.reverses_id, e.date).where(e.id > scope.as_of, e.reverses_id.in_(shown))
     ).first()
     if later is not None:
         return Verdict(False, f"{what}: entry {later.reverses_id} shown in the document was "
@@ -158,18 +162,18 @@ def verify(conn, code: str) -> Verdict:  # type: ignore[no-untyped-def]
     # shows the ledger as of its newest day (ages, "unexplained for N days").
     params = scope.params
     span = parse_period(params.get("period")) if scope.kind in ("A", "D") else None
-    own = conn.execute(select(func.max(e.date)).where(e.id.in_(ids))).scalar() if ids else None
+    own = None
+    if scope.kind == "C":
+        own = conn.execute(select(func.max(e.date)).where(e.id.in_(shown))).scalar()
     if span:
         day = span[1]
         if scope.kind == "A":  # and its opening balances: anything of the recipient before
             params = {**params, "period": ""}
-    elif scope.kind == "C" and own is not None:
+    elif own is not None:
         day = own
     else:
         day = conn.execute(select(func.max(e.date)).where(e.id <= scope.as_of)).scalar()
     if day is not None:
-        from reports.data import entries_in_scope
-
         late = conn.execute(
             select(e.id, e.date, e.ref)
             .where(e.id.in_(entries_in_scope(scope.kind, params, last)),

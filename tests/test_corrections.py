@@ -213,3 +213,30 @@ def test_a_row_dated_in_a_closed_month_is_refused_for_the_month_first(led):
         assert f"period {f.DAY0:%Y-%m} is closed" in str(exc)
     else:
         raise AssertionError("booked into a closed month")
+
+
+def test_reversal_refusals_see_back_dated_events_and_dispatches_wholly_beyond_the_pledge(led):
+    """A `held` dated before `arrived` but entered after it, and a later dispatch that took
+    nothing from the pledge (all beyond it), were not seen as standing on the entry."""
+    from ledger.errors import BookingError
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.customs(led, f.customs("S1", "arrived", day=3))
+    ops.customs(led, f.customs("S1", "held", day=2))  # back-dated, entered later
+    arrived = _entry(led, f"customs:S1/arrived/{f.DAY0 + dt.timedelta(days=3)}")
+    try:
+        led.reverse(arrived, "wrong day")
+    except BookingError as exc:
+        assert "reverse those first" in str(exc)
+    else:
+        raise AssertionError("reversed under a back-dated later event")
+    ops.pledge(led, f.pledge("P1", qty="100"))
+    ops.dispatch(led, f.ship("SH-A", qty="100", pledge_ref="P1", pledge_line=1))
+    ops.dispatch(led, f.ship("SH-B", qty="50", pledge_ref="P1", pledge_line=1))  # all beyond
+    try:
+        led.reverse(_entry(led, "dispatch:SH-A/1"), "was 50")
+    except BookingError as exc:
+        assert "dispatch:SH-B/1" in str(exc)
+    else:
+        raise AssertionError("reversed under a dispatch wholly beyond the pledge")

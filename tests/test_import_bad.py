@@ -1358,3 +1358,34 @@ def test_a_title_above_the_header_is_named_as_such(masters, bad, kind):
         path = _workbook(bad / "book.xlsx", {"pledges": rows})
     err = only(rejected(masters, path))
     assert err.row == 1 and "the column names are on row 3;" in err.reason
+
+
+def test_every_unknown_code_of_a_row_is_reported_at_once(masters, bad):
+    """Only the first unknown code of a row was reported: fixed, the next import met the next."""
+    path = write_rows(bad / "distributions.csv", [{**DISTRIBUTION, "beneficiary": "NOBODY",
+                                                    "item": "NOTHING", "warehouse": "NOWHERE"}])  # fmt: skip
+    errors = rejected(masters, path)
+    assert [(e.row, e.column, e.value) for e in errors] == [
+        (2, "beneficiary", "NOBODY"), (2, "item", "NOTHING"), (2, "warehouse", "NOWHERE")]  # fmt: skip
+    assert all("unknown" in e.reason for e in errors)
+    one = write_rows(bad / "distributions.csv", [{**DISTRIBUTION, "item": "NOTHING"}])
+    check(only(rejected(masters, one)), "distributions.csv", 2, "item", "unknown item 'NOTHING'")
+
+
+def test_a_comma_grouped_number_inside_a_text_cell_does_not_make_the_file_ambiguous(masters, bad):
+    """The scan took a `;` inside a quoted remark for a cell boundary: "paid;1,234.50" made
+    every 12,500 of the file ambiguous."""
+    rows = [{**PLEDGE, "quantity": "12,500", "note": "paid;1,234.50"}]
+    path = write_rows(bad / "pledges.csv", rows, delimiter=";")
+    assert masters.import_files([path]).new == 1
+    assert pledge_qty(masters) == D("12.5")
+
+
+def test_a_refused_import_still_carries_its_notes(masters, bad):
+    """The notes were printed only after an import that went through."""
+    row = {k: v for k, v in PLEDGE.items() if k != "status"}
+    path = write_rows(bad / "pledges.csv", [{**row, "statuses": "pledge", "item": "NOTHING"}])
+    with pytest.raises(ImportRejected) as exc:
+        masters.import_files([path])
+    assert [n.split(":")[0] for n in exc.value.notes] == ["pledges.csv"]
+    assert "'statuses'" in exc.value.notes[0]

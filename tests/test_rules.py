@@ -629,3 +629,10 @@ def test_cus_003_a_rejected_consignment_is_not_waiting_for_clearance():
                     dataclasses.replace(w["customs"][1], event="rejected")]  # fmt: skip
     w["receipts"] = []
     assert check(w, "CUS-003", rules={"CUS-003": {"code_recognition_days": 5}}) == []
+    # released after all, later than the code recognised the goods: reported
+    late = dataclasses.replace(
+        w["customs"][1], event="released", date=ARRIVED + dt.timedelta(days=9)
+    )
+    w["customs"] = [*w["customs"], late]
+    (f,) = check(w, "CUS-003", rules={"CUS-003": {"code_recognition_days": 5}})
+    assert f"cleared on {late.date}" in f.message

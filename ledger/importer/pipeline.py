@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from ledger.book import Book
 from ledger.booking import Outcome, book_row
-from ledger.errors import BookingError, ImportRejected, InsufficientStock, RowError
+from ledger.errors import BookingError, ImportRejected, InsufficientStock, RowError, UnknownCodes
 from ledger.importer.headers import canonical, suggest
 from ledger.importer.readers import MalformedRow, Table, expand, read_path
 from schemas.fields import ColumnError
@@ -337,6 +337,10 @@ class _Booker:
         return None
 
     def _report(self, r: SourceRow, exc: BookingError) -> None:
+        if isinstance(exc, UnknownCodes):  # one problem per unknown code of the row
+            for problem in exc.problems:
+                self._report(r, problem)
+            return
         value = exc.value
         if value is None and exc.column:
             value = getattr(r.model, exc.column, None)
@@ -422,5 +426,5 @@ def import_into(book: Book, paths: list[Path], progress: Progress | None = None,
     report = ImportReport(files=files, notes=notes)
     book_all(book, ordered, errors, report, progress)
     if errors:
-        raise ImportRejected(errors)
+        raise ImportRejected(errors, notes)
     return report

@@ -140,9 +140,9 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
         # the code recognises the goods as aid for a limited time: customs must clear them in it
         lapse = created + dt.timedelta(days=ctx.p("code_recognition_days"))
-        events = ds.customs_by_shipment.get(s.ref, ())
-        if any(c.event == "rejected" for c in events):
-            continue  # refused entry: there is nothing left to clear
+        events = ds.customs_by_shipment.get(s.ref, ())  # in date order
+        if events and events[-1].event == "rejected":
+            continue  # refused entry, not released since: there is nothing left to clear
         releases = [c.date for c in events if c.event == "released"]
         cleared = min(releases, default=None) or s.received_on
         # (not crossed at all: the border window above has said it)
@@ -493,10 +493,12 @@ def cus_013(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                 continue
             general = bool(ln.licence_type and GENERAL_AUTHORISATION.match(ln.licence_type))
             if not ln.licence_no and not general:
+                eu001 = (ln.licence_type or "").upper() == "EU001"
                 yield ctx.finding(ln.where, f"{ln.item} is a dual-use item "
                                   f"{('(' + item.dual_use_code + ') ') if item.dual_use_code else ''}"
-                                  "shipped without a licence reference", field="licence_no",
-                                  shipment=s.ref, line=ln.line_no)  # fmt: skip
+                                  "shipped without a licence reference"
+                                  + (" (EU001 does not cover exports to Ukraine)" if eu001 else ""),
+                                  field="licence_no", shipment=s.ref, line=ln.line_no)  # fmt: skip
                 continue
             for lic in (d for d in ds.docs("licence", s.ref, ln.licence_no)
                         if d.number == ln.licence_no):  # fmt: skip
