@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Select, bindparam, func, or_, select
 from ledger.accounts import PHYSICAL_PREFIXES, is_physical
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting
-from ledger.errors import BookingError, ClosedPeriodError, InsufficientStock
+from ledger.errors import ClosedPeriodError, InsufficientStock, UnknownCode
 from ledger.history import Move, headroom
 from ledger.summaries import FIGURE_COLUMNS, figure_amount, figure_plan, receipt_deltas
 
@@ -355,7 +355,7 @@ class Book:
     def require(self, kind: str, code: str, column: str, what: str) -> dict[str, Any]:
         found = self.master(kind, code)
         if found is None:
-            raise BookingError(f"unknown {what} {code!r}: not in {kind}", column, code)
+            raise UnknownCode(f"unknown {what} {code!r}: not in {kind}", column, code)
         return found
 
     def fx_rate(

@@ -21,7 +21,7 @@ from ledger import accounts as acc
 from ledger.book import RECORD_TABLES, Book, Lot, PledgeLine
 from ledger.db import tables as t
 from ledger.entries import ZERO, Entry, Posting, balance_values
-from ledger.errors import BookingError, InsufficientStock, UnknownCodes
+from ledger.errors import BookingError, InsufficientStock, UnknownCode, UnknownCodes
 from schemas.fields import FIRST_DATE, LAST_DATE
 from schemas.rows import (
     CustomsRow,
@@ -86,17 +86,19 @@ def book_row(book: Book, row: Row, *, rebook_reversed: bool = False) -> Outcome:
             corrected = True  # the old version was reversed: the key is free for the correction
         else:
             raise Conflict(row.key_text, stored, given)
-    _known_codes(book, row)
     if row.date_field is not None:  # a closed month first: before stock or pledge checks
         day = getattr(row, row.date_field)
         if isinstance(day, dt.date):
             book.check_open(day, row.date_field)
-    BOOKERS[kind](book, row, src, existing.id if corrected and existing else None)
+    try:
+        BOOKERS[kind](book, row, src, existing.id if corrected and existing else None)
+    except UnknownCode as first:  # raised before anything is booked: say every unknown code
+        _all_unknown(book, row, first)
+        raise
     return Outcome.CORRECTED if corrected else Outcome.NEW
 
 
 # The master-data codes each kind of row refers to: (column, master kind, what it is called).
-# (A receipt's warehouse is checked after its shipment line, by its booker.)
 CODES: dict[str, tuple[tuple[str, str, str], ...]] = {
     "warehouses": (("party", "parties", "party"),),
     "partnerships": (("party_a", "parties", "party"), ("party_b", "parties", "party")),
@@ -113,19 +115,17 @@ CODES: dict[str, tuple[tuple[str, str, str], ...]] = {
 }  # fmt: skip
 
 
-def _known_codes(book: Book, row: Row) -> None:
-    """Every code of the row that is not in the ledger, all at once: fixing one unknown code
-    only to meet the next one on the following import wastes the coordinator's time. One
-    unknown code is refused as each booker would refuse it."""
-    problems = []
+def _all_unknown(book: Book, row: Row, first: UnknownCode) -> None:
+    """Raise every code of the row that is not in the ledger at once, the booker's first one
+    first: fixing one only to meet the next on the following import wastes the coordinator's
+    time. Looked up only once a row has failed, so booking good rows pays nothing for it."""
+    problems: list[BookingError] = [first]
     for column, kind, what in CODES.get(row.kind, ()):
         code = getattr(row, column, None)
-        if code is not None and book.master(kind, code) is None:
-            problems.append(BookingError(f"unknown {what} {code!r}: not in {kind}", column, code))
-    if len(problems) == 1:
-        raise problems[0]
-    if problems:
-        raise UnknownCodes(problems)
+        if column != first.column and code is not None and book.master(kind, code) is None:
+            problems.append(UnknownCode(f"unknown {what} {code!r}: not in {kind}", column, code))
+    if len(problems) > 1:
+        raise UnknownCodes(problems) from None
 
 
 def _store_key(row: Row) -> tuple[Any, ...]:

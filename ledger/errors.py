@@ -22,6 +22,10 @@ class BookingError(LedgerError):
         self.value = value
 
 
+class UnknownCode(BookingError):
+    """A code the row refers to is not in the ledger's master data."""
+
+
 class UnknownCodes(BookingError):
     """Several codes of one row are not in the ledger: each is one problem to show at once."""
 
