@@ -178,10 +178,10 @@ def _unmake_new_ledger() -> None:
         return
     led, path, folders, existed = made
     del ctx.obj["made"]
-    if not led.holds_nothing():  # another command wrote to the new file since: keep it
-        led.close()
-        return
+    empty = led.holds_nothing()
     led.close()
+    if not empty:  # another command wrote to the new file since: keep it
+        return
     if existed:  # it was an empty file: empty again
         Path(path).write_bytes(b"")
     else:

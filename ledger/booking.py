@@ -122,8 +122,12 @@ def _all_unknown(book: Book, row: Row, first: UnknownCode) -> None:
     problems: list[BookingError] = [first]
     for column, kind, what in CODES.get(row.kind, ()):
         code = getattr(row, column, None)
-        if column != first.column and code is not None and book.master(kind, code) is None:
-            problems.append(UnknownCode(f"unknown {what} {code!r}: not in {kind}", column, code))
+        if column == first.column or code is None:
+            continue
+        try:
+            book.require(kind, code, column, what)  # the same refusal the booker would give
+        except UnknownCode as exc:
+            problems.append(exc)
     if len(problems) > 1:
         raise UnknownCodes(problems) from None
 
