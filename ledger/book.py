@@ -366,6 +366,30 @@ class Book:
         rec = self.record("fx_rates", (on, currency, base))
         return (rec.values["rate"], rec.values.get("source")) if rec else None
 
+    def receipts_valued_at(self, on: dt.date, currency: str) -> list[str]:
+        """References of standing receipts (stored or booked here) valued at the UAH rate of
+        `currency` on `on`: what a corrected rate of that day would leave at the old rate."""
+        r, ln = t.ReceiptLine, t.ShipmentLine
+        found = [
+            (f"{ref}/{shipment}/{line}", entry_id)
+            for ref, shipment, line, entry_id in self.conn.execute(
+                select(r.receipt_ref, r.shipment_ref, r.line_no, r.entry_id)
+                .join(ln, ln.id == r.shipment_line_id)
+                .where(r.fx_rate_date == on, ln.currency == currency, r.fx_rate.is_not(None))
+                .order_by(r.id)
+            )
+        ]
+        for rec in self.changed_records:  # booked here, not yet written
+            v = rec.values
+            lot = self._lots.get(v.get("shipment_line_id", -1))
+            if (rec.table == "receipts" and not rec.stored and v.get("fx_rate_date") == on
+                    and v.get("fx_rate") is not None and lot is not None
+                    and lot.currency == currency):  # fmt: skip
+                found.append((f"{v['receipt_ref']}/{v['shipment_ref']}/{v['line_no']}",
+                              rec.entry_id))  # fmt: skip
+        return list(dict.fromkeys(ref for ref, eid in found
+                                  if eid is None or not self.is_reversed(eid)))  # fmt: skip
+
     def closed_months(self) -> set[str]:
         if self._closed is None:
             self._closed = set(self.conn.execute(select(t.ClosedPeriod.month)).scalars())

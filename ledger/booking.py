@@ -51,13 +51,14 @@ class Outcome(StrEnum):
 class Conflict(BookingError):
     """A row whose natural key is taken by a different stored version. Nothing is overwritten."""
 
-    def __init__(self, key: str, stored: dict[str, Any], given: dict[str, Any]) -> None:
+    def __init__(self, key: str, stored: dict[str, Any], given: dict[str, Any],
+                 advice: str = "") -> None:  # fmt: skip
         diff = sorted(k for k in set(stored) | set(given) if stored.get(k) != given.get(k))
         shown = "; ".join(
             f"{k}: ledger has {stored.get(k)!r}, file has {given.get(k)!r}" for k in diff
         )
         super().__init__(
-            f"conflict with the record already stored under {key}: {shown}",
+            f"conflict with the record already stored under {key}: {shown}{advice}",
             diff[0] if diff else None,
         )
         self.stored = stored
@@ -84,6 +85,9 @@ def book_row(book: Book, row: Row, *, rebook_reversed: bool = False) -> Outcome:
             return Outcome.STILL_REVERSED if reversed_ else Outcome.UNCHANGED
         if reversed_:
             corrected = True  # the old version was reversed: the key is free for the correction
+        elif kind == "fx_rates":
+            _rate_correctable(book, row, stored, given)
+            corrected = True
         else:
             raise Conflict(row.key_text, stored, given)
     if row.date_field is not None:  # a closed month first: before stock or pledge checks
@@ -96,6 +100,19 @@ def book_row(book: Book, row: Row, *, rebook_reversed: bool = False) -> Outcome:
         _all_unknown(book, row, first)
         raise
     return Outcome.CORRECTED if corrected else Outcome.NEW
+
+
+def _rate_correctable(book: Book, row: FxRateRow, stored: dict[str, Any],
+                      given: dict[str, Any]) -> None:  # fmt: skip
+    """A mistyped rate must be correctable, or it would stay in the books for good; but a UAH
+    value is fixed when its receipt is posted (never re-translated, DESIGN §4), so only while
+    no standing receipt was valued at it. Otherwise the conflict names those receipts."""
+    valued = book.receipts_valued_at(row.date, row.currency) if row.base == "UAH" else []
+    if valued:
+        shown = ", ".join(valued[:5]) + (f" and {len(valued) - 5} more" if len(valued) > 5 else "")
+        raise Conflict(row.key_text, stored, given,
+                       f"; receipts valued at the stored rate: {shown} — reverse them (aidledger "
+                       "reverse), import the corrected rate, then post them again")  # fmt: skip
 
 
 # The master-data codes each kind of row refers to: (column, master kind, what it is called).

@@ -65,7 +65,9 @@ def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     severity=ERROR, pack="bookkeeping", sources=("UA-FX",), grade="A",
     reads=("receipts", "fx_rates", "shipments", "parties"),
     params={"rate_source": "NBU", "base": "UAH"},
-    fix="Add the official NBU rate for that currency and day to fx_rates.csv (source NBU).",
+    fix="Add the official NBU rate for that currency and day to fx_rates.csv (source NBU). A "
+        "receipt already valued at another rate keeps it: reverse the receipt, import the "
+        "corrected rate, then post the receipt again.",
 )  # fmt: skip
 def acc_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """P(S)BO 21 covers enterprises; for budget institutions the standard was not read (grade C)."""

@@ -1,0 +1,88 @@
+"""A mistyped rate can be corrected, but never under a receipt valued at it: a UAH value is
+fixed when its receipt is posted (DESIGN §4 Valuation), so the refusal names the receipts to
+reverse first, and posting them again values them at the corrected rate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from ledger import operations as ops
+from ledger.api import Ledger
+from ledger.booking import Outcome
+from ledger.db import tables as t
+from ledger.errors import LedgerError
+from schemas.rows import FxRateRow
+from tests import factories as f
+
+D = Decimal
+RECEIPT_DAY = f.DAY0 + dt.timedelta(days=2)  # f.receive's day; world() files CZK at 1.6
+
+
+def rate(value: str, day: dt.date = RECEIPT_DAY, currency: str = "CZK") -> FxRateRow:
+    return FxRateRow(date=day, currency=currency, rate=D(value), base="UAH", source="NBU")
+
+
+def stored_rate(led: Ledger, day: dt.date = RECEIPT_DAY, currency: str = "CZK") -> Decimal:
+    r = t.FxRate
+    with led.engine.connect() as conn:
+        return conn.execute(
+            select(r.rate).where(r.date == day, r.currency == currency, r.base == "UAH")
+        ).scalar_one()
+
+
+def uah_values(led: Ledger) -> list[Decimal | None]:
+    r = t.ReceiptLine
+    with led.engine.connect() as conn:
+        return list(conn.execute(select(r.value_uah).order_by(r.id)).scalars())
+
+
+@pytest.fixture
+def received(sqlite_led: Ledger) -> Ledger:
+    """100 generators at 1000 CZK dispatched, received on RECEIPT_DAY at 1.6 (entry 2)."""
+    f.world(sqlite_led)
+    ops.dispatch(sqlite_led, f.ship("S1", qty="100"))
+    ops.receive(sqlite_led, f.receive("R1", "S1", 1, received="100"))
+    return sqlite_led
+
+
+def test_a_rate_no_receipt_was_valued_at_is_corrected(received: Ledger) -> None:
+    other_day = RECEIPT_DAY + dt.timedelta(days=1)
+    assert received.post(rate("16", other_day)) == Outcome.CORRECTED
+    assert stored_rate(received, other_day) == D(16)
+    # a rate of another currency on the receipt's day is no obstacle either
+    received.post(rate("40", currency="EUR"))
+    assert received.post(rate("40.5", currency="EUR")) == Outcome.CORRECTED
+    assert received.verify().ok
+
+
+def test_a_rate_a_standing_receipt_was_valued_at_is_a_conflict_naming_it(
+    received: Ledger,
+) -> None:
+    before = (stored_rate(received), uah_values(received), received.verify().entries)
+    with pytest.raises(LedgerError) as caught:
+        received.post(rate("1.7"))
+    message = str(caught.value)
+    assert "conflict" in message and "ledger has '1.6', file has '1.7'" in message
+    assert "R1/S1/1" in message and "reverse them" in message
+    assert (stored_rate(received), uah_values(received), received.verify().entries) == before
+
+
+def test_reversed_receipts_free_the_rate_and_post_again_at_the_corrected_rate(
+    received: Ledger,
+) -> None:
+    assert uah_values(received) == [D(160_000)]
+    received.reverse(2, reason="valued at a mistyped rate")
+    assert received.post(rate("1.7")) == Outcome.CORRECTED
+    assert received.post(f.receive("R1", "S1", 1, received="100"), rebook_reversed=True) == (
+        Outcome.CORRECTED
+    )
+    assert uah_values(received) == [D(170_000)]
+    assert received.verify().ok
+
+
+def test_the_same_rate_again_is_unchanged(received: Ledger) -> None:
+    assert received.post(rate("1.6")) == Outcome.UNCHANGED
