@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from schemas.cli_types import DATE
+
 # A command is one short process that builds up to a few hundred thousand long-lived objects
 # (rows, balances, answers). With the default threshold (700) the cyclic collector re-scans
 # them thousands of times; every 50,000 allocations is plenty and cuts `balance`/`reconcile`
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 FORMAT = click.Choice(["table", "csv", "json"])
+# the journal's entry kinds (`Entry.kind`), listed here so `--help` imports no ledger code
+ENTRY_KINDS = ["pledge", "dispatch", "customs", "receipt", "distribution", "writeoff", "transfer"]
 ROOT = Path(__file__).resolve().parent
 
 
@@ -260,7 +264,9 @@ def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
     elif report.new == 0:
         click.echo("nothing new: the ledger already holds every row of these files")
     else:
-        click.echo(f"imported {report.new} new row(s) from {len(report.files)} file(s)")
+        corrected = report.new - report.brand_new
+        click.echo(f"imported {report.new} row(s) from {len(report.files)} file(s)"
+                   + (f", {corrected} of them correction(s)" if corrected else ""))  # fmt: skip
 
 
 @main.command()
@@ -352,15 +358,38 @@ def verify(ctx: click.Context) -> None:
 
 
 @main.command()
+@click.option("--ref", metavar="TEXT", help="Only entries whose reference contains TEXT, e.g. a "
+              "receipt, shipment or act number.")  # fmt: skip
+@click.option("--kind", type=click.Choice(ENTRY_KINDS), help="Only entries of this kind.")
+@click.option("--from", "since", type=DATE, help="Only entries dated on or after this day.")
+@click.option("--to", "until", type=DATE, help="Only entries dated on or before this day.")
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+@click.pass_context
+def entries(ctx: click.Context, ref: str | None, kind: str | None, since: dt.date | None,
+            until: dt.date | None, fmt: str) -> None:  # fmt: skip
+    """Journal entries: id, date, kind, reference, memo, and which entry reversed which.
+
+    The id is what `reverse` takes: find the receipt to post again, or the row to correct.
+
+    \b
+    Example:
+      aidledger entries --ref ZH-PN-2
+      aidledger entries --kind receipt --from 2024-01-01 --to 2024-01-31
+    """
+    rows = _ledger(ctx).entries(ref, kind, since, until)
+    _emit(fmt, ["id", "date", "kind", "ref", "memo", "reverses", "reversed_by"], _fields(rows))
+
+
+@main.command()
 @click.argument("entry_id", type=click.IntRange(1, 2**63 - 1))
 @click.option("--reason", required=True, help="Why the entry is reversed (kept in the journal).")
 @click.option(
-    "--date", "on", type=click.DateTime(["%Y-%m-%d"]),
+    "--date", "on", type=DATE,
     help="Date of the reversal (default: the reversed entry's own date, so a corrected row of "
          "that date books; today if its month is closed or later entries moved the goods on).",
 )  # fmt: skip
 @click.pass_context
-def reverse(ctx: click.Context, entry_id: int, reason: str, on: dt.datetime | None) -> None:
+def reverse(ctx: click.Context, entry_id: int, reason: str, on: dt.date | None) -> None:
     """Post the exact reversal of entry ENTRY_ID (once only).
 
     \b
@@ -369,7 +398,7 @@ def reverse(ctx: click.Context, entry_id: int, reason: str, on: dt.datetime | No
     """
     led = _ledger(ctx)
     with refusals():
-        new_id = led.reverse(entry_id, reason, on.date() if on else None)
+        new_id = led.reverse(entry_id, reason, on)
     click.echo(f"entry {entry_id} reversed by entry {new_id}")
 
 
@@ -471,8 +500,11 @@ def demo(data: Path, out: Path) -> None:
             "expiry",
         ]
         (out / "balance.csv").write_text(render("csv", bal_cols, bal), encoding="utf-8")
-        click.echo("\nReconciliation summary per donor → recipient (quantities, all items):")
-        click.echo(render("table", ["donor", "recipient", "items", *ReconRow.QUANTITIES],
+        click.echo(
+            "\nReconciliation summary per donor → recipient and unit (quantities of "
+            "all items counted in that unit):"
+        )
+        click.echo(render("table", ["donor", "recipient", "unit", "items", *ReconRow.QUANTITIES],
                           _summary(recon)))  # fmt: skip
         from ledger.rules.commands import demo_findings
 
@@ -491,11 +523,11 @@ def _summary(recon: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     from schemas.outputs import ReconRow
 
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in recon:
-        g = groups.setdefault((r["donor"], r["recipient"]),
-                              {"donor": r["donor"], "recipient": r["recipient"], "items": 0,
-                               **{c: Decimal(0) for c in ReconRow.QUANTITIES}})  # fmt: skip
+    groups: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in recon:  # per unit: pieces, packs and boxes are never added up
+        g = groups.setdefault((r["donor"], r["recipient"], r["unit"]),
+                              {"donor": r["donor"], "recipient": r["recipient"], "unit": r["unit"],
+                               "items": 0, **{c: Decimal(0) for c in ReconRow.QUANTITIES}})  # fmt: skip
         g["items"] += 1
         for c in ReconRow.QUANTITIES:
             g[c] += r[c]

@@ -29,7 +29,7 @@ from ledger.db.engine import (
     writer,
 )
 from ledger.errors import LedgerError, NotFound
-from schemas.outputs import BalanceRow, ReconRow
+from schemas.outputs import BalanceRow, EntryRow, ReconRow
 
 if TYPE_CHECKING:  # writing, booking (row schemas) and the importer (openpyxl) load when used
     from ledger.book import Book
@@ -265,6 +265,12 @@ class Ledger:
     def balances(self, account: str | None = None, by_lot: bool = False) -> list[BalanceRow]:
         with reader(self.engine) as conn:
             return queries.balances(conn, account, by_lot)
+
+    def entries(self, ref: str | None = None, kind: str | None = None,
+                since: dt.date | None = None, until: dt.date | None = None) -> list[EntryRow]:  # fmt: skip
+        """Journal entries (id, date, kind, ref, memo, reversal links); `ref`: containing it."""
+        with reader(self.engine) as conn:
+            return queries.entries(conn, ref, kind, since, until)
 
     def reconcile(self, donor: str | None = None, recipient: str | None = None) -> list[ReconRow]:
         with reader(self.engine) as conn:

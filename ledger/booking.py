@@ -88,6 +88,10 @@ def book_row(book: Book, row: Row, *, rebook_reversed: bool = False) -> Outcome:
         elif kind == "fx_rates":
             _rate_correctable(book, row, stored, given)
             corrected = True
+        elif existing.entry_id is not None:  # an event: corrected by reversing its entry
+            raise Conflict(row.key_text, stored, given,
+                           f"; to correct it, reverse entry {existing.entry_id} (aidledger reverse "
+                           f"{existing.entry_id} --reason …), then import the row again")  # fmt: skip
         else:
             raise Conflict(row.key_text, stored, given)
     if row.date_field is not None:  # a closed month first: before stock or pledge checks

@@ -18,7 +18,7 @@ from ledger.db import tables as t
 from ledger.entries import ZERO
 from ledger.errors import NotFound
 from ledger.summaries import QUANTITY_COLUMNS, UAH_COLUMNS
-from schemas.outputs import BalanceRow, ReconRow
+from schemas.outputs import BalanceRow, EntryRow, ReconRow
 
 
 def _lots(conn: Connection) -> dict[int, Any]:
@@ -40,6 +40,25 @@ def _pledges(conn: Connection) -> dict[int, Any]:
             select(p.id, p.donor, p.pledge_ref, p.line_no, p.recipient, p.item, p.currency)
         )
     }
+
+
+def entries(conn: Connection, ref: str | None = None, kind: str | None = None,
+            since: dt.date | None = None, until: dt.date | None = None) -> list[EntryRow]:  # fmt: skip
+    """Journal entries in id order, with the reversal links: where a user finds the id that
+    `reverse` takes (a receipt to post again, a row to correct) without reading the database."""
+    e = t.Entry
+    later = t.Entry.__table__.alias("later")
+    by = select(later.c.id).where(later.c.reverses_id == e.id).scalar_subquery()
+    query = select(e.id, e.date, e.kind, e.ref, e.memo, e.reverses_id, by).order_by(e.id)
+    if ref:
+        query = query.where(e.ref.contains(ref, autoescape=True))
+    if kind:
+        query = query.where(e.kind == kind)
+    if since:
+        query = query.where(e.date >= since)
+    if until:
+        query = query.where(e.date <= until)
+    return [EntryRow(*row) for row in conn.execute(query)]
 
 
 def balances(

@@ -71,9 +71,12 @@ DEMO_JOBS: list[tuple[str, dict[str, Any], list[str]]] = [
 ]
 
 
+DemoResult = tuple[str, bool, list[str]]  # verification code, NOT READY, paths written
+
+
 def _demo_job(
     url: str, out: str, kind: str, params: dict[str, Any], formats: list[str]
-) -> tuple[str, bool, list[str]]:
+) -> DemoResult:
     from ledger.api import Ledger
 
     with Ledger(url, migrate=False) as led:
@@ -87,7 +90,7 @@ def _demo_job(
 def demo_reports(led: Any, out: Path, echo: Any = print) -> list[Path]:
     """Every kind of report for the sample data into OUT/reports, rendered in parallel."""
     import os
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     target = out / "reports"
     target.mkdir(parents=True, exist_ok=True)
@@ -96,14 +99,22 @@ def demo_reports(led: Any, out: Path, echo: Any = print) -> list[Path]:
         echo(f"  rule findings: not available ({note})")
     workers = max(1, min(len(DEMO_JOBS), os.cpu_count() or 1))
     args = [(led.url, str(target), kind, params, formats) for kind, params, formats in DEMO_JOBS]
-    if workers == 1:
-        results = [_demo_job(*a) for a in args]
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(_demo_job, *zip(*args, strict=True)))
+    echo(f"  ({len(args)} documents, a few seconds each; each is listed when written)")
     written: list[Path] = []
-    for (kind, params, _formats), (code, not_ready, paths) in zip(DEMO_JOBS, results, strict=True):
-        echo(f"  {kind} {' '.join(str(v) for v in params.values())}: {code}"
+
+    def done(n: int, job: tuple[str, dict[str, str], Any], result: DemoResult) -> None:
+        (kind, params, _formats), (code, not_ready, paths) = job, result
+        echo(f"  [{n}/{len(args)}] {kind} {' '.join(str(v) for v in params.values())}: {code}"
              + (" — NOT READY" if not_ready else ""))  # fmt: skip
-        written += [Path(p) for p in paths]
-    return written
+        written.extend(Path(p) for p in paths)
+
+    if workers == 1:
+        for n, (job, a) in enumerate(zip(DEMO_JOBS, args, strict=True), 1):
+            done(n, job, _demo_job(*a))
+    else:  # listed as each finishes: the user sees the work go on
+        with ProcessPoolExecutor(workers) as pool:
+            futures = {pool.submit(_demo_job, *a): job
+                       for job, a in zip(DEMO_JOBS, args, strict=True)}  # fmt: skip
+            for n, future in enumerate(as_completed(futures), 1):
+                done(n, futures[future], future.result())
+    return sorted(written)

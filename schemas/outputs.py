@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -31,6 +32,19 @@ class BalanceRow(Output):
     lot: str | None = None
     batch: str | None = None
     expiry: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryRow(Output):
+    """One journal entry as `entries` lists it: what `reverse` needs is its id."""
+
+    id: int
+    date: dt.date
+    kind: str
+    ref: str
+    memo: str
+    reverses: int | None = None  # the entry this one reverses
+    reversed_by: int | None = None  # the entry that reversed this one
 
 
 @dataclass(frozen=True)

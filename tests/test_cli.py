@@ -495,3 +495,55 @@ def _entry_dates(led):
 
     with led.engine.connect() as conn:
         return list(conn.execute(select(t.Entry.date).distinct()).scalars())
+
+
+def test_the_readme_finds_an_entry_id_with_entries_and_reverses_it(imported):
+    """The README's way to a correction: `entries --ref` shows the id that `reverse` takes."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    ref = re.search(r"aidledger entries --ref (\S+)", text).group(1)
+    entry_id = int(re.search(r"aidledger reverse (\d+) --reason", text).group(1))
+    found = imported("entries", "--ref", ref, "--format", "json")
+    assert found.exit_code == 0, found.output
+    assert [e["id"] for e in json.loads(found.output)] == [entry_id]
+    assert imported("reverse", str(entry_id), "--reason", "wrong warehouse").exit_code == 0
+    after = json.loads(imported("entries", "--ref", ref, "--format", "json").output)
+    assert [(e["id"], e["reverses"], e["reversed_by"]) for e in after] == [
+        (entry_id, None, entry_id + 1), (entry_id + 1, entry_id, None)]  # fmt: skip
+
+
+def test_entries_filters_by_kind_and_dates_and_names_kinds_the_journal_has(imported):
+    from cli import ENTRY_KINDS
+
+    rows = json.loads(imported("entries", "--format", "json").output)
+    assert {r["kind"] for r in rows} == set(ENTRY_KINDS)  # the sample books every kind
+    some = json.loads(imported("entries", "--kind", "receipt", "--from", "01.01.2024", "--to",
+                               "2024-01-31", "--format", "json").output)  # fmt: skip
+    expected = [r["id"] for r in rows
+                if r["kind"] == "receipt" and "2024-01-01" <= r["date"] <= "2024-01-31"]  # fmt: skip
+    assert expected and [r["id"] for r in some] == expected
+
+
+def test_a_date_option_names_what_is_wrong_with_the_date(imported):
+    result = imported("check", "--as-of", "2024-02-30")
+    assert result.exit_code == 2 and "not a real date (day is out of range" in result.stderr
+    result = imported("reverse", "1", "--reason", "x", "--date", "2024/01/01")
+    assert result.exit_code == 2 and "use YYYY-MM-DD or DD.MM.YYYY" in result.stderr
+
+
+def test_a_conflicting_event_row_says_which_entry_to_reverse(run, tmp_path):
+    files = ROOT / "sample_data"
+    assert run("import", str(files)).exit_code == 0
+    receipts = (files / "receipts.csv").read_text(encoding="utf-8").splitlines()
+    header, first = receipts[0].split(","), receipts[1].split(",")
+    i = header.index("received")
+    changed = first.copy()
+    changed[i] = str(Decimal(first[i]) + 1)
+    (tmp_path / "receipts.csv").write_text("\n".join([receipts[0], ",".join(changed)]) + "\n",
+                                            encoding="utf-8")  # fmt: skip
+    result = run("import", str(tmp_path / "receipts.csv"))
+    ref = "/".join(first[header.index(c)] for c in ("receipt_ref", "shipment_ref", "line_no"))
+    found = json.loads(run("entries", "--ref", f"receipt:{ref}", "--format", "json").output)
+    assert result.exit_code == 1
+    assert f"reverse entry {found[0]['id']} (aidledger reverse {found[0]['id']}" in result.stderr

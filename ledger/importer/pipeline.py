@@ -55,6 +55,11 @@ class ImportReport:
         return sum(c[Outcome.NEW] + c[Outcome.CORRECTED] for c in self.counts.values())
 
     @property
+    def brand_new(self) -> int:
+        """Rows booked under a key the ledger did not hold (`new` less the corrections)."""
+        return sum(c[Outcome.NEW] for c in self.counts.values())
+
+    @property
     def unchanged(self) -> int:
         return sum(c[Outcome.UNCHANGED] for c in self.counts.values())
 

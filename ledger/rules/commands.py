@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from schemas.cli_types import DATE
+
 ECHO_LINES = 5_000  # lines of a table written at a time
 
 PACK_NAMES = ("ua-import", "eu-export", "medicines-food", "bookkeeping", "reporting")
@@ -90,7 +92,7 @@ def _kv(values: dict[str, Any]) -> str:
 @click.option("--shipment", metavar="REF", help="Only findings about this shipment.")
 @click.option("--pack", "packs", multiple=True, type=click.Choice(PACK_NAMES),
               help="Run only this pack (repeatable). Default: all packs.")  # fmt: skip
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]),
+@click.option("--as-of", "as_of", type=DATE,
               help="The day the check is made for: deadlines, windows and shelf life are "
                    "measured to it (default today).")  # fmt: skip
 @click.option("--rules-config", "config", type=click.Path(dir_okay=False, path_type=Path),
@@ -98,12 +100,13 @@ def _kv(values: dict[str, Any]) -> str:
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 @click.pass_context
 def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
-          as_of: dt.datetime | None, config: Path | None, fmt: str) -> None:  # fmt: skip
+          as_of: dt.date | None, config: Path | None, fmt: str) -> None:  # fmt: skip
     """Check the ledger against the customs and bookkeeping rules catalogue.
 
     Packs are chosen per shipment by corridor and date (e.g. the 2022 simplified regime or
     the AHARS registration regime from 2023-12-01). Exit 0 when no error finding stands,
-    1 when any does.
+    1 when any does, 2 when the check cannot be made (a bad rules config, an unknown shipment,
+    no ledger): a script can tell "not clean" from "not checked".
 
     \b
     Example:
@@ -120,7 +123,7 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
         with Ledger((ctx.obj or {}).get("db"), create=False) as led:
             _say_when_long(led)
             result = check_ledger(led, packs=packs or None, settings=settings, shipment=shipment,
-                                  as_of=as_of.date() if as_of else None)  # fmt: skip
+                                  as_of=as_of)  # fmt: skip
     except (ConfigError, LedgerError) as exc:
         raise _Fail(str(exc)) from None
     if result.last_event and result.last_event > result.as_of:
