@@ -373,7 +373,7 @@ def entries(ctx: click.Context, ref: str | None, kind: str | None, since: dt.dat
 
     \b
     Example:
-      aidledger entries --ref ZH-PN-2
+      aidledger entries --ref KV-PN-2024-0002
       aidledger entries --kind receipt --from 2024-01-01 --to 2024-01-31
     """
     rows = _ledger(ctx).entries(ref, kind, since, until)
@@ -584,27 +584,29 @@ class EventCommand(click.Command):
                    + (f" (entry {entry})" if entry is not None else ""))  # fmt: skip
 
 
-for _name, _kind, _help, _example in [
+for _name, _kind, _help, _example in [  # one sequence that books on the demo ledger, in order
     ("pledge", "pledges", "Record a pledge (or signed commitment) line.",
-     "aidledger pledge --pledge-ref P-1 --line-no 1 --date 2023-05-02 --donor PRAGUE "
-     "--recipient KYIV --item GEN --quantity 10 --unit-value 25000 --currency CZK"),
+     "aidledger pledge --pledge-ref P-1 --line-no 1 --date 2024-11-04 --donor PRAGUE "
+     "--recipient KYIV --item MS-IFAK --quantity 10 --unit-value 1200 --currency CZK"),
     ("dispatch", "shipments", "Record one loaded shipment line (against a pledge line or not).",
-     "aidledger dispatch --shipment-ref S-1 --line-no 1 --dispatch-date 2023-05-10 --donor PRAGUE "
-     "--recipient KYIV --item GEN --quantity 10 --unit-value 25000 --currency CZK"),
+     "aidledger dispatch --shipment-ref S-1 --line-no 1 --dispatch-date 2024-11-05 --donor PRAGUE "
+     "--recipient KYIV --item MS-IFAK --quantity 10 --unit-value 1200 --currency CZK "
+     "--pledge-ref P-1 --pledge-line 1"),
     ("customs", "customs", "Record a customs event: arrived, held, rejected or released.",
-     "aidledger customs --shipment-ref S-1 --event arrived --date 2023-05-12"),
+     "aidledger customs --shipment-ref S-1 --event arrived --date 2024-11-06\n  "
+     "aidledger customs --shipment-ref S-1 --event released --date 2024-11-06"),
     ("receive", "receipts", "Record the acceptance of a shipment line into a warehouse.",
-     "aidledger receive --receipt-ref GRN-1 --shipment-ref S-1 --line-no 1 --date 2023-05-14 "
-     "--warehouse KYIV-WH --received 9 --short 1 --remarks '1 missing, noted on CMR'"),
+     "aidledger receive --receipt-ref GRN-1 --shipment-ref S-1 --line-no 1 --date 2024-11-07 "
+     "--warehouse KYIV-WH-CENTRAL --received 9 --short 1 --remarks '1 missing, noted on CMR'"),
     ("distribute", "distributions", "Hand goods over to a beneficiary (FEFO unless --batch).",
-     "aidledger distribute --distribution-ref DA-1 --line-no 1 --date 2023-05-20 --recipient KYIV "
-     "--warehouse KYIV-WH --beneficiary KYIV-HOSP-1 --item GEN --quantity 2"),
+     "aidledger distribute --distribution-ref DA-1 --line-no 1 --date 2024-11-08 --recipient KYIV "
+     "--warehouse KYIV-WH-CENTRAL --beneficiary KYIV-HOSP-1 --item MS-IFAK --quantity 2"),
     ("write-off", "writeoffs", "Write goods off stock (expired, damaged, stolen, other).",
-     "aidledger write-off --writeoff-ref WO-1 --line-no 1 --date 2023-06-01 --recipient KYIV "
-     "--warehouse KYIV-WH --item MED --quantity 5 --reason expired"),
+     "aidledger write-off --writeoff-ref WO-1 --line-no 1 --date 2024-11-09 --recipient KYIV "
+     "--warehouse KYIV-WH-CENTRAL --item MS-IFAK --quantity 1 --reason damaged"),
     ("transfer", "transfers", "Move stock between warehouses (same or another recipient).",
-     "aidledger transfer --transfer-ref TR-1 --line-no 1 --date 2023-06-02 --from-warehouse KYIV-WH "
-     "--to-warehouse LVIV-WH --item GEN --quantity 1"),
+     "aidledger transfer --transfer-ref TR-1 --line-no 1 --date 2024-11-10 --from-warehouse "
+     "KYIV-WH-CENTRAL --to-warehouse KYIV-WH-MED --item MS-IFAK --quantity 1"),
 ]:  # fmt: skip
     main.add_command(EventCommand(_name, _kind, _help, _example))
 

@@ -196,11 +196,13 @@ def verify_document(ctx: click.Context, code_or_file: str) -> None:
     \b
     Example:
       aidledger verify-document out/reports/donor-pack-KYOTO.pdf
-      aidledger verify-document AL1-IR6FAUSBI5KUK7D4GU4TQ-3226011c4ea9ed39
+      aidledger verify-document AL1-…   (the code printed at the foot of its pages)
     """
     from reports.verification import decode, find_code, verify
 
     path = Path(code_or_file)
+    if not path.exists() and (path.suffix.lower() in (".pdf", ".xlsx") or len(path.parts) > 1):
+        raise click.UsageError(f"no such file: {code_or_file}")  # meant a file, not a code
     try:
         code = find_code(path) if path.is_file() else code_or_file
         decode(code)

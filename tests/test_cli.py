@@ -547,3 +547,24 @@ def test_a_conflicting_event_row_says_which_entry_to_reverse(run, tmp_path):
     found = json.loads(run("entries", "--ref", f"receipt:{ref}", "--format", "json").output)
     assert result.exit_code == 1
     assert f"reverse entry {found[0]['id']} (aidledger reverse {found[0]['id']}" in result.stderr
+
+
+def test_the_one_event_help_examples_book_in_order_on_the_sample_ledger(imported):
+    """Each one-event command's `--help` example is a step of one sequence that books."""
+    import shlex
+
+    for command in ("pledge", "dispatch", "customs", "receive", "distribute", "write-off",
+                    "transfer"):  # fmt: skip
+        shown = imported(command, "--help").output
+        examples = [ln.strip() for ln in shown.splitlines()
+                    if ln.strip().startswith(f"aidledger {command} ")]  # fmt: skip
+        assert examples, command
+        for example in examples:
+            result = imported(*shlex.split(example)[1:])
+            assert result.exit_code == 0, (example, result.output)
+            assert ": new (entry " in result.output
+
+
+def test_verify_document_of_a_missing_file_says_the_file_is_missing(imported, tmp_path):
+    result = imported("verify-document", str(tmp_path / "pack.pdf"))
+    assert result.exit_code == 2 and "no such file" in result.stderr
