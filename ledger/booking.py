@@ -596,11 +596,39 @@ def book_reversal(book: Book, entry_id: int, reason: str, on: dt.date | None = N
             f"({original.date.isoformat()})"
         )
     _nothing_stands_on(book, entry_id, original)
-    reversal_id = book.apply(original.reversal(on, reason.strip()))
+    try:
+        reversal_id = book.apply(original.reversal(on, reason.strip()))
+    except InsufficientStock as exc:
+        raise InsufficientStock(f"{exc}{_moved_on_by(book, entry_id, original)}", exc.column,
+                                exc.value) from None  # fmt: skip
     if original.kind == "receipt":  # the receipt's UAH value no longer counts
         for lot_id, value_uah in book.receipt_values(entry_id):
             book.add_receipt_value(book.lot(lot_id), value_uah, -1)
     return reversal_id
+
+
+def _moved_on_by(book: Book, entry_id: int, original: Entry) -> str:
+    """Which later standing entries took the goods this entry brought somewhere: a reversal
+    short of stock must say what to reverse first, not only which stage would go below zero."""
+    e, p = t.Entry, t.Posting
+    slots = [(x.account, x.lot_id) for x in original.postings
+             if x.quantity > 0 and x.lot_id is not None]  # fmt: skip
+    later: dict[int, str] = {}
+    for account, lot_id in slots:
+        query = (select(e.id, e.ref).join(p, p.entry_id == e.id)
+                 .where(e.id > entry_id, e.reverses_id.is_(None), p.account == account,
+                        p.lot_id == lot_id).order_by(e.id))  # fmt: skip
+        for row in book.conn.execute(query):
+            if not book.is_reversed(row.id):
+                later[row.id] = row.ref
+    if not later:
+        return ""
+    shown = ", ".join(f"entry {i} ({ref})" for i, ref in sorted(later.items())[:10])
+    more = f" and {len(later) - 10} more" if len(later) > 10 else ""
+    return (
+        f"; later entries moved these goods on: {shown}{more} — reverse those first "
+        "(aidledger reverse), newest first, then this one"
+    )
 
 
 def _nothing_stands_on(book: Book, entry_id: int, original: Entry) -> None:

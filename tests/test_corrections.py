@@ -240,3 +240,28 @@ def test_reversal_refusals_see_back_dated_events_and_dispatches_wholly_beyond_th
         assert "dispatch:SH-B/1" in str(exc)
     else:
         raise AssertionError("reversed under a dispatch wholly beyond the pledge")
+
+
+def test_a_reversal_short_of_stock_names_the_later_entries_that_moved_the_goods_on(led):
+    """A receipt whose goods were handed out: the refusal says which entries to reverse first,
+    and once they are reversed, newest first, the receipt is reversed."""
+    import pytest
+
+    from ledger.errors import InsufficientStock
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=5))
+    receipt = entry_of(led, t.ReceiptLine)
+    first = ops.distribute(led, f.distribute("D1", qty="30", day=6))
+    second = ops.distribute(led, f.distribute("D2", qty="70", day=7))
+    ids = [r.id for r in led.entries(kind="distribution")]
+    with pytest.raises(InsufficientStock) as caught:
+        led.reverse(receipt, "wrong warehouse")
+    assert (f"entry {ids[0]} (distribution:D1/1), entry {ids[1]} (distribution:D2/1) — reverse "
+            "those first") in str(caught.value)  # fmt: skip
+    assert (first, second) == (Outcome.NEW, Outcome.NEW)
+    for entry_id in reversed(ids):
+        led.reverse(entry_id, "undo the hand-outs first")
+    led.reverse(receipt, "wrong warehouse")
+    assert led.verify().ok
