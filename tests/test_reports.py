@@ -546,3 +546,13 @@ def test_verify_document_of_a_reconciliation_counts_to_the_ledgers_newest_day(sq
     with reader(led.engine) as conn:
         verdict = verify(conn, code)
     assert not verdict.ok and "recorded after the document but belongs in it" in verdict.message
+
+
+def test_narrow_column_headings_break_at_hyphenation_points_not_mid_word(
+    world: dict[str, Any],
+) -> None:
+    """A heading too wide for its column is hyphenated (dis‐patched), never cut (dispatche/d)."""
+    text = pdf_text(world["base"] / "recon.pdf")
+    for word in ("dispatched", "distributed", "outstanding", "відвантажено", "розподілено"):
+        cuts = [f"{word[:i]} {word[i:]}" for i in range(2, len(word) - 1)]
+        assert not [c for c in cuts if c in text], word
