@@ -405,6 +405,11 @@ def test_customs_pack_lists_the_documents_on_file(world: dict[str, Any]) -> None
     assert on_file, "the sample data registers documents for HEL-2023-001"
     rows = sheet_rows(world["base"] / "customs.xlsx", "attachments")
     assert on_file <= {r["reference"] for r in rows}
+    # each paper once (a required one on file fills its row), named in both languages
+    references = [r["reference"] for r in rows if r["reference"] not in ("HEL-2023-001", "—")]
+    assert len(references) == len(set(references)), references
+    assert all(" · " in r["document"] or " / " in r["document"] for r in rows)
+    assert not [r for r in rows if "_" in r["document"]]  # no raw kind codes
 
 
 def test_a_long_pdf_is_announced_before_layout(

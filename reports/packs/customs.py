@@ -170,28 +170,32 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     cats = {p["category"] for p in packing}
     inc, todo, ref = (i18n.both("text.included"), i18n.both("text.missing"),
                       i18n.both("text.on_file"))  # fmt: skip
+    # the papers every consignment needs, by their kind in documents.csv: one row each, filled
+    # from the consignment's own columns or from the document on file (listed once, not twice)
+    required = {
+        "waybill": (i18n.both("doc_kind.waybill", " · "), head["waybill_no"]),
+        "ahars_registration": (i18n.both("doc_kind.ahars_registration", " · "), head["aid_code"]),
+        "recipient_consent": (i18n.both("doc_kind.recipient_consent", " · "), None),
+    }
+    fixed = {kind: {"document": name, "reference": number or "—",
+                    "status": ref if number else todo}
+             for kind, (name, number) in required.items()}  # fmt: skip
     attach = [
         {"document": i18n.both("section.letter"), "reference": shipment, "status": inc},
         {"document": i18n.both("section.packing_list"), "reference": shipment, "status": inc},
         {"document": i18n.both("section.proforma"), "reference": shipment, "status": inc},
-        {"document": "CMR / waybill · ТТН (CMR)", "reference": head["waybill_no"] or "—",
-         "status": ref if head["waybill_no"] else todo},
-        {"document": "AHARS registration extract · витяг з АСОБГД", "reference": head["aid_code"] or "—",
-         "status": ref if head["aid_code"] else todo},
-        {"document": "Recipient's written consent · письмова згода отримувача", "reference": "—",
-         "status": todo},
+        *fixed.values(),
     ]  # fmt: skip
-    on_file = _documents_on_file(conn, shipment)
-    for row in attach:  # a required paper is on file when documents.csv says so
-        if row["status"] == todo and row["document"].startswith("Recipient's written consent"):
-            consent = [d for d in on_file if d["kind"] == "recipient_consent"]
-            if consent:
-                row["reference"], row["status"] = consent[0]["number"], ref
-    for d in on_file:
+    for d in _documents_on_file(conn, shipment):
         signed = {True: "signed · підписано", False: "NOT signed · не підписано"}.get(
             d["signed"], ""
         )
-        attach.append({"document": f"{d['kind'].replace('_', ' ')} ({i18n.date(d['date'], locale)})",
+        row = fixed.get(d["kind"])
+        if row is not None and row["reference"] in ("—", d["number"]):
+            row["reference"], row["status"] = d["number"], f"{ref} {signed}".strip()
+            continue
+        name = i18n.both("doc_kind." + d["kind"], " · ")
+        attach.append({"document": f"{name} ({i18n.date(d['date'], locale)})",
                        "reference": d["number"], "status": f"{ref} {signed}".strip()})  # fmt: skip
     for ev in events:
         if ev.get("declaration_no"):
