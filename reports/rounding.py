@@ -82,21 +82,18 @@ def round_postings(postings: Iterable[tuple[str | None, Decimal | None]]) -> lis
             by_currency[currency].append(i)
     out: list[Decimal | None] = [value for _, value in postings]
     for currency, at in by_currency.items():
-        for i, rounded in zip(at, allocate([postings[i][1] for i in at], currency), strict=True):  # type: ignore[misc]
+        exact_values = [value for i in at if (value := postings[i][1]) is not None]
+        for i, rounded in zip(at, allocate(exact_values, currency), strict=True):
             out[i] = rounded
     return out
-
-
-def shown_sum(amounts: Iterable[Decimal | None], currency: str) -> Decimal:
-    """The total a document prints under lines it shows rounded: the sum of the rounded lines."""
-    return sum((round_money(a, currency) for a in amounts if a is not None), ZERO)
 
 
 def exact(value: Decimal) -> Decimal:
     """A price or unit value as recorded, without trailing zeros beyond what it has and never
     in exponent form (10.0050 -> 10.005, 1E+3 -> 1000)."""
     value = value.normalize()
-    if value.as_tuple().exponent > 0:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
         value = value.quantize(Decimal(1))
     return unsigned_zero(value)
 

@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 from ledger.api import Ledger
 from reports import i18n
 from reports.produce import build, write
-from reports.rounding import allocate, minor_unit, round_money
+from reports.rounding import allocate, minor_unit, round_money, round_postings
 from tests.test_reports import pdf_text, sheet_rows
 
 D = Decimal
@@ -175,6 +175,10 @@ def test_allocation_of_the_reported_cases() -> None:
     jpy = allocate([D("11110.5"), D("1234.5"), D("-12345")], "JPY")
     assert sum(jpy) == 0 and jpy[2] == D(-12345)
     assert str(allocate([D("-0.0000001"), D("0.0000001")], "CZK")[0]) == "0.00"
+    # an entry's postings: per currency, a posting without a value left alone
+    shown = round_postings([("CZK", D("10.005")), ("JPY", D("0.5")), ("CZK", D("-10.005")),
+                            ("JPY", D("-0.5")), ("CZK", None)])  # fmt: skip
+    assert shown == [D("10.01"), D(1), D("-10.01"), D(-1), None]
 
 
 # ---------------------------------------------------------------- accounting pack
