@@ -2,17 +2,20 @@
 
 Every label the packs print lives in `reports/translations.toml` (English and Ukrainian), so an
 accountant can correct the wording without touching code. Money is shown at the currency's minor
-unit (JPY 0 decimals, others 2), quantities as they are, dates in the reader's locale.
+unit (JPY 0 decimals, others 2; reports/rounding.py says how documents round so that they foot),
+unit values, prices, rates and quantities as they are, dates in the reader's locale.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from reports.rounding import exact, minor_digits, round_money, unsigned_zero
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations.toml"
 LOCALES = ("en", "uk")
@@ -43,21 +46,6 @@ def both(key: str, sep: str = " / ") -> str:
     return words["en"] if words["en"] == words["uk"] else f"{words['en']}{sep}{words['uk']}"
 
 
-@cache
-def minor_digits(currency: str) -> int:
-    from babel.numbers import get_currency_precision
-
-    try:
-        return int(get_currency_precision(currency))
-    except Exception:  # unknown to Babel: the usual two
-        return 2
-
-
-def round_money(amount: Decimal, currency: str) -> Decimal:
-    """Round only where a document shows money: at the currency's minor unit (invariant 6)."""
-    return amount.quantize(Decimal(1).scaleb(-minor_digits(currency)), rounding=ROUND_HALF_UP)
-
-
 def money(amount: Decimal | None, currency: str | None, locale: str = "en") -> str:
     """Amount without the currency code, at the currency's minor unit: 1,234.50 / 1 234,50."""
     if amount is None:
@@ -79,21 +67,37 @@ def money_cur(amount: Decimal | None, currency: str | None, locale: str = "en") 
     return format_currency(round_money(amount, currency), currency, locale=locale)
 
 
+def price(amount: Decimal | None, currency: str | None, locale: str = "en") -> str:
+    """A unit value or price as recorded, never rounded: at least the currency's minor digits,
+    more when it has them (10.005 CZK -> 10.005, 12.5 CZK -> 12.50, 1234.5 JPY -> 1,234.5)."""
+    if amount is None:
+        return ""
+    from babel.numbers import format_decimal
+
+    digits = minor_digits(currency or "XXX")
+    fmt = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(exact(amount), format=fmt, locale=locale, decimal_quantization=False)
+
+
 def qty(amount: Decimal | int | None, locale: str = "en") -> str:
     """A quantity as recorded (no rounding): 1,250 or 12.5."""
     if amount is None:
         return ""
     from babel.numbers import format_decimal
 
+    if isinstance(amount, Decimal):
+        amount = exact(amount)
     return format_decimal(amount, locale=locale, decimal_quantization=False)
 
 
 def rate(amount: Decimal | None, locale: str = "en") -> str:
+    """An exchange rate as recorded, at least 4 decimals (1.6789, 0.28123456)."""
     if amount is None:
         return ""
     from babel.numbers import format_decimal
 
-    return format_decimal(amount, format="#,##0.0000##", locale=locale)
+    return format_decimal(unsigned_zero(amount), format="#,##0.0000", locale=locale,
+                          decimal_quantization=False)  # fmt: skip
 
 
 def date(value: dt.date | None, locale: str = "en") -> str:
@@ -105,11 +109,13 @@ def date(value: dt.date | None, locale: str = "en") -> str:
 
 
 def fmt_value(kind: str, value: Any, currency: str | None, locale: str) -> str:
-    """Text of one table cell by column kind (text, qty, money, rate, date, int)."""
+    """Text of one table cell by column kind (text, qty, money, price, rate, date, int)."""
     if value is None or value == "":
         return ""
     if kind == "money":
         return money(value, currency, locale)
+    if kind == "price":
+        return price(value, currency, locale)
     if kind in ("qty", "int"):
         return qty(value, locale)
     if kind == "rate":

@@ -1,8 +1,11 @@
 """A document as data: titled sections of tables, fields and text, independent of the format.
 
 A pack builder (reports/packs/) fills a `Document` from the ledger; the renderers turn the same
-`Document` into HTML/PDF (reports/render.py), XLSX (reports/xlsx.py) or CSV. Cells keep their
-exact values (Decimal, date); formatting happens only in the renderer, for the reader's locale.
+`Document` into HTML/PDF (reports/render.py), XLSX (reports/xlsx.py) or CSV. Money cells hold
+the amount as the document shows it: the builder rounds each shown line at the currency's minor
+unit and adds up totals from those rounded lines (reports/rounding.py), so every document foots
+on paper and in a spreadsheet. Quantities, unit values ("price") and rates keep their exact
+values; formatting happens only in the renderer, for the reader's locale.
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ from reports import i18n
 class Column:
     key: str
     label: str  # translation key, e.g. "col.received"
-    kind: str = "text"  # text | qty | money | rate | date | int
-    currency_key: str | None = None  # for money: the row field naming the currency
-    currency: str | None = None  # for money: a fixed currency (e.g. UAH)
+    kind: str = "text"  # text | qty | money | price | rate | date | int
+    currency_key: str | None = None  # for money/price: the row field naming the currency
+    currency: str | None = None  # for money/price: a fixed currency (e.g. UAH)
     width: str | None = None  # CSS width hint, e.g. "8%"
 
     def currency_of(self, row: dict[str, Any]) -> str | None:
@@ -31,7 +34,7 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind in ("qty", "money", "rate", "int")
+        return self.kind in ("qty", "money", "price", "rate", "int")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class Amount:
     @classmethod
     def quantity(cls, value: Decimal, locale: str) -> Amount:
         return cls(value, i18n.qty(value, locale))
+
+    @classmethod
+    def quantity_or_dash(cls, value: Decimal | None, locale: str) -> Amount | str:
+        """A total of figures that may all be missing (no weights given): "—", not 0."""
+        return "—" if value is None else cls.quantity(value, locale)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """XLSX from a `Document`: one sheet per section, numbers as numbers, text always inert.
 
-Numbers are written as numbers with a format at the currency's minor unit (JPY 0 decimals);
-every text cell is a string cell (data_type 's'), and text a spreadsheet would run as a formula
+Numbers are written as numbers. Money is stored as the document shows it (rounded at the
+currency's minor unit, JPY 0 decimals, by the pack builder), so a SUM of a column equals its total
+cell; unit values, rates and quantities are stored as recorded, each with a number format of
+exactly the decimals it has (a format never hides a digit the value has); every text cell is a string cell (data_type 's'), and text a spreadsheet would run as a formula
 (=, +, -, @ ...) also gets a leading apostrophe, as in CSV (reports/tabular.neutralise).
 """
 
@@ -16,19 +18,28 @@ from typing import Any
 from ledger.formulas import neutralise, writable
 from reports import i18n
 from reports.model import Amount, Column, Document
+from reports.rounding import decimals, exact
 
 BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
-def _number_format(col: Column, row: dict[str, Any]) -> str:
-    if col.kind == "money":
-        digits = i18n.minor_digits(col.currency_of(row) or "XXX")
-        return "#,##0" + ("." + "0" * digits if digits else "")
-    if col.kind == "rate":
-        return "0.0000##"
+def _number_format(col: Column, row: dict[str, Any], value: Any = None) -> str:
+    """The cell's format: money at its minor unit; a price, rate or quantity with as many
+    decimals as the value has (at least the currency's minor digits, four for a rate)."""
     if col.kind == "date":
         return "yyyy-mm-dd"
-    return "#,##0.####" if col.kind == "qty" else "General"
+    if col.kind not in ("money", "price", "rate", "qty", "int"):
+        return "General"
+    have = decimals(value) if isinstance(value, Decimal) else 0
+    if col.kind == "money":
+        digits = i18n.minor_digits(col.currency_of(row) or "XXX")
+    elif col.kind == "price":
+        digits = max(i18n.minor_digits(col.currency_of(row) or "XXX"), have)
+    elif col.kind == "rate":
+        digits = max(4, have)
+    else:
+        digits = have
+    return "#,##0" + ("." + "0" * digits if digits else "")
 
 
 def _put(ws: Any, r: int, c: int, value: Any, col: Column | None = None,
@@ -40,10 +51,12 @@ def _put(ws: Any, r: int, c: int, value: Any, col: Column | None = None,
         value = str(value).lower()
     if col is not None and col.kind == "money" and isinstance(value, Decimal):
         value = i18n.round_money(value, col.currency_of(row or {}) or "XXX")
+    elif isinstance(value, Decimal):
+        value = exact(value)
     if isinstance(value, (Decimal, int, float)) and not isinstance(value, bool):
         cell.value = value
         if col is not None:
-            cell.number_format = _number_format(col, row or {})
+            cell.number_format = _number_format(col, row or {}, value)
     elif isinstance(value, (dt.date, dt.datetime)):
         cell.value = value
         cell.number_format = "yyyy-mm-dd"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -38,6 +40,7 @@ from reports.packs.common import (
     item_name,
     party_name,
 )
+from reports.rounding import exact, round_money, round_postings
 
 ZERO = Decimal(0)
 
@@ -47,6 +50,15 @@ def _lot_text(lot: dict[str, Any] | None) -> str:
         return ""
     text = f"{lot['shipment_ref']}/{lot['line_no']}"
     return f"{text} ({lot['batch']})" if lot.get("batch") else text
+
+
+def _rounded_by_entry(rows: Iterable[Any]) -> Iterator[tuple[Any, Decimal | None]]:
+    """(posting, value as shown) for posting rows ordered by entry (`id`) and seq: each
+    entry's values rounded together (rounding.round_postings), so a shown entry balances."""
+    for _, group in groupby(rows, key=lambda r: r.id):
+        postings = list(group)
+        yield from zip(postings, round_postings((r.currency, r.value) for r in postings),
+                       strict=True)  # fmt: skip
 
 
 def build(conn: Connection, recipient: str, period: str,
@@ -73,17 +85,17 @@ def build(conn: Connection, recipient: str, period: str,
     debit: dict[str, Decimal] = defaultdict(lambda: ZERO)
     credit: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for i in range(0, len(shown), 500):
-        for r in conn.execute(
+        for r, value in _rounded_by_entry(conn.execute(
             select(e.id, e.date, e.kind, e.ref, p.account, p.commodity, p.quantity, p.value,
                    p.currency, p.lot_id).join(p, p.entry_id == e.id)
             .where(e.id.in_(shown[i : i + 500])).order_by(e.id, p.seq)
-        ):  # fmt: skip
+        )):  # fmt: skip
             journal.append({"entry": r.id, "date": r.date, "kind": r.kind, "ref": r.ref,
                             "account": r.account, "item": r.commodity, "quantity": r.quantity,
-                            "value": r.value, "currency": r.currency,
+                            "value": value, "currency": r.currency,
                             "lot": _lot_text(all_lots.get(r.lot_id))})  # fmt: skip
-            if r.value is not None and r.currency:
-                (debit if r.value > 0 else credit)[r.currency] += abs(r.value)
+            if value is not None and r.currency:
+                (debit if value > 0 else credit)[r.currency] += abs(value)
     journal_totals = [
         {
             "ref": i18n.both("doc.total"),
@@ -108,13 +120,17 @@ def build(conn: Connection, recipient: str, period: str,
     others = {w["party"] for w in whs.values()} - {recipient}
     other_label = i18n.both("text.other_recipients")
     mine = entries_in_scope("A", {"recipient": recipient}, as_of).where(e.date <= end)
-    for r in conn.execute(
-        select(e.date, e.kind, p.account, p.commodity, p.quantity, p.value, p.currency)
+    rows = conn.execute(
+        select(e.id, e.date, e.kind, p.account, p.commodity, p.quantity, p.value, p.currency)
         .join(p, p.entry_id == e.id)
         .where(e.id.in_(mine))
-    ):  # fmt: skip
+        .order_by(e.id, p.seq)
+    )  # fmt: skip
+    # each entry's values rounded as its journal lines show them, so every row foots
+    # (opening + debit − credit = closing) and debits equal credits in print
+    for r, value in _rounded_by_entry(rows):
         before = r.date < start
-        if r.currency and r.value is not None:
+        if r.currency and value is not None:
             stage_, _, rest = r.account.partition(":")
             owner = rest.partition(":")[0]
             account = (other_label if stage_ in ("stock", "distributed", "loss") and owner in others
@@ -123,12 +139,12 @@ def build(conn: Connection, recipient: str, period: str,
                 "account": account, "currency": r.currency, "opening": ZERO, "debit": ZERO,
                 "credit": ZERO, "closing": ZERO})  # fmt: skip
             if before:
-                row["opening"] += r.value
-            elif r.value > 0:
-                row["debit"] += r.value
+                row["opening"] += value
+            elif value > 0:
+                row["debit"] += value
             else:
-                row["credit"] -= r.value
-            row["closing"] += r.value
+                row["credit"] -= value
+            row["closing"] += value
         if r.account.startswith(f"stock:{recipient}:"):
             m = moves.setdefault(r.commodity, {
                 "item": item_name(cat, r.commodity), "unit": cat.get(r.commodity, {}).get("unit", ""),
@@ -163,29 +179,33 @@ def build(conn: Connection, recipient: str, period: str,
     pending: dict[tuple[str, dt.date], dict[str, None]] = defaultdict(dict)  # -> receipt refs
     for rc in receipts:
         lot = my_lots[rc["shipment_line_id"]]
-        value_fc = rc["received"] * lot["unit_value"]
+        # the donor-currency value as computed, not rounded: it is what the rate applies to
+        # (value × rate rounds to the UAH shown); the UAH value is the booked amount, shown
+        # rounded, and the register's total is the sum of the UAH lines as shown
+        value_fc = exact(rc["received"] * lot["unit_value"])
+        value_uah = None if rc["value_uah"] is None else round_money(rc["value_uah"], "UAH")
         base = {"act": rc["receipt_ref"], "date": rc["date"],
                 "shipment": f"{lot['shipment_ref']}/{lot['line_no']}",
                 "donor": lot["donor"], "item": item_name(cat, lot["item"]),
                 "unit": cat.get(lot["item"], {}).get("unit", ""), "currency": lot["currency"]}  # fmt: skip
-        status = "" if rc["value_uah"] is not None else i18n.both("doc.pending")
-        if rc["value_uah"] is None:
+        status = "" if value_uah is not None else i18n.both("doc.pending")
+        if value_uah is None:
             pending[(lot["currency"], rc["date"])][rc["receipt_ref"]] = None
         else:
-            uah_total += rc["value_uah"]
+            uah_total += value_uah
         register.append({**base, "quantity": rc["received"], "unit_value": lot["unit_value"],
                          "value": value_fc, "rate": rc["fx_rate"], "rate_date": rc["fx_rate_date"],
-                         "source": rc["fx_source"] or "", "value_uah": rc["value_uah"],
+                         "source": rc["fx_source"] or "", "value_uah": value_uah,
                          "status": status, "_flag_status": bool(status)})  # fmt: skip
         acts.append({**base, "warehouse": rc["warehouse"], "dispatched": lot["quantity"],
                      "received": rc["received"], "short": rc["short"], "damaged": rc["damaged"],
-                     "excess": rc["excess"], "value_uah": rc["value_uah"],
+                     "excess": rc["excess"], "value_uah": value_uah,
                      "remarks": rc["remarks"] or "",
                      "basis": " · ".join(x for x in (lot.get("aid_code"), lot.get("waybill_no")) if x)})  # fmt: skip
         fx.append({"date": rc["date"], "ref": f"{rc['receipt_ref']} {base['shipment']}",
                    "currency": lot["currency"], "amount": value_fc, "rate": rc["fx_rate"],
                    "rate_date": rc["fx_rate_date"], "source": rc["fx_source"] or "",
-                   "value_uah": rc["value_uah"], "status": status, "_flag_status": bool(status)})  # fmt: skip
+                   "value_uah": value_uah, "status": status, "_flag_status": bool(status)})  # fmt: skip
     register_totals = [{"act": i18n.both("doc.total"), "value_uah": uah_total}]
 
     # distribution and write-off acts, with the lots each took
@@ -215,6 +235,7 @@ def build(conn: Connection, recipient: str, period: str,
                 "reason": w["reason"], "lots": lots_of(w["entry_id"])} for w in wos]  # fmt: skip
 
     money = lambda key, label, cur="currency", **kw: Column(key, label, "money", cur, **kw)  # noqa: E731
+    price = lambda key, label, **kw: Column(key, label, "price", "currency", **kw)  # noqa: E731
     sections = [
         Section("journal", "section.journal", rows=journal, totals=journal_totals, columns=[
             Column("entry", "col.entry", "int", width="5%"), Column("date", "col.date", "date", width="8%"),
@@ -234,8 +255,8 @@ def build(conn: Connection, recipient: str, period: str,
             Column("act", "col.act", width="9%"), Column("date", "col.date", "date", width="7%"),
             Column("shipment", "col.shipment", width="9%"), Column("donor", "col.donor", width="7%"),
             Column("item", "col.item", width="15%"), Column("quantity", "col.quantity", "qty", width="6%"),
-            Column("unit", "col.unit", width="4%"), money("unit_value", "col.unit_value", width="7%"),
-            money("value", "col.value", width="8%"), Column("currency", "col.currency", width="4%"),
+            Column("unit", "col.unit", width="4%"), price("unit_value", "col.unit_value", width="7%"),
+            price("value", "col.value", width="8%"), Column("currency", "col.currency", width="4%"),
             Column("rate", "col.rate", "rate", width="6%"), Column("rate_date", "col.rate_date", "date", width="7%"),
             Column("source", "col.source", width="4%"),
             money("value_uah", "col.value_uah", currency=None, width="9%"),
@@ -271,7 +292,7 @@ def build(conn: Connection, recipient: str, period: str,
         ]),
         Section("fx_schedule", "section.fx_schedule", rows=fx, columns=[
             Column("date", "col.date", "date", width="9%"), Column("ref", "col.ref", width="24%"),
-            Column("currency", "col.currency", width="6%"), money("amount", "col.amount", width="12%"),
+            Column("currency", "col.currency", width="6%"), price("amount", "col.amount", width="12%"),
             Column("rate", "col.rate", "rate", width="9%"), Column("rate_date", "col.rate_date", "date", width="9%"),
             Column("source", "col.source", width="6%"),
             money("value_uah", "col.value_uah", currency=None, width="12%"),

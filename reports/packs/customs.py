@@ -8,6 +8,7 @@ consignment and the list of attached documents. Error findings stamp it NOT READ
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from reports import i18n
 from reports.data import items, live, lots, parties
 from reports.model import Amount, Column, Document, Section
 from reports.packs.common import about, findings_section, finish, item_name, party_name
+from reports.rounding import round_money
 
 ZERO = Decimal(0)
 
@@ -28,6 +30,13 @@ def _documents_on_file(conn: Connection, shipment: str) -> list[dict[str, Any]]:
     d = t.Document
     query = select(d.kind, d.number, d.date, d.signed).where(d.subject == shipment)
     return [dict(r._mapping) for r in conn.execute(query.order_by(d.date, d.kind, d.number))]
+
+
+def _total(figures: Iterable[Decimal | int | None]) -> Decimal | int | None:
+    """The sum of the figures given; None (shown blank or "—") when none was given: a total
+    weight of 0 kg would say the goods weigh nothing, not that nobody weighed them."""
+    given = [x for x in figures if x is not None]
+    return sum(given[1:], given[0]) if given else None
 
 
 def _first(rows: list[dict[str, Any]], key: str) -> Any:
@@ -54,15 +63,17 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
             "code": ln["item"], "hs_code": it.get("hs_code", ""), "quantity": ln["quantity"],
             "unit": it.get("unit", ""), "batch": ln["batch"], "expiry": ln["expiry"],
             "gross_kg": ln["gross_kg"], "packages": ln["packages"], "unit_value": ln["unit_value"],
-            "total_value": ln["quantity"] * ln["unit_value"], "currency": ln["currency"],
+            # as the line shows it: every total of the pack adds up these rounded values
+            "total_value": round_money(ln["quantity"] * ln["unit_value"], ln["currency"]),
+            "currency": ln["currency"],
             "category": it.get("category", ""), "flags": it.get("flags") or "",
         })  # fmt: skip
     totals_by_cur: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for p in packing:
         totals_by_cur[p["currency"]] += p["total_value"]
     total_row = {"item": i18n.both("doc.total"), "currency": currency,
-                 "gross_kg": sum((p["gross_kg"] or ZERO for p in packing), ZERO),
-                 "packages": sum(p["packages"] or 0 for p in packing),
+                 "gross_kg": _total(p["gross_kg"] for p in packing),
+                 "packages": _total(p["packages"] for p in packing),
                  "total_value": totals_by_cur[currency] if len(totals_by_cur) == 1 else None}  # fmt: skip
     dispatch_date = min(ln["dispatch_date"] for ln in lines)
 
@@ -86,10 +97,10 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     for p in packing:
         key = (p["category"], p["code"], p["currency"])
         g = by_cat.setdefault(key, {"category": p["category"], "item": p["item"], "unit": p["unit"],
-                                    "quantity": ZERO, "gross_kg": ZERO, "total_value": ZERO,
+                                    "quantity": ZERO, "gross_kg": None, "total_value": ZERO,
                                     "currency": p["currency"]})  # fmt: skip
         g["quantity"] += p["quantity"]
-        g["gross_kg"] += p["gross_kg"] or ZERO
+        g["gross_kg"] = _total((g["gross_kg"], p["gross_kg"]))
         g["total_value"] += p["total_value"]
     letter.columns = [
         Column("category", "col.category", width="12%"), Column("item", "col.item", width="40%"),
@@ -109,7 +120,7 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
         Column("expiry", "col.expiry", "date", width="8%"),
         Column("gross_kg", "col.gross_kg", "qty", width="7%"),
         Column("packages", "col.packages", "int", width="6%"),
-        Column("unit_value", "col.unit_value", "money", "currency", width="8%"),
+        Column("unit_value", "col.unit_value", "price", "currency", width="8%"),
         Column("total_value", "col.total_value", "money", "currency", width="11%"),
         Column("currency", "col.currency", width="5%"),
     ])  # fmt: skip
@@ -118,8 +129,8 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     proforma = Section("proforma", "section.proforma", paragraphs=[i18n.label("text.free_of_charge")],
                        fields=[("field.total_value", Amount.money(v, c, locale))
                                for c, v in sorted(totals_by_cur.items())]
-                       + [("field.total_packages", Amount.quantity(total_row["packages"], locale)),
-                          ("field.total_gross", Amount.quantity(total_row["gross_kg"], locale))])  # fmt: skip
+                       + [("field.total_packages", Amount.quantity_or_dash(total_row["packages"], locale)),
+                          ("field.total_gross", Amount.quantity_or_dash(total_row["gross_kg"], locale))])  # fmt: skip
 
     # 4. transport details and customs events
     events = live(conn, t.CustomsEvent, t.CustomsEvent.shipment_ref == shipment,
@@ -140,10 +151,10 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     for p in packing:
         g = groups.setdefault((p["hs_code"], p["unit"]), {
             "hs_code": p["hs_code"], "unit": p["unit"], "items": [], "quantity": ZERO,
-            "gross_kg": ZERO, "expiry": None, "condition": "new / нове"})  # fmt: skip
+            "gross_kg": None, "expiry": None, "condition": "new / нове"})  # fmt: skip
         g["items"].append(p["item"])
         g["quantity"] += p["quantity"]
-        g["gross_kg"] += p["gross_kg"] or ZERO
+        g["gross_kg"] = _total((g["gross_kg"], p["gross_kg"]))
         if p["expiry"] and (g["expiry"] is None or p["expiry"] < g["expiry"]):
             g["expiry"] = p["expiry"]
         if "used" in p["flags"]:

@@ -27,8 +27,15 @@ from reports.packs.common import (
     item_name,
     party_name,
 )
+from reports.rounding import round_money
 
 ZERO = Decimal(0)
+
+
+def _line_value(lot: dict[str, Any]) -> Decimal:
+    """A dispatched line's value as the pack shows it (rounded at the currency's minor unit);
+    a consignment's value is the sum of these, so the two tables agree on paper."""
+    return round_money(lot["quantity"] * lot["unit_value"], lot["currency"])
 
 
 def build(conn: Connection, donor: str, period: str | None = None,
@@ -53,7 +60,7 @@ def build(conn: Connection, donor: str, period: str | None = None,
                    "date": lot["dispatch_date"], "recipient": party_name(names, lot["recipient"], False),
                    "item": item_name(cat, lot["item"]), "quantity": lot["quantity"],
                    "unit": unit(lot["item"]), "batch": lot["batch"] or "",
-                   "value": lot["quantity"] * lot["unit_value"], "currency": lot["currency"]}
+                   "value": _line_value(lot), "currency": lot["currency"]}
                   for lot in mine.values()]  # fmt: skip
     shipments = sorted({lot["shipment_ref"] for lot in mine.values()})
     events = [ev for ev in live(conn, t.CustomsEvent, t.CustomsEvent.shipment_ref.in_(shipments),
@@ -125,7 +132,7 @@ def build(conn: Connection, donor: str, period: str | None = None,
             "distributed": ZERO, "value": ZERO, "currency": lot["currency"]})  # fmt: skip
         s["lines"] += 1
         s["dispatched"] += lot["quantity"]
-        s["value"] += lot["quantity"] * lot["unit_value"]
+        s["value"] += _line_value(lot)  # the sum of the dispatched lines as they are shown
         s["distributed"] += dist_by_lot.get(lot["id"], ZERO)
     for rc in receipts:
         lot = mine[rc["shipment_line_id"]]

@@ -24,6 +24,7 @@ from reports import charts, i18n
 from reports.data import entry_lots, last_entry, live, lots, parties, reversed_entries
 from reports.model import Column, Document, Section
 from reports.packs.common import about, findings_section, finish, party_name
+from reports.rounding import round_money
 
 ZERO = Decimal(0)
 STALE_DAYS = 30
@@ -31,6 +32,8 @@ CSV_COLUMNS = ["donor", "recipient", "item", "pledged", "dispatched", "at_custom
                "received", "short", "damaged", "excess", "distributed", "written_off", "in_stock",
                "outstanding_pledge", "unit", "currency", "dispatched_value", "received_value",
                "received_value_uah", "uah_pending", "distributed_value", "lost_value"]  # fmt: skip
+VALUE_COLUMNS = ("dispatched_value", "received_value", "received_value_uah", "distributed_value",
+                 "lost_value")  # fmt: skip
 
 
 def _stage_values(conn: Connection) -> dict[tuple[str, str, str, str], dict[str, Any]]:
@@ -221,14 +224,21 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
         Column("donor", "col.donor", width="7%"), Column("recipient", "col.recipient", width="6%"),
         Column("item", "col.item", width="11%"), Column("unit", "col.unit", width="4%"), *q,
     ])  # fmt: skip
+    # the value table shows each line rounded at its currency's minor unit and its totals are
+    # the sums of those lines (the CSV above keeps the exact figures `reconcile` gives)
+    for row in value_rows:
+        for k in VALUE_COLUMNS:
+            if row.get(k) is not None:
+                row[k] = round_money(
+                    row[k], "UAH" if k == "received_value_uah" else row["currency"]
+                )
     totals: dict[tuple[str, str], dict[str, Any]] = {}
     pending_totals: set[tuple[str, str]] = set()
     for row in value_rows:
         cur = row["currency"]
         tot = totals.setdefault((row["donor"], cur), {"donor": row["donor"], "item": i18n.en("doc.total"),
                                                       "currency": cur, "uah": "UAH"})  # fmt: skip
-        for k in ("dispatched_value", "received_value", "received_value_uah", "distributed_value",
-                  "lost_value"):  # fmt: skip
+        for k in VALUE_COLUMNS:
             if row.get(k) is not None:
                 tot[k] = tot.get(k, ZERO) + row[k]
         if row.get("_flag_received_value_uah"):
