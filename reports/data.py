@@ -86,16 +86,55 @@ def last_entry(conn: Connection) -> tuple[int, dt.date | None]:
 def live(conn: Connection, table: Any, *where: Any, order: Any = None) -> list[dict[str, Any]]:
     """Records of an event table whose entry stands (not reversed)."""
     gone = reversed_entries(conn)
+    return [r for r in _records(conn, table, where, order) if r.get("entry_id") not in gone]
+
+
+def reversal_days(conn: Connection) -> dict[int, dt.date]:
+    """Reversed entry id -> the day its reversal is dated."""
+    e = t.Entry
+    return dict(conn.execute(select(e.reverses_id, e.date).where(e.reverses_id.is_not(None))).all())
+
+
+def _records(conn: Connection, table: Any, where: tuple[Any, ...],
+             order: Any) -> list[dict[str, Any]]:  # fmt: skip
     q = select(table).where(*where)
     if order is not None:
         q = q.order_by(*order) if isinstance(order, (list, tuple)) else q.order_by(order)
-    rows = [dict(r._mapping) for r in conn.execute(q)]
-    return [r for r in rows if r.get("entry_id") not in gone]
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def lots(conn: Connection, *where: Any) -> dict[int, dict[str, Any]]:
+def standing_on(conn: Connection, table: Any, day: dt.date, *where: Any,
+                order: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Records of an event table whose entry stood at the end of `day`: not reversed, or
+    reversed by an entry dated after it. A period's documents show the period as it was: a
+    reversal dated later belongs to a later period (`reversed_between`) and never changes an
+    earlier one, closed or not."""
+    undone = reversal_days(conn)
+    return [r for r in _records(conn, table, where, order)
+            if r.get("entry_id") not in undone or undone[r["entry_id"]] > day]  # fmt: skip
+
+
+def reversed_between(conn: Connection, table: Any, start: dt.date, end: dt.date, *where: Any,
+                     order: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Records dated before `start` whose entry's reversal is dated from `start` to `end`:
+    what a period undoes of earlier periods (its storno lines), with the reversal's day as
+    `reversed_on`."""
+    undone = reversal_days(conn)
+    out = []
+    for r in _records(conn, table, (*where, table.date < start), order):
+        day = undone.get(r.get("entry_id"))  # type: ignore[arg-type]
+        if day is not None and start <= day <= end:
+            out.append({**r, "reversed_on": day})
+    return out
+
+
+def lots(conn: Connection, *where: Any, standing: bool = True) -> dict[int, dict[str, Any]]:
+    """Shipment lines by id; `standing=False`: reversed ones too (to name what a record of an
+    earlier period, or its storno, belongs to)."""
     s = t.ShipmentLine
-    return {r["id"]: r for r in live(conn, s, *where, order=(s.shipment_ref, s.line_no))}
+    order = (s.shipment_ref, s.line_no)
+    rows = live(conn, s, *where, order=order) if standing else _records(conn, s, where, order)
+    return {r["id"]: r for r in rows}
 
 
 def entry_lots(

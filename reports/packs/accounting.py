@@ -25,11 +25,12 @@ from reports.data import (
     entry_lots,
     items,
     last_entry,
-    live,
     lots,
     parse_period,
     parties,
+    reversed_between,
     scope_entries,
+    standing_on,
     warehouses,
 )
 from reports.model import Column, Document, Section
@@ -72,7 +73,7 @@ def build(conn: Connection, recipient: str, period: str,
         raise LedgerError(f"no party {recipient!r} in the ledger")
     require_role(conn, recipient, "recipient", "no accounting pack to make for it")
     as_of, _ = last_entry(conn)
-    all_lots = lots(conn)
+    all_lots = lots(conn, standing=False)  # a record of the period may be reversed since
     my_lots = {i: lot for i, lot in all_lots.items() if lot["recipient"] == recipient}
 
     # journal: every posting of the entries this pack covers
@@ -170,52 +171,63 @@ def build(conn: Connection, recipient: str, period: str,
                  ("opening", "received", "transferred", "distributed", "written_off", "closing"))]  # fmt: skip
 
     # receipts in the period: acceptance acts, aid register, FX schedule
-    receipts = [rc for rc in live(conn, t.ReceiptLine, t.ReceiptLine.date.between(start, end),
-                                   order=(t.ReceiptLine.date, t.ReceiptLine.receipt_ref,
-                                          t.ReceiptLine.shipment_ref, t.ReceiptLine.line_no))
+    # (as they stood at the period's end: a reversal dated later is a storno line of its own
+    # period, and a closed period's pack never changes)
+    r_order = (t.ReceiptLine.date, t.ReceiptLine.receipt_ref, t.ReceiptLine.shipment_ref,
+               t.ReceiptLine.line_no)  # fmt: skip
+    receipts = [rc for rc in standing_on(conn, t.ReceiptLine, end,
+                                         t.ReceiptLine.date.between(start, end), order=r_order)
                 if rc["shipment_line_id"] in my_lots]  # fmt: skip
+    undone = [rc for rc in reversed_between(conn, t.ReceiptLine, start, end, order=r_order)
+              if rc["shipment_line_id"] in my_lots]  # fmt: skip
     register, acts, fx = [], [], []
     uah_total = ZERO
     pending: dict[tuple[str, dt.date], dict[str, None]] = defaultdict(dict)  # -> receipt refs
-    for rc in receipts:
+    for rc in [*receipts, *undone]:
         lot = my_lots[rc["shipment_line_id"]]
+        storno = "reversed_on" in rc  # an earlier period's receipt reversed in this one
+        sign = -1 if storno else 1
         # the donor-currency value as computed, not rounded: it is what the rate applies to
         # (value × rate rounds to the UAH shown); the UAH value is the booked amount, shown
         # rounded, and the register's total is the sum of the UAH lines as shown
-        value_fc = exact(rc["received"] * lot["unit_value"])
-        value_uah = None if rc["value_uah"] is None else round_money(rc["value_uah"], "UAH")
-        base = {"act": rc["receipt_ref"], "date": rc["date"],
+        value_fc = exact(sign * rc["received"] * lot["unit_value"])
+        value_uah = None if rc["value_uah"] is None else round_money(sign * rc["value_uah"], "UAH")
+        base = {"act": f"{rc['receipt_ref']} — {i18n.both('doc.storno')} "
+                       f"{i18n.date(rc['date'], locale)}" if storno else rc["receipt_ref"],
+                "date": rc["reversed_on"] if storno else rc["date"],
                 "shipment": f"{lot['shipment_ref']}/{lot['line_no']}",
                 "donor": lot["donor"], "item": item_name(cat, lot["item"]),
                 "unit": cat.get(lot["item"], {}).get("unit", ""), "currency": lot["currency"]}  # fmt: skip
-        status = "" if value_uah is not None else i18n.both("doc.pending")
-        if value_uah is None:
-            pending[(lot["currency"], rc["date"])][rc["receipt_ref"]] = None
-        else:
+        status = "" if value_uah is not None or storno else i18n.both("doc.pending")
+        if value_uah is not None:
             uah_total += value_uah
-        register.append({**base, "quantity": rc["received"], "unit_value": lot["unit_value"],
+        elif not storno:
+            pending[(lot["currency"], rc["date"])][rc["receipt_ref"]] = None
+        register.append({**base, "quantity": sign * rc["received"], "unit_value": lot["unit_value"],
                          "value": value_fc, "rate": rc["fx_rate"], "rate_date": rc["fx_rate_date"],
                          "source": rc["fx_source"] or "", "value_uah": value_uah,
                          "status": status, "_flag_status": bool(status)})  # fmt: skip
-        acts.append({**base, "warehouse": rc["warehouse"], "dispatched": lot["quantity"],
-                     "received": rc["received"], "short": rc["short"], "damaged": rc["damaged"],
-                     "excess": rc["excess"], "value_uah": value_uah,
-                     "remarks": rc["remarks"] or "",
-                     "basis": " · ".join(x for x in (lot.get("aid_code"), lot.get("waybill_no")) if x)})  # fmt: skip
-        fx.append({"date": rc["date"], "ref": f"{rc['receipt_ref']} {base['shipment']}",
+        if not storno:  # an acceptance act is a paper of its day; a reversal signs no new one
+            acts.append({**base, "warehouse": rc["warehouse"], "dispatched": lot["quantity"],
+                         "received": rc["received"], "short": rc["short"],
+                         "damaged": rc["damaged"], "excess": rc["excess"], "value_uah": value_uah,
+                         "remarks": rc["remarks"] or "",
+                         "basis": " · ".join(x for x in (lot.get("aid_code"), lot.get("waybill_no")) if x)})  # fmt: skip
+        fx.append({"date": base["date"], "ref": f"{base['act']} {base['shipment']}",
                    "currency": lot["currency"], "amount": value_fc, "rate": rc["fx_rate"],
                    "rate_date": rc["fx_rate_date"], "source": rc["fx_source"] or "",
                    "value_uah": value_uah, "status": status, "_flag_status": bool(status)})  # fmt: skip
     register_totals = [{"act": i18n.both("doc.total"), "value_uah": uah_total}]
 
     # distribution and write-off acts, with the lots each took
-    dists = live(conn, t.DistributionLine, t.DistributionLine.recipient == recipient,
-                 t.DistributionLine.date.between(start, end),
-                 order=(t.DistributionLine.date, t.DistributionLine.distribution_ref,
-                        t.DistributionLine.line_no))  # fmt: skip
-    wos = live(conn, t.WriteoffLine, t.WriteoffLine.recipient == recipient,
-               t.WriteoffLine.date.between(start, end),
-               order=(t.WriteoffLine.date, t.WriteoffLine.writeoff_ref))  # fmt: skip
+    d_ = t.DistributionLine
+    d_where, d_order = (d_.recipient == recipient,), (d_.date, d_.distribution_ref, d_.line_no)
+    dists = [*standing_on(conn, d_, end, *d_where, d_.date.between(start, end), order=d_order),
+             *reversed_between(conn, d_, start, end, *d_where, order=d_order)]  # fmt: skip
+    w_ = t.WriteoffLine
+    w_where, w_order = (w_.recipient == recipient,), (w_.date, w_.writeoff_ref, w_.line_no)
+    wos = [*standing_on(conn, w_, end, *w_where, w_.date.between(start, end), order=w_order),
+           *reversed_between(conn, w_, start, end, *w_where, order=w_order)]  # fmt: skip
     took = entry_lots(conn, [d["entry_id"] for d in dists if d["entry_id"]], "distributed:")
     took.update(entry_lots(conn, [w["entry_id"] for w in wos if w["entry_id"]], "loss:"))
 
@@ -223,15 +235,23 @@ def build(conn: Connection, recipient: str, period: str,
         return "; ".join(f"{_lot_text(all_lots.get(lid))} × {i18n.qty(q, locale)}"
                          for lid, q in took.get(entry_id or 0, []))  # fmt: skip
 
-    dist_rows = [{"act": f"{d['distribution_ref']}/{d['line_no']}", "date": d["date"],
+    def act(ref: str, rec: dict[str, Any]) -> dict[str, Any]:
+        """An act's number, day and quantity; a storno (an earlier period's act reversed in
+        this one) on the reversal's day, negative, saying which act it undoes."""
+        if "reversed_on" not in rec:
+            return {"act": ref, "date": rec["date"], "quantity": rec["quantity"]}
+        return {"act": f"{ref} — {i18n.both('doc.storno')} {i18n.date(rec['date'], locale)}",
+                "date": rec["reversed_on"], "quantity": -rec["quantity"]}  # fmt: skip
+
+    dist_rows = [{**act(f"{d['distribution_ref']}/{d['line_no']}", d),
                   "beneficiary": party_name(names, d["beneficiary"]),
                   "settlement": d["settlement"] or whs.get(d["warehouse"], {}).get("settlement") or "",
-                  "item": item_name(cat, d["item"]), "quantity": d["quantity"],
+                  "item": item_name(cat, d["item"]),
                   "unit": cat.get(d["item"], {}).get("unit", ""), "warehouse": d["warehouse"],
                   "lots": lots_of(d["entry_id"])} for d in dists]  # fmt: skip
-    wo_rows = [{"act": f"{w['writeoff_ref']}/{w['line_no']}", "date": w["date"],
+    wo_rows = [{**act(f"{w['writeoff_ref']}/{w['line_no']}", w),
                 "warehouse": w["warehouse"], "item": item_name(cat, w["item"]),
-                "quantity": w["quantity"], "unit": cat.get(w["item"], {}).get("unit", ""),
+                "unit": cat.get(w["item"], {}).get("unit", ""),
                 "reason": w["reason"], "lots": lots_of(w["entry_id"])} for w in wos]  # fmt: skip
 
     money = lambda key, label, cur="currency", **kw: Column(key, label, "money", cur, **kw)  # noqa: E731

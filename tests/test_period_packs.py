@@ -1,0 +1,86 @@
+"""A period's accounting pack shows the period as it stood at its end: a reversal dated in a
+later period leaves it as it was (closed or not) and appears in its own period as a storno line,
+negative, in the register of aid received, the FX schedule and the acts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from ledger import operations as ops
+from ledger.api import Ledger
+from ledger.db import tables as t
+from reports.produce import build
+from tests import factories as f
+
+D = Decimal
+APRIL = dt.date(2023, 4, 12)  # f.DAY0 is 2023-03-01: the events below are in March
+
+
+def rows(led: Ledger, period: str, section: str) -> list[dict[str, Any]]:
+    doc = build(led, "accounting-pack", recipient="KYIV", period=period)
+    return [dict(r) for r in next(s for s in doc.sections if s.key == section).rows]
+
+
+def totals(led: Ledger, period: str) -> list[dict[str, Any]]:
+    doc = build(led, "accounting-pack", recipient="KYIV", period=period)
+    return next(s for s in doc.sections if s.key == "aid_register").totals
+
+
+def entry_of(led: Ledger, table: Any, **where: Any) -> int:
+    from sqlalchemy import select
+
+    with led.engine.connect() as conn:
+        q = select(table.entry_id).filter_by(**where)
+        return conn.execute(q).scalar_one()
+
+
+@pytest.fixture
+def march(sqlite_led: Ledger) -> Ledger:
+    """100 generators at 1000 CZK received on 3 March at 1.6 (160,000 UAH); 30 handed out."""
+    f.world(sqlite_led)
+    ops.dispatch(sqlite_led, f.ship("S1", qty="100"))
+    ops.receive(sqlite_led, f.receive(received="100", day=2))
+    ops.distribute(sqlite_led, f.distribute("D1", qty="30", day=4))
+    return sqlite_led
+
+
+SECTIONS = ("aid_register", "fx_schedule", "acceptance_acts", "distribution_acts")
+
+
+@pytest.mark.parametrize("close", [False, True], ids=["open", "closed"])
+def test_a_reversal_in_a_later_period_leaves_the_earlier_pack_as_it_was(
+    march: Ledger, close: bool
+) -> None:
+    before = {s: rows(march, "2023-03", s) for s in SECTIONS}
+    assert [r["value_uah"] for r in before["aid_register"]] == [D(160_000)]
+    if close:
+        march.close_period("2023-03")
+    march.reverse(entry_of(march, t.DistributionLine, distribution_ref="D1"), "wrong act", APRIL)
+    march.reverse(entry_of(march, t.ReceiptLine, receipt_ref="R1"), "wrong warehouse", APRIL)
+    assert {s: rows(march, "2023-03", s) for s in SECTIONS} == before
+    assert totals(march, "2023-03")[0]["value_uah"] == D(160_000)
+
+
+def test_the_later_period_shows_the_reversals_as_storno_lines(march: Ledger) -> None:
+    march.reverse(entry_of(march, t.DistributionLine, distribution_ref="D1"), "wrong act", APRIL)
+    march.reverse(entry_of(march, t.ReceiptLine, receipt_ref="R1"), "wrong warehouse", APRIL)
+    (line,) = rows(march, "2023-04", "aid_register")
+    assert (line["date"], line["quantity"], line["value_uah"]) == (APRIL, -100, D(-160_000))
+    assert "storno" in line["act"] and "R1" in line["act"]
+    assert totals(march, "2023-04")[0]["value_uah"] == D(-160_000)
+    (fx,) = rows(march, "2023-04", "fx_schedule")
+    assert (fx["amount"], fx["rate"], fx["value_uah"]) == (D(-100_000), D("1.6"), D(-160_000))
+    (act,) = rows(march, "2023-04", "distribution_acts")
+    assert (act["date"], act["quantity"]) == (APRIL, -30) and "storno" in act["act"]
+    assert rows(march, "2023-04", "acceptance_acts") == []  # no new acceptance act is signed
+
+
+def test_a_reversal_in_the_same_period_shows_neither_line(march: Ledger) -> None:
+    march.reverse(entry_of(march, t.DistributionLine, distribution_ref="D1"), "wrong act")
+    march.reverse(entry_of(march, t.ReceiptLine, receipt_ref="R1"), "wrong warehouse")
+    for section in SECTIONS:
+        assert rows(march, "2023-03", section) == [], section
