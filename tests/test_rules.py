@@ -636,3 +636,37 @@ def test_cus_003_a_rejected_consignment_is_not_waiting_for_clearance():
     w["customs"] = [*w["customs"], late]
     (f,) = check(w, "CUS-003", rules={"CUS-003": {"code_recognition_days": 5}})
     assert f"cleared on {late.date}" in f.message
+
+
+# ---------------------------------------------------------------- tester, round 3
+
+
+# rule -> (world in which the rule picks a severity of its own, the severity it picks)
+OWN_SEVERITY: dict[str, tuple[Mutate, str]] = {
+    "CUS-003": (lambda w: doc(lines(w, aid_code_date=None), "ahars_registration", drop=True),
+                "warning"),
+    "CUS-004": (lambda w: doc(w, "ahars_registration", drop=True), "warning"),
+    "CUS-008": (lambda w: lines(w, 1, purchased_by_recipient=True), "warning"),
+    "CUS-010": (lambda w: lines(w, export_mrn=None), "warning"),
+    "CUS-018": (lambda w: {**w, "customs": [dataclasses.replace(
+        w["customs"][0], provisional=True, docs_due_by=ARRIVED,
+        docs_completed_at=ARRIVED + dt.timedelta(days=1))]}, "info"),
+    "DOC-003": (lambda w: lines(w, 3, condition="used", depreciation_pct=D(60)), "warning"),
+    "DOC-004": (lambda w: doc(w, "packing_list", drop=True), "error"),
+    "ACC-005": (PARAMS["ACC-005"][0], "warning"),
+    "REP-005": (PARAMS["REP-005"][0], "warning"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("rule_id", sorted(OWN_SEVERITY))
+def test_a_configured_severity_beats_the_one_the_rule_picks(rule_id):
+    """`[rules.X] severity` was ignored whenever the rule chose the severity of a finding."""
+    mutate, own = OWN_SEVERITY[rule_id]
+    as_of = ARRIVED + dt.timedelta(days=60) if rule_id == "CUS-008" else AS_OF
+    extra = dict(PARAMS["ACC-005"][1]) if rule_id == "ACC-005" else {}
+    found = check(mutate(clean()), rule_id, as_of=as_of, rules={rule_id: extra})
+    assert found and {f.severity for f in found} == {own}  # not configured: the rule's choice
+    for configured in ("error", "warning", "info"):
+        given = check(mutate(clean()), rule_id, as_of=as_of,
+                      rules={rule_id: {**extra, "severity": configured}})  # fmt: skip
+        assert len(given) == len(found) and {f.severity for f in given} == {configured}

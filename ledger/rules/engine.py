@@ -18,6 +18,7 @@ TOML layout (every section optional; unknown names are refused, types must match
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import tomllib
@@ -265,8 +266,9 @@ def _run(
         try:
             found = list(spec.fn(ds, ctx))
         except Exception as exc:  # a rule bug must not hide every other finding
-            found = [ctx.finding("rules engine", f"rule {rid} failed: {exc!r}", severity=ERROR,
-                                 fix="Report this as a bug in the rules engine.")]  # fmt: skip
+            crash = ctx.finding("rules engine", f"rule {rid} failed: {exc!r}",
+                                fix="Report this as a bug in the rules engine.")  # fmt: skip
+            found = [dataclasses.replace(crash, severity=ERROR)]  # whatever is configured
         if shipment is not None:
             found = [f for f in found if f.shipment == shipment]
         findings += found

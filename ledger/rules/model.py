@@ -111,7 +111,7 @@ class Ctx:
     shipments: tuple[Shipment, ...]
     regime: Mapping[str, str] = field(default_factory=dict)  # shipment ref -> regime name
     all_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    severity: str | None = None  # configured override of the rule's severity
+    severity: str | None = None  # configured severity: every finding of the rule gets it
     grade_c_as_error: bool = False
 
     def p(self, name: str) -> Any:
@@ -134,13 +134,14 @@ class Ctx:
         grade: str | None = None,
     ) -> Finding:
         spec = self.spec
-        sev = severity or self.severity or spec.severity
         g = grade or spec.grade
-        if self.severity and severity is None:
+        if self.severity:  # configured: it beats whatever the rule or the grade would pick
             sev = self.severity
-        elif g == "C" and sev == ERROR and not self.grade_c_as_error:
-            sev = WARNING
-            message = f"{message} [{GRADE_C_NOTE}]"
+        else:
+            sev = severity or spec.severity
+            if g == "C" and sev == ERROR and not self.grade_c_as_error:
+                sev = WARNING
+                message = f"{message} [{GRADE_C_NOTE}]"
         return Finding(
             rule=spec.id, severity=sev, pack=spec.pack, record=record, field=field,
             value=None if value is None else _text(value), message=message,
