@@ -670,3 +670,18 @@ def test_a_configured_severity_beats_the_one_the_rule_picks(rule_id):
         given = check(mutate(clean()), rule_id, as_of=as_of,
                       rules={rule_id: {**extra, "severity": configured}})  # fmt: skip
         assert len(given) == len(found) and {f.severity for f in given} == {configured}
+
+
+def test_qlt_001_comes_back_when_the_qlt_002_exception_is_switched_off():
+    """`[rules.QLT-002] enabled = false` made justified short-dated medicines pass silently."""
+    w = FIRES["QLT-002"][0](clean())  # short-dated, with a justification
+    assert check(w, "QLT-001") == []  # the exception (QLT-002) speaks for it
+    off = check(w, "QLT-001", rules={"QLT-002": {"enabled": False}})
+    assert [(f.rule, f.severity) for f in off] == [("QLT-001", "error")]
+    # switched off, its settings are not read either: an open window changes nothing
+    closed = {"enabled": False, "exception_until": dt.date(2030, 1, 1)}
+    assert [f.rule for f in check(w, "QLT-001", rules={"QLT-002": closed})] == ["QLT-001"]
+    full = run(
+        build(w), as_of=AS_OF, settings=settings_from({"rules": {"QLT-002": {"enabled": False}}})
+    )
+    assert {f.rule for f in full.findings} == {"QLT-001"}

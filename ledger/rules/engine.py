@@ -262,7 +262,8 @@ def _run(
         if spec.regimes:
             in_scope = [s for s in in_scope if regimes[spec.pack].get(s.ref) in spec.regimes]
         ctx = Ctx(spec, as_of, settings.rules[rid], tuple(in_scope), regimes[spec.pack],
-                  settings.rules, settings.severity.get(rid), grade_c)  # fmt: skip
+                  settings.rules, settings.severity.get(rid), grade_c,
+                  settings.disabled)  # fmt: skip
         try:
             found = list(spec.fn(ds, ctx))
         except Exception as exc:  # a rule bug must not hide every other finding

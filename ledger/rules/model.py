@@ -113,9 +113,14 @@ class Ctx:
     all_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     severity: str | None = None  # configured severity: every finding of the rule gets it
     grade_c_as_error: bool = False
+    disabled: frozenset[str] = frozenset()  # rules switched off in the configuration
 
     def p(self, name: str) -> Any:
         return self.params[name]
+
+    def enabled(self, rule_id: str) -> bool:
+        """Whether another rule is switched on (a rule that defers to it must not when off)."""
+        return rule_id not in self.disabled
 
     def other(self, rule_id: str, name: str) -> Any:
         return self.all_params[rule_id][name]

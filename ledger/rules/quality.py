@@ -54,8 +54,8 @@ def qlt_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         left = _left(s, ln, ctx)
         if left is None or left < 0 or left >= minimum:
             continue  # expired lines are QLT-003's (the expiry day itself is still usable)
-        if ln.short_date_justification and _exception_open(ctx, s):
-            continue  # QLT-002: allowed with a justification
+        if ln.short_date_justification and ctx.enabled("QLT-002") and _exception_open(ctx, s):
+            continue  # QLT-002 (when on): allowed with a justification, as a warning
         yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}) has {left} "
                           f"days of shelf life left {_on_arrival(s, ctx)}; at least {minimum} "
                           "required",
