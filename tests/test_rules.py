@@ -685,3 +685,16 @@ def test_qlt_001_comes_back_when_the_qlt_002_exception_is_switched_off():
         build(w), as_of=AS_OF, settings=settings_from({"rules": {"QLT-002": {"enabled": False}}})
     )
     assert {f.rule for f in full.findings} == {"QLT-001"}
+
+
+def test_cus_012_blocks_routes_through_ru_or_by_whatever_the_corridor():
+    """CUS-012 ran only on shipments leaving the EU: a Japanese donor's dual-use drone routed
+    JP>RU>UA was clean."""
+    w = add_line(lines(party(clean(), "PRAGUE", country="JP"), route="JP>RU>UA"), "DRONE",
+                 licence_no="L1")  # fmt: skip
+    found = check(w, "CUS-012")
+    assert [(f.line, f.value) for f in found] == [(9, "JP>RU>UA")]
+    ds = build(w)
+    assert [f.rule for f in run(ds, as_of=AS_OF, packs=["eu-export"]).findings] == ["CUS-012"]
+    assert check(lines(w, route="JP>UA"), "CUS-012") == []  # not through RU/BY
+    assert check(lines(w, route="JP>RU>UA"), "CUS-010") == []  # still no EU export for it

@@ -449,11 +449,13 @@ def cus_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 @rule(
     "CUS-012", "No transit through Russia or Belarus with restricted goods",
     severity=ERROR, pack="eu-export", sources=("EU-SANC",), grade="B",
-    reads=("shipments", "items"), params={"blocked_transit": ("RU", "BY")},
+    reads=("shipments", "items"), params={"blocked_transit": ("RU", "BY")}, any_corridor=True,
     fix="Re-route the consignment around the blocked countries (e.g. via PL) before dispatch.",
 )  # fmt: skip
 def cus_012(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
-    """Every route given on any line counts: the lines of a consignment travel in one vehicle."""
+    """Every route given on any line counts: the lines of a consignment travel in one vehicle.
+    The catalogue blocks any route through RU/BY for flagged lines, so the rule looks at every
+    shipment, not only those leaving the EU (a Japanese donor's route JP>RU>UA too)."""
     blocked = set(ctx.p("blocked_transit"))
     for s in ctx.shipments:
         routes = {">".join(x.strip().upper() for x in r.split(">")) for r in s.values("route")}

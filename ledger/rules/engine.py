@@ -258,7 +258,7 @@ def _run(
         if spec.pack not in selected or rid in settings.disabled or (only and rid not in only):
             continue
         ran.append(rid)
-        in_scope = scope[spec.pack]
+        in_scope = ships if spec.any_corridor else scope[spec.pack]
         if spec.regimes:
             in_scope = [s for s in in_scope if regimes[spec.pack].get(s.ref) in spec.regimes]
         ctx = Ctx(spec, as_of, settings.rules[rid], tuple(in_scope), regimes[spec.pack],

@@ -58,6 +58,9 @@ class RuleSpec:
     regimes: tuple[str, ...] = ()  # empty: every regime of the pack
     fix: str = ""
     doc: str = ""
+    # True: the rule looks at every shipment, not only those of its pack's corridor (it still
+    # runs only when its pack is selected)
+    any_corridor: bool = False
 
     @property
     def default_severity(self) -> str:
@@ -86,6 +89,7 @@ def rule(
     params: Mapping[str, Any] | None = None,
     regimes: tuple[str, ...] = (),
     fix: str = "",
+    any_corridor: bool = False,
 ) -> Callable[[Callable[[Dataset, Ctx], Iterable[Finding]]], Callable[..., Any]]:
     """Register a rule function under its catalogue ID."""
 
@@ -94,7 +98,7 @@ def rule(
             raise ValueError(f"rule {rule_id} registered twice")
         REGISTRY[rule_id] = RuleSpec(
             rule_id, title, severity, pack, sources, grade, reads, dict(params or {}), fn,
-            regimes, fix, (fn.__doc__ or "").strip(),
+            regimes, fix, (fn.__doc__ or "").strip(), any_corridor,
         )  # fmt: skip
         return fn
 
