@@ -698,3 +698,61 @@ def test_cus_012_blocks_routes_through_ru_or_by_whatever_the_corridor():
     assert [f.rule for f in run(ds, as_of=AS_OF, packs=["eu-export"]).findings] == ["CUS-012"]
     assert check(lines(w, route="JP>UA"), "CUS-012") == []  # not through RU/BY
     assert check(lines(w, route="JP>RU>UA"), "CUS-010") == []  # still no EU export for it
+
+
+def _two_parties_number_a_receipt_alike(w: W) -> W:
+    """Lviv's own receipt R1 of S2 (2 short, remarked); Kyiv's act and loss report filed
+    under the plain R1."""
+    w = second_shipment(w, DAY, recipient="LVIV", vehicle_reg="BC 1", waybill_no="CMR-2",
+                        aid_code="UA-HA-2")  # fmt: skip
+    w["parties"] = [*w["parties"], Party("LVIV", kind="city", country="UA",
+                                         aid_register_no="UR-2")]  # fmt: skip
+    w["warehouses"] = [*w["warehouses"], Warehouse("LWH", "LVIV")]
+    w["receipts"] = [*w["receipts"], Receipt("R1", "S2", 3, RECEIVED, "LWH", D(48), short=D(2),
+                                             remarks="2 missing", value_uah=D(1))]  # fmt: skip
+    w = doc(w, "acceptance_act", subject="R1")
+    w["documents"] = [*w["documents"], _doc("loss_report", "LR-KYIV", "R1", signed=True)]
+    return w
+
+
+@pytest.mark.parametrize("rule_id", ["DOC-010", "DOC-011", "ACC-004"])
+def test_one_partys_receipt_papers_do_not_stand_for_anothers(rule_id):
+    """Documents were matched on the subject alone: Kyiv's act and loss report for its receipt
+    R1 satisfied Lviv's own receipt R1 of another shipment."""
+    assert check(doc(clean(), "acceptance_act", subject="R1"), rule_id) == []  # R1: Kyiv's only
+    w = _two_parties_number_a_receipt_alike(clean())
+    found = check(w, rule_id)
+    assert "S2" in {f.shipment for f in found}, found
+    assert any("not counted: R1 is used by KYIV, LVIV; file it under R1/S" in f.message
+               for f in found)  # fmt: skip
+    # each filed under its own receipt and shipment: quiet again
+    w["documents"] = [dataclasses.replace(d, subject="R1/S1") if d.subject == "R1" else d
+                      for d in w["documents"]]  # fmt: skip
+    w["documents"] += [_doc("acceptance_act", "AKT-LV", "R1/S2", day=RECEIVED, signed=True,
+                            signatory="Lviv commission"),
+                       _doc("loss_report", "LR-LV", "R1/S2", signed=True)]  # fmt: skip
+    assert check(w, rule_id) == []
+
+
+def test_rep_005_one_donors_agreement_does_not_commit_anothers_pledge():
+    """Warsaw's signed agreement for its pledge P1 silenced REP-005 for Krakow's pledge P1."""
+    w = clean()
+    w["pledges"] = [*w["pledges"], Pledge("BRNO", "P1", 1, DAY, "KYIV", "GEN", D(1), D(1), "EUR",
+                                          "commitment")]  # fmt: skip
+    found = check(w, "REP-005")
+    assert {f.record for f in found} == {"pledge BRNO/P1", "pledge PRAGUE/P1"}
+    assert "AGR-1 filed under P1 not counted" in found[0].message
+    w = doc(w, "agreement", subject="PRAGUE/P1")
+    assert [f.record for f in check(w, "REP-005")] == ["pledge BRNO/P1"]
+    w["documents"] += [_doc("agreement", "AGR-B", "BRNO/P1", signed=True)]
+    assert check(w, "REP-005") == []
+
+
+def test_a_document_subject_may_say_whose_reference_it_is():
+    from schemas.rows import DocumentRow
+
+    row = {"kind": "acceptance_act", "number": "A-1", "date": "2024-03-03"}
+    assert DocumentRow.model_validate({**row, "subject": "GRN1/S2"}).subject == "GRN1/S2"
+    for bad in ("GRN1/S2/3", "GRN 1", "/S2"):
+        with pytest.raises(ValueError, match="two joined by one '/'"):
+            DocumentRow.model_validate({**row, "subject": bad})

@@ -52,8 +52,9 @@ def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                   "value (" + ", ".join(sorted(methods - {"donor_doc"})) + ")",
                                   field="valuation_method", value=r.valuation_method,
                                   shipment=r.shipment_ref, line=r.line_no)  # fmt: skip
-            elif r.valuation_method == "commission_estimate" and not ds.docs(
-                "valuation_act", r.receipt_ref, r.shipment_ref
+            elif r.valuation_method == "commission_estimate" and not (
+                ds.receipt_docs("valuation_act", r.receipt_ref, r.shipment_ref)
+                or ds.docs("valuation_act", r.shipment_ref)
             ):
                 yield ctx.finding(r.where, "commission estimate without a valuation act",
                                   field="documents", value="valuation_act",
@@ -104,17 +105,23 @@ def acc_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 )  # fmt: skip
 def acc_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     late = ctx.p("max_days_act_late")
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for r in sorted(ds.receipts, key=lambda r: r.date):
-        if r.receipt_ref in seen:
+        # one receipt per shipment: a receipt number is another party's receipt too
+        if (r.receipt_ref, r.shipment_ref) in seen:
             continue
-        seen.add(r.receipt_ref)
-        acts = ds.docs("acceptance_act", r.receipt_ref, r.shipment_ref)
-        where = f"receipt {r.receipt_ref}"
+        seen.add((r.receipt_ref, r.shipment_ref))
+        acts = [*ds.receipt_docs("acceptance_act", r.receipt_ref, r.shipment_ref),
+                *ds.docs("acceptance_act", r.shipment_ref)]  # fmt: skip
+        users = ds.receipt_ref_parties.get(r.receipt_ref)
+        shared = users is not None and len(users) > 1
+        where = f"receipt {r.receipt_ref}" + (f" ({r.shipment_ref})" if shared else "")
         if not acts:
             if (ctx.as_of - r.date).days > late:
+                note = ds.shared_ref_note("acceptance_act", r.receipt_ref,
+                                          f"{r.receipt_ref}/{r.shipment_ref}", users)  # fmt: skip
                 yield ctx.finding(where, f"received {r.date}; no signed act after "
-                                  f"{(ctx.as_of - r.date).days} days", field="documents",
+                                  f"{(ctx.as_of - r.date).days} days{note}", field="documents",
                                   value="acceptance_act", shipment=r.shipment_ref)  # fmt: skip
             continue
         act = min(acts, key=lambda a: a.date)
