@@ -756,3 +756,21 @@ def test_a_document_subject_may_say_whose_reference_it_is():
     for bad in ("GRN1/S2/3", "GRN 1", "/S2"):
         with pytest.raises(ValueError, match="two joined by one '/'"):
             DocumentRow.model_validate({**row, "subject": bad})
+
+
+def test_cus_003_a_receipt_alone_stands_for_the_crossing():
+    """Received 60 days after the code, with no customs event and no border date: the window
+    was neither checked nor said to be uncheckable."""
+    created = DAY - dt.timedelta(days=3)
+    w = {**clean(), "customs": []}  # no border_date either
+    ok = {**w, "receipts": [dataclasses.replace(r, date=created + dt.timedelta(days=30))
+                            for r in w["receipts"]]}  # fmt: skip
+    assert check(ok, "CUS-003") == []
+    late = {**w, "receipts": [dataclasses.replace(r, date=created + dt.timedelta(days=31))
+                              for r in w["receipts"]]}  # fmt: skip
+    (f,) = check(late, "CUS-003")
+    assert "crossed 31 days after the code was created" in f.message
+    assert "the first receipt stands for the crossing" in f.message and f.severity == "error"
+    # a border date before the receipt is the crossing, and the window holds
+    inside = lines(late, border_date=created + dt.timedelta(days=10))
+    assert check(inside, "CUS-003") == []

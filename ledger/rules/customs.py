@@ -123,18 +123,25 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               f"{window}-day window cannot be checked", field="aid_code_date",
                               shipment=s.ref, severity=WARNING)  # fmt: skip
             continue
-        crossed = s.arrived_on
+        # no border date and no customs event: the first receipt stands for the crossing, as
+        # elsewhere in the engine (the goods crossed on or before it)
+        crossed = s.crossed_on
+        by_receipt = (
+            "" if s.arrived_on else " (no border_date or customs event: the first receipt "
+            "stands for the crossing; record `border_date` if it was earlier)"
+        )  # fmt: skip
         if crossed is not None:
             days = (crossed - created).days
             if days < 0:
                 yield ctx.finding(s.where, f"crossed the border on {crossed}, before its code was "
-                                  f"created ({created})", field="aid_code_date", value=created,
-                                  shipment=s.ref)  # fmt: skip
+                                  f"created ({created}){by_receipt}", field="aid_code_date",
+                                  value=created, shipment=s.ref)  # fmt: skip
             elif days > window:
                 yield ctx.finding(s.where, f"crossed {days} days after the code was created "
-                                  f"({created} → {crossed}); the window is {window} days",
-                                  field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
-        elif s.received_on is None and (ctx.as_of - created).days > window:
+                                  f"({created} → {crossed}); the window is {window} days"
+                                  f"{by_receipt}", field="aid_code_date", value=created,
+                                  shipment=s.ref)  # fmt: skip
+        elif (ctx.as_of - created).days > window:
             yield ctx.finding(s.where, f"code created {created} and the shipment has not crossed "
                               f"by {ctx.as_of}: its {window}-day window has passed",
                               field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
