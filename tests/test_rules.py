@@ -774,3 +774,34 @@ def test_cus_003_a_receipt_alone_stands_for_the_crossing():
     # a border date before the receipt is the crossing, and the window holds
     inside = lines(late, border_date=created + dt.timedelta(days=10))
     assert check(inside, "CUS-003") == []
+
+
+def _registered_by_item(w: W) -> W:
+    """The registration lists its product groups too, one row each (S1: GEN, MED, BLANKET)."""
+    groups = [_doc("ahars_registration", f"UA-HA-1/{n}", item=code, quantity=D(q), packages=p,
+                   gross_kg=D(kg))
+              for n, (code, q, p, kg) in enumerate([("GEN", 10, 10, 500), ("MED", 100, 5, 50),
+                                                   ("BLANKET", 50, 5, 100)], 1)]  # fmt: skip
+    return {**w, "documents": [*w["documents"], *groups]}
+
+
+def test_cus_004_compares_the_goods_by_product_group():
+    """Only the consignment's totals were compared: goods swapped for others of the same
+    totals passed."""
+    w = _registered_by_item(clean())
+    assert check(w, "CUS-004") == []
+    swap = lines(lines(w, 2, quantity=D(90)), 3, quantity=D(60))  # 160 pieces all the same
+    found = check(swap, "CUS-004")
+    assert {(f.field, f.message.split(":")[0]) for f in found} == {
+        ("quantity", "MED"), ("quantity", "BLANKET")}  # fmt: skip
+    # loaded but not registered, registered but not loaded
+    w = _registered_by_item(clean())
+    other = lines(w, 3, item="FOOD", batch="F1", expiry=dt.date(2026, 1, 1))
+    assert {(f.field, f.value) for f in check(other, "CUS-004")} == {
+        ("item", "FOOD"), ("item", "BLANKET")}  # fmt: skip
+    # a product group may be a category: the medicine lines together
+    w = _registered_by_item(clean())
+    by_cat = {**w, "documents": [dataclasses.replace(d, item="medicine") if d.item == "MED"
+                                 else d for d in w["documents"]]}  # fmt: skip
+    assert check(by_cat, "CUS-004") == []
+    assert check(lines(by_cat, 2, gross_kg=D(60)), "CUS-004")[0].field == "gross_kg"

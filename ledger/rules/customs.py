@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 
-from ledger.rules.dataset import ZERO, Dataset, Line
+from ledger.rules.dataset import ZERO, Dataset, Document, Line
 from ledger.rules.model import ERROR, INFO, WARNING, Ctx, Finding, rule
 
 # party `kind` -> entity type, when the party does not state `entity_type`
@@ -169,10 +170,15 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     sources=("UA-953-NL", "UA-174-SCS"), grade="B", reads=("shipments", "documents"),
     params={"qty_tolerance": Decimal(0), "weight_tolerance_pct": Decimal(0)},
     fix="Correct the AHARS registration (documents.csv kind `ahars_registration`: packages, pieces, "
-        "gross_kg) or the loading list so that both agree before the border.",
+        "gross_kg; per product group `item` and `quantity`) or the loading list so that both "
+        "agree before the border.",
 )  # fmt: skip
 def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
-    """Packages, pieces and gross weight on the shipment vs the registration extract."""
+    """Packages, pieces and gross weight on the shipment vs the registration extract: the
+    consignment's totals (a registration row without `item`, the latest), and, where the
+    registration lists its product groups (rows with `item` = an item code or a category, each
+    with `quantity` or `pieces`, and optionally `packages` and `gross_kg`), each group: goods
+    swapped for others of the same totals are reported too."""
     qty_tol = Decimal(ctx.p("qty_tolerance"))
     kg_tol = Decimal(ctx.p("weight_tolerance_pct"))
     for s in ctx.shipments:
@@ -183,25 +189,71 @@ def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                   "the loaded goods cannot be compared with the registered list",
                                   field="documents", shipment=s.ref, severity=WARNING)  # fmt: skip
             continue
-        reg = max(regs, key=lambda d: d.date)
-        packages = sum(ln.packages or 0 for ln in s.lines)
-        pieces = sum((ln.quantity for ln in s.lines), ZERO)
-        kg = sum((ln.gross_kg or ZERO for ln in s.lines), ZERO)
-        if reg.packages is not None and abs(packages - reg.packages) > qty_tol:
-            yield ctx.finding(s.where, f"{packages} packages loaded, {reg.packages} registered "
-                              f"under {reg.number}", field="packages", value=packages,
-                              shipment=s.ref)  # fmt: skip
-        if reg.pieces is not None and abs(pieces - reg.pieces) > qty_tol:
-            yield ctx.finding(s.where, f"{pieces} pieces loaded, {reg.pieces} registered under "
-                              f"{reg.number}", field="quantity", value=pieces,
-                              shipment=s.ref)  # fmt: skip
-        if reg.gross_kg is not None and reg.gross_kg > 0:
-            diff_pct = abs(kg - reg.gross_kg) / reg.gross_kg * 100
-            if diff_pct > kg_tol:
-                yield ctx.finding(s.where, f"gross weight {kg} kg loaded, {reg.gross_kg} kg "
-                                  f"registered under {reg.number} ({diff_pct:.1f} % off, "
-                                  f"tolerance {kg_tol} %)", field="gross_kg", value=kg,
-                                  shipment=s.ref)  # fmt: skip
+        totals = [d for d in regs if not d.item]
+        if totals:
+            yield from _cus_004_compare(ctx, s.ref, s.where, s.lines, max(totals, key=lambda d: d.date),
+                                        "", qty_tol, kg_tol)  # fmt: skip
+        groups: dict[str, list[Document]] = defaultdict(list)
+        for d in regs:
+            if d.item:
+                groups[d.item].append(d)
+        if not groups:
+            continue
+        loaded: dict[str, list[Line]] = defaultdict(list)
+        for ln in s.lines:
+            item = ds.items.get(ln.item)
+            key = ln.item if ln.item in groups else item.category if item else None
+            if key in groups:
+                loaded[key].append(ln)
+            else:
+                yield ctx.finding(ln.where, f"{ln.item} is loaded but not registered under the "
+                                  f"code (registered: {', '.join(sorted(groups))})", field="item",
+                                  value=ln.item, shipment=s.ref, line=ln.line_no)  # fmt: skip
+        for key, docs in sorted(groups.items()):
+            numbers = ", ".join(sorted({d.number for d in docs}))
+            if not loaded.get(key):
+                yield ctx.finding(s.where, f"{key} is registered under {numbers} but not loaded",
+                                  field="item", value=key, shipment=s.ref)  # fmt: skip
+                continue
+            reg = _cus_004_sum(docs)
+            yield from _cus_004_compare(ctx, s.ref, s.where, loaded[key], reg, f"{key}: ",
+                                        qty_tol, kg_tol)  # fmt: skip
+
+
+def _cus_004_sum(docs: list[Document]) -> Document:
+    """One product group's registered figures (several rows for a group add up)."""
+
+    def add(values: list[Any]) -> Any:
+        return None if any(v is None for v in values) else sum(values)
+
+    numbers = ", ".join(sorted({d.number for d in docs}))
+    return Document("ahars_registration", numbers, docs[0].subject, docs[0].date,
+                    packages=add([d.packages for d in docs]),
+                    pieces=add([d.quantity if d.quantity is not None else d.pieces for d in docs]),
+                    gross_kg=add([d.gross_kg for d in docs]))  # fmt: skip
+
+
+def _cus_004_compare(ctx: Ctx, ref: str, where: str, loaded: Iterable[Line], reg: Document,
+                     what: str, qty_tol: Decimal, kg_tol: Decimal) -> Iterator[Finding]:  # fmt: skip
+    lines = list(loaded)
+    packages = sum(ln.packages or 0 for ln in lines)
+    pieces = sum((ln.quantity for ln in lines), ZERO)
+    kg = sum((ln.gross_kg or ZERO for ln in lines), ZERO)
+    if reg.packages is not None and abs(packages - reg.packages) > qty_tol:
+        yield ctx.finding(where, f"{what}{packages} packages loaded, {reg.packages} registered "
+                          f"under {reg.number}", field="packages", value=packages,
+                          shipment=ref)  # fmt: skip
+    if reg.pieces is not None and abs(pieces - reg.pieces) > qty_tol:
+        yield ctx.finding(where, f"{what}{pieces} pieces loaded, {reg.pieces} registered under "
+                          f"{reg.number}", field="quantity", value=pieces,
+                          shipment=ref)  # fmt: skip
+    if reg.gross_kg is not None and reg.gross_kg > 0:
+        diff_pct = abs(kg - reg.gross_kg) / reg.gross_kg * 100
+        if diff_pct > kg_tol:
+            yield ctx.finding(where, f"{what}gross weight {kg} kg loaded, {reg.gross_kg} kg "
+                              f"registered under {reg.number} ({diff_pct:.1f} % off, "
+                              f"tolerance {kg_tol} %)", field="gross_kg", value=kg,
+                              shipment=ref)  # fmt: skip
 
 
 @rule(
