@@ -805,3 +805,20 @@ def test_cus_004_compares_the_goods_by_product_group():
                                  else d for d in w["documents"]]}  # fmt: skip
     assert check(by_cat, "CUS-004") == []
     assert check(lines(by_cat, 2, gross_kg=D(60)), "CUS-004")[0].field == "gross_kg"
+
+
+def test_a_consignment_not_across_yet_is_judged_by_the_earliest_day_it_can_cross():
+    """Regime and paper cut-off were chosen by the dispatch day for a consignment still on its
+    way, which can only cross on or after the day of the check."""
+    eve = dt.date(2023, 11, 30)  # Res. 174's last day
+    w = lines(_in_transit(clean()), dispatch_date=eve, aid_code=None, aid_code_date=None)
+    assert check(w, "CUS-002", as_of=eve) == []  # it may still cross under Res. 174 today
+    (f,) = check(w, "CUS-002", as_of=dt.date(2023, 12, 10))
+    assert f.regime == "ua-953" and "not crossed yet" in f.message
+    crossed = {**w, "customs": [CustomsEvent("S1", "arrived", eve, "D1")]}
+    assert check(crossed, "CUS-002", as_of=dt.date(2023, 12, 10)) == []  # crossed under 174
+    # the paper route: dispatched before 1 Apr 2024, not across by 5 Apr
+    paper = lines(_in_transit(clean()), declared_via="paper", dispatch_date=dt.date(2024, 3, 28))
+    assert check(paper, "CUS-002", as_of=dt.date(2024, 3, 31)) == []
+    (g,) = check(paper, "CUS-002", as_of=dt.date(2024, 4, 5))
+    assert g.field == "declared_via" and "from 2024-04-05 (not crossed yet)" in g.message

@@ -87,13 +87,16 @@ def cus_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 def cus_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """Since 1 Dec 2023 each consignment needs the unique code; since 1 Apr 2024 no paper."""
     for s in ctx.shipments:
+        day = s.import_day(ctx.as_of)  # not crossed yet: it cannot cross before the as-of day
+        when = f"on {day}" if s.crossed_on else f"from {day} (not crossed yet)"
         if not s.h("aid_code"):
-            yield ctx.finding(s.where, f"no humanitarian-aid code for {s.ref}, dispatched "
-                              f"{s.dispatch_date} under the registration regime: customs will "
-                              "refuse the declaration", field="aid_code", shipment=s.ref)  # fmt: skip
-        day = s.crossed_on or s.dispatch_date
+            yield ctx.finding(s.where, f"no humanitarian-aid code for {s.ref} (dispatched "
+                              f"{s.dispatch_date}, crossing {when}) under the registration "
+                              "regime: customs will refuse the declaration", field="aid_code",
+                              shipment=s.ref)  # fmt: skip
         if s.h("declared_via") == "paper" and day >= ctx.p("paper_allowed_until"):
-            yield ctx.finding(s.where, f"paper declaration on {day}: only the electronic route is "
+            yield ctx.finding(s.where, f"paper declaration for a crossing {when}: only the "
+                              "electronic route is "
                               f"accepted from {ctx.p('paper_allowed_until')}",
                               field="declared_via", value="paper", shipment=s.ref)  # fmt: skip
 
@@ -372,7 +375,7 @@ def cus_007(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             party = ds.parties.get(s.recipient)
             # the route is open to goods imported from its day: the regime of the border day
             verified = bool(party and party.verified_hum_org) and (
-                (s.crossed_on or s.dispatch_date) >= ctx.p("verified_route_from")
+                s.import_day(ctx.as_of) >= ctx.p("verified_route_from")
             )
             if et not in allowed and not verified:
                 kind = et or "type unknown"

@@ -190,6 +190,11 @@ class Shipment:
         """The day it entered Ukraine, if known (border, customs or receipt)."""
         return self.arrived_on or self.received_on
 
+    def import_day(self, as_of: dt.date) -> dt.date:
+        """The day it entered Ukraine (`crossed_on`); not crossed yet, the earliest day it still
+        can: the later of its dispatch and the day the check is made for."""
+        return self.crossed_on or max(self.dispatch_date, as_of)
+
     @property
     def where(self) -> str:
         return f"shipment {self.ref}"

@@ -250,7 +250,9 @@ def _run(
     for name in selected:
         pack, pp = PACKS[name], settings.packs[name]
         scope[name] = [s for s in ships if pack.applies is None or pack.applies(s, ds, pp)]
-        regimes[name] = {s.ref: pack.regime(s, pp) for s in scope[name]} if pack.regime else {}
+        regimes[name] = (
+            {s.ref: pack.regime(s, pp, as_of) for s in scope[name]} if pack.regime else {}
+        )
     findings: list[Finding] = []
     ran: list[str] = []
     grade_c = bool(settings.engine["grade_c_as_error"])

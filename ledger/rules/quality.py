@@ -16,7 +16,7 @@ from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
 
 def _arrival(s: Shipment, ctx: Ctx) -> dt.date:
     """The day the goods reached Ukraine, or the earliest day they still can."""
-    return s.crossed_on or max(s.dispatch_date, ctx.as_of)
+    return s.import_day(ctx.as_of)
 
 
 def _left(s: Shipment, ln: Line, ctx: Ctx) -> int | None:
@@ -161,7 +161,7 @@ def qlt_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     for s, ln in _lines(ds, ctx, "food"):
         item = ds.items[ln.item]
         # imported from that day: the border day, as the rest of the import rules
-        if (s.crossed_on or s.dispatch_date) < ctx.p("applies_from") or not item.label_lang:
+        if s.import_day(ctx.as_of) < ctx.p("applies_from") or not item.label_lang:
             continue
         langs = {x.strip().lower() for x in item.label_lang.replace(",", ";").split(";")}
         if lang not in langs:
