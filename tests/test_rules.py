@@ -822,3 +822,16 @@ def test_a_consignment_not_across_yet_is_judged_by_the_earliest_day_it_can_cross
     assert check(paper, "CUS-002", as_of=dt.date(2024, 3, 31)) == []
     (g,) = check(paper, "CUS-002", as_of=dt.date(2024, 4, 5))
     assert g.field == "declared_via" and "from 2024-04-05 (not crossed yet)" in g.message
+
+
+def test_cus_008_holds_goods_to_the_90_days_from_law_3448_ix_only():
+    """CUS-008 applied from 1 Dec 2023 (the ua-953 regime), but Law 3448-IX came in force on
+    23 Jan 2024: goods that crossed before it were reported."""
+    before = dt.date(2024, 1, 22)
+    w = lines(clean(), 1, purchased_by_recipient=True, dispatch_date=before)
+    w["customs"] = [dataclasses.replace(c, date=before) for c in w["customs"]]
+    w["receipts"] = [dataclasses.replace(r, date=before) for r in w["receipts"]]
+    assert check(w, "CUS-008") == []
+    on_the_day = {"applies_from": before}
+    assert [f.severity for f in check(w, "CUS-008", rules={"CUS-008": on_the_day})] == ["error"]
+    assert [f.rule for f in check(FIRES["CUS-008"][0](clean()), "CUS-008")] == ["CUS-008"]

@@ -389,11 +389,14 @@ def cus_007(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     "CUS-008", "Goods bought abroad by the recipient are handed out within 90 days of the border",
     severity=ERROR, pack="ua-import", regimes=("ua-953",), sources=("UA-3448",), grade="B",
     reads=("shipments", "receipts", "journal"),
-    params={"max_days_border_to_distribution": 90, "warn_at": 60},
+    params={"max_days_border_to_distribution": 90, "warn_at": 60,
+            "applies_from": dt.date(2024, 1, 23)},
     fix="Hand the goods out to acquirers (distributions.csv) before the deadline, or they lose "
         "their humanitarian-aid status.",
 )  # fmt: skip
 def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """Law 3448-IX, in force 23 Jan 2024 (`applies_from`), set the 90 days: goods that crossed
+    the border before it are not held to them."""
     limit, warn = ctx.p("max_days_border_to_distribution"), ctx.p("warn_at")
     handed: dict[tuple[str, int], list[tuple[dt.date, Decimal]]] = defaultdict(list)
     for ref, line_no, day, q in ds.lot_distributions:
@@ -403,7 +406,7 @@ def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         gone[(ref, line_no)].append((day, q))
     for s in ctx.shipments:
         crossed = s.crossed_on
-        if crossed is None:
+        if crossed is None or crossed < ctx.p("applies_from"):
             continue
         deadline = crossed + dt.timedelta(days=limit)
         elapsed = (ctx.as_of - crossed).days
