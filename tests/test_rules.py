@@ -835,3 +835,29 @@ def test_cus_008_holds_goods_to_the_90_days_from_law_3448_ix_only():
     on_the_day = {"applies_from": before}
     assert [f.severity for f in check(w, "CUS-008", rules={"CUS-008": on_the_day})] == ["error"]
     assert [f.rule for f in check(FIRES["CUS-008"][0](clean()), "CUS-008")] == ["CUS-008"]
+
+
+def test_negative_days_counts_and_tolerances_are_refused():
+    """`grace_days = -5` was accepted silently."""
+    for rid, name, value in [("ACC-011", "grace_days", -5), ("QLT-001",
+                             "min_remaining_shelf_life_days", -1), ("CUS-004",
+                             "weight_tolerance_pct", "-2"), ("REP-008", "variance_tolerance_pct",
+                             -0.5)]:  # fmt: skip
+        with pytest.raises(ConfigError, match=f"rules.{rid}.{name}: must not be negative"):
+            settings_from({"rules": {rid: {name: value}}})
+    with pytest.raises(ConfigError, match="expected a number"):
+        settings_from({"rules": {"CUS-004": {"weight_tolerance_pct": "nan"}}})
+    ok = settings_from({"rules": {"ACC-011": {"grace_days": 0}, "CUS-004": {"qty_tolerance": 0}}})
+    assert ok.rules["ACC-011"]["grace_days"] == 0
+
+
+def test_one_day_is_a_day():
+    """ "1 days overdue"."""
+    w = {**clean(), "customs": [dataclasses.replace(
+        clean()["customs"][0], provisional=True, docs_due_by=AS_OF - dt.timedelta(days=1))]}  # fmt: skip
+    (f,) = check(w, "CUS-018")
+    assert "(1 day overdue)" in f.message
+    (g,) = check(w, "CUS-018", as_of=AS_OF + dt.timedelta(days=1))
+    assert "(2 days overdue)" in g.message
+    short = lines(clean(), 2, expiry=ARRIVED + dt.timedelta(days=1))
+    assert "has 1 day of shelf life left" in check(short, "QLT-001")[0].message

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.rules.dataset import ZERO, Dataset, Document, Line
-from ledger.rules.model import ERROR, INFO, WARNING, Ctx, Finding, rule
+from ledger.rules.model import ERROR, INFO, WARNING, Ctx, Finding, days, rule
 
 # party `kind` -> entity type, when the party does not state `entity_type`
 KIND_ENTITY = {
@@ -135,14 +135,14 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             "stands for the crossing; record `border_date` if it was earlier)"
         )  # fmt: skip
         if crossed is not None:
-            days = (crossed - created).days
-            if days < 0:
+            late = (crossed - created).days
+            if late < 0:
                 yield ctx.finding(s.where, f"crossed the border on {crossed}, before its code was "
                                   f"created ({created}){by_receipt}", field="aid_code_date",
                                   value=created, shipment=s.ref)  # fmt: skip
-            elif days > window:
-                yield ctx.finding(s.where, f"crossed {days} days after the code was created "
-                                  f"({created} → {crossed}); the window is {window} days"
+            elif late > window:
+                yield ctx.finding(s.where, f"crossed {days(late)} after the code was created "
+                                  f"({created} → {crossed}); the window is {days(window)}"
                                   f"{by_receipt}", field="aid_code_date", value=created,
                                   shipment=s.ref)  # fmt: skip
         elif (ctx.as_of - created).days > window:
@@ -162,7 +162,7 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         ):
             when = f"on {cleared}" if cleared else f"by {ctx.as_of}"
             yield ctx.finding(s.where, f"code {s.h('aid_code')} recognised the goods as aid until "
-                              f"{lapse} ({ctx.p('code_recognition_days')} days from {created}); "
+                              f"{lapse} ({days(ctx.p('code_recognition_days'))} from {created}); "
                               f"{'cleared' if cleared else 'not cleared'} {when}",
                               field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
 
@@ -425,7 +425,7 @@ def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                 continue
             if elapsed > limit:
                 yield ctx.finding(ln.where, f"{left} of {ln.item} bought by the recipient were not "
-                                  f"handed out within {limit} days of the border ({crossed})",
+                                  f"handed out within {days(limit)} of the border ({crossed})",
                                   field="purchased_by_recipient", value=left, shipment=s.ref,
                                   line=ln.line_no)  # fmt: skip
             elif elapsed >= warn:  # "warning at 60 d": on the 60th day
@@ -477,7 +477,7 @@ def cus_018(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               shipment=c.shipment_ref)  # fmt: skip
         elif c.docs_completed_at is None and ctx.as_of > c.docs_due_by:
             yield ctx.finding(where, f"supporting documents were due by {c.docs_due_by} and are "
-                              f"not recorded as filed ({(ctx.as_of - c.docs_due_by).days} days "
+                              f"not recorded as filed ({days((ctx.as_of - c.docs_due_by).days)} "
                               "overdue)", field="docs_due_by", value=c.docs_due_by,
                               shipment=c.shipment_ref)  # fmt: skip
         elif c.docs_completed_at is not None and c.docs_completed_at > c.docs_due_by:

@@ -65,14 +65,17 @@ def _coerce(default: Any, value: Any, where: str) -> Any:
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad("a whole number")
-        return value
+        return _not_negative(value, where)
     if isinstance(default, Decimal):
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise bad("a number")
         try:
-            return Decimal(str(value))
+            number = Decimal(str(value))
         except ArithmeticError:
             raise bad("a number") from None
+        if not number.is_finite():
+            raise bad("a number")
+        return _not_negative(number, where)
     if isinstance(default, dt.date) or default is None or default == "":
         if value == "" and not isinstance(default, dt.date):
             return ""
@@ -91,6 +94,14 @@ def _coerce(default: Any, value: Any, where: str) -> Any:
             raise bad("a string")
         return value
     raise bad(type(default).__name__)
+
+
+def _not_negative(value: Any, where: str) -> Any:
+    """Every numeric parameter is a number of days, a count, a percentage or a tolerance."""
+    if value < 0:
+        raise ConfigError(f"{where}: must not be negative (days, counts, percentages and "
+                          f"tolerances are 0 or more), got {value}")  # fmt: skip
+    return value
 
 
 def _merge(defaults: Mapping[str, Any], given: Mapping[str, Any], where: str,

@@ -160,6 +160,11 @@ class Ctx:
         )  # fmt: skip
 
 
+def days(n: int) -> str:
+    """ "1 day", "2 days" (and "0 days")."""
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
 def _text(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()

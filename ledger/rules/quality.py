@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 
 from ledger.rules.dataset import Dataset, Line, Shipment
-from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
+from ledger.rules.model import ERROR, WARNING, Ctx, Finding, days, rule
 
 
 def _arrival(s: Shipment, ctx: Ctx) -> dt.date:
@@ -56,8 +56,8 @@ def qlt_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             continue  # expired lines are QLT-003's (the expiry day itself is still usable)
         if ln.short_date_justification and ctx.enabled("QLT-002") and _exception_open(ctx, s):
             continue  # QLT-002 (when on): allowed with a justification, as a warning
-        yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}) has {left} "
-                          f"days of shelf life left {_on_arrival(s, ctx)}; at least {minimum} "
+        yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}) has "
+                          f"{days(left)} of shelf life left {_on_arrival(s, ctx)}; at least {minimum} "
                           "required",
                           field="expiry", value=ln.expiry, shipment=s.ref,
                           line=ln.line_no)  # fmt: skip
@@ -77,8 +77,8 @@ def qlt_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         if left is None or left < 0 or left >= minimum or not ln.short_date_justification:
             continue
         if _exception_open(ctx, s):
-            yield ctx.finding(ln.where, f"short-dated {ln.item} batch {ln.batch} ({left} days "
-                              f"left, expiry {ln.expiry}) admitted under the martial-law "
+            yield ctx.finding(ln.where, f"short-dated {ln.item} batch {ln.batch} ("
+                              f"{days(left)} left, expiry {ln.expiry}) admitted under the martial-law "
                               f"exception: {ln.short_date_justification}",
                               field="short_date_justification", value=ln.expiry, shipment=s.ref,
                               line=ln.line_no)  # fmt: skip
@@ -142,8 +142,8 @@ def qlt_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     for s, ln in _lines(ds, ctx, "food"):
         left = _left(s, ln, ctx)
         if left is not None and 0 <= left < minimum:
-            yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}): {left} "
-                              f"days of shelf life left {_on_arrival(s, ctx)} (policy minimum "
+            yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}): "
+                              f"{days(left)} of shelf life left {_on_arrival(s, ctx)} (policy minimum "
                               f"{minimum})", field="expiry",
                               value=ln.expiry, shipment=s.ref, line=ln.line_no)  # fmt: skip
 
