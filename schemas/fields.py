@@ -231,6 +231,20 @@ def _int(v: Any) -> Any:
 
 
 Code = Annotated[str, StringConstraints(max_length=64), AfterValidator(_code)]
+
+
+def _subject(s: str) -> str:
+    parts = s.split("/")
+    if len(parts) > 2 or not all(CODE_RE.match(p) for p in parts):
+        raise ValueError(
+            "a subject is a reference (letters, digits, '.', '_', '-'), or two joined by one "
+            "'/' to say whose it is: receipt_ref/shipment_ref, donor/pledge_ref"
+        )
+    return sys.intern(s)
+
+
+# what a document belongs to: a code, or two (`GRN1/S2`: receipt GRN1 of shipment S2)
+Subject = Annotated[str, StringConstraints(max_length=64), AfterValidator(_subject)]
 Date = Annotated[dt.date, BeforeValidator(_date_field)]
 # In JSON mode (a row's stored `src`) a decimal is its canonical text: "1.50" and "1.5" alike.
 _CANONICAL = PlainSerializer(dstr, return_type=str, when_used="json")

@@ -24,6 +24,7 @@ from schemas.fields import (
     LineNo,
     NonNegative,
     Quantity,
+    Subject,
 )
 
 PartyKind = Literal[
@@ -432,14 +433,16 @@ class DocumentRow(Row):
     """A document on file for a record (extension `documents.csv`, read by the rules engine).
 
     `subject` is the reference of what the document belongs to: a shipment, receipt, write-off
-    act or pledge reference, a warehouse code (stock counts) or a party code.
+    act or pledge reference, a warehouse code (stock counts) or a party code; a receipt or
+    pledge reference may be qualified by whose it is, `receipt_ref/shipment_ref` or
+    `donor/pledge_ref` (receipt and pledge references are unique only with them).
     """
 
     kind: ClassVar[str] = "documents"
     key_fields: ClassVar[tuple[str, ...]] = ("doc_kind", "number", "subject")
     doc_kind: DocKind = Field(alias="kind")
     number: str = Field(min_length=1, max_length=100)
-    subject: Code
+    subject: Subject
     date: Date
     signed: Flag | None = None
     signatory: str | None = None

@@ -636,3 +636,228 @@ def test_cus_003_a_rejected_consignment_is_not_waiting_for_clearance():
     w["customs"] = [*w["customs"], late]
     (f,) = check(w, "CUS-003", rules={"CUS-003": {"code_recognition_days": 5}})
     assert f"cleared on {late.date}" in f.message
+
+
+# ---------------------------------------------------------------- tester, round 3
+
+
+# rule -> (world in which the rule picks a severity of its own, the severity it picks)
+OWN_SEVERITY: dict[str, tuple[Mutate, str]] = {
+    "CUS-003": (lambda w: doc(lines(w, aid_code_date=None), "ahars_registration", drop=True),
+                "warning"),
+    "CUS-004": (lambda w: doc(w, "ahars_registration", drop=True), "warning"),
+    "CUS-008": (lambda w: lines(w, 1, purchased_by_recipient=True), "warning"),
+    "CUS-010": (lambda w: lines(w, export_mrn=None), "warning"),
+    "CUS-018": (lambda w: {**w, "customs": [dataclasses.replace(
+        w["customs"][0], provisional=True, docs_due_by=ARRIVED,
+        docs_completed_at=ARRIVED + dt.timedelta(days=1))]}, "info"),
+    "DOC-003": (lambda w: lines(w, 3, condition="used", depreciation_pct=D(60)), "warning"),
+    "DOC-004": (lambda w: doc(w, "packing_list", drop=True), "error"),
+    "ACC-005": (PARAMS["ACC-005"][0], "warning"),
+    "REP-005": (PARAMS["REP-005"][0], "warning"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("rule_id", sorted(OWN_SEVERITY))
+def test_a_configured_severity_beats_the_one_the_rule_picks(rule_id):
+    """`[rules.X] severity` was ignored whenever the rule chose the severity of a finding."""
+    mutate, own = OWN_SEVERITY[rule_id]
+    as_of = ARRIVED + dt.timedelta(days=60) if rule_id == "CUS-008" else AS_OF
+    extra = dict(PARAMS["ACC-005"][1]) if rule_id == "ACC-005" else {}
+    found = check(mutate(clean()), rule_id, as_of=as_of, rules={rule_id: extra})
+    assert found and {f.severity for f in found} == {own}  # not configured: the rule's choice
+    for configured in ("error", "warning", "info"):
+        given = check(mutate(clean()), rule_id, as_of=as_of,
+                      rules={rule_id: {**extra, "severity": configured}})  # fmt: skip
+        assert len(given) == len(found) and {f.severity for f in given} == {configured}
+
+
+def test_qlt_001_comes_back_when_the_qlt_002_exception_is_switched_off():
+    """`[rules.QLT-002] enabled = false` made justified short-dated medicines pass silently."""
+    w = FIRES["QLT-002"][0](clean())  # short-dated, with a justification
+    assert check(w, "QLT-001") == []  # the exception (QLT-002) speaks for it
+    off = check(w, "QLT-001", rules={"QLT-002": {"enabled": False}})
+    assert [(f.rule, f.severity) for f in off] == [("QLT-001", "error")]
+    # switched off, its settings are not read either: an open window changes nothing
+    closed = {"enabled": False, "exception_until": dt.date(2030, 1, 1)}
+    assert [f.rule for f in check(w, "QLT-001", rules={"QLT-002": closed})] == ["QLT-001"]
+    full = run(
+        build(w), as_of=AS_OF, settings=settings_from({"rules": {"QLT-002": {"enabled": False}}})
+    )
+    assert {f.rule for f in full.findings} == {"QLT-001"}
+
+
+def test_cus_012_blocks_routes_through_ru_or_by_whatever_the_corridor():
+    """CUS-012 ran only on shipments leaving the EU: a Japanese donor's dual-use drone routed
+    JP>RU>UA was clean."""
+    w = add_line(lines(party(clean(), "PRAGUE", country="JP"), route="JP>RU>UA"), "DRONE",
+                 licence_no="L1")  # fmt: skip
+    found = check(w, "CUS-012")
+    assert [(f.line, f.value) for f in found] == [(9, "JP>RU>UA")]
+    ds = build(w)
+    assert [f.rule for f in run(ds, as_of=AS_OF, packs=["eu-export"]).findings] == ["CUS-012"]
+    assert check(lines(w, route="JP>UA"), "CUS-012") == []  # not through RU/BY
+    assert check(lines(w, route="JP>RU>UA"), "CUS-010") == []  # still no EU export for it
+
+
+def _two_parties_number_a_receipt_alike(w: W) -> W:
+    """Lviv's own receipt R1 of S2 (2 short, remarked); Kyiv's act and loss report filed
+    under the plain R1."""
+    w = second_shipment(w, DAY, recipient="LVIV", vehicle_reg="BC 1", waybill_no="CMR-2",
+                        aid_code="UA-HA-2")  # fmt: skip
+    w["parties"] = [*w["parties"], Party("LVIV", kind="city", country="UA",
+                                         aid_register_no="UR-2")]  # fmt: skip
+    w["warehouses"] = [*w["warehouses"], Warehouse("LWH", "LVIV")]
+    w["receipts"] = [*w["receipts"], Receipt("R1", "S2", 3, RECEIVED, "LWH", D(48), short=D(2),
+                                             remarks="2 missing", value_uah=D(1))]  # fmt: skip
+    w = doc(w, "acceptance_act", subject="R1")
+    w["documents"] = [*w["documents"], _doc("loss_report", "LR-KYIV", "R1", signed=True)]
+    return w
+
+
+@pytest.mark.parametrize("rule_id", ["DOC-010", "DOC-011", "ACC-004"])
+def test_one_partys_receipt_papers_do_not_stand_for_anothers(rule_id):
+    """Documents were matched on the subject alone: Kyiv's act and loss report for its receipt
+    R1 satisfied Lviv's own receipt R1 of another shipment."""
+    assert check(doc(clean(), "acceptance_act", subject="R1"), rule_id) == []  # R1: Kyiv's only
+    w = _two_parties_number_a_receipt_alike(clean())
+    found = check(w, rule_id)
+    assert "S2" in {f.shipment for f in found}, found
+    assert any("not counted: R1 is used by KYIV, LVIV; file it under R1/S" in f.message
+               for f in found)  # fmt: skip
+    # each filed under its own receipt and shipment: quiet again
+    w["documents"] = [dataclasses.replace(d, subject="R1/S1") if d.subject == "R1" else d
+                      for d in w["documents"]]  # fmt: skip
+    w["documents"] += [_doc("acceptance_act", "AKT-LV", "R1/S2", day=RECEIVED, signed=True,
+                            signatory="Lviv commission"),
+                       _doc("loss_report", "LR-LV", "R1/S2", signed=True)]  # fmt: skip
+    assert check(w, rule_id) == []
+
+
+def test_rep_005_one_donors_agreement_does_not_commit_anothers_pledge():
+    """Warsaw's signed agreement for its pledge P1 silenced REP-005 for Krakow's pledge P1."""
+    w = clean()
+    w["pledges"] = [*w["pledges"], Pledge("BRNO", "P1", 1, DAY, "KYIV", "GEN", D(1), D(1), "EUR",
+                                          "commitment")]  # fmt: skip
+    found = check(w, "REP-005")
+    assert {f.record for f in found} == {"pledge BRNO/P1", "pledge PRAGUE/P1"}
+    assert "AGR-1 filed under P1 not counted" in found[0].message
+    w = doc(w, "agreement", subject="PRAGUE/P1")
+    assert [f.record for f in check(w, "REP-005")] == ["pledge BRNO/P1"]
+    w["documents"] += [_doc("agreement", "AGR-B", "BRNO/P1", signed=True)]
+    assert check(w, "REP-005") == []
+
+
+def test_a_document_subject_may_say_whose_reference_it_is():
+    from schemas.rows import DocumentRow
+
+    row = {"kind": "acceptance_act", "number": "A-1", "date": "2024-03-03"}
+    assert DocumentRow.model_validate({**row, "subject": "GRN1/S2"}).subject == "GRN1/S2"
+    for bad in ("GRN1/S2/3", "GRN 1", "/S2"):
+        with pytest.raises(ValueError, match="two joined by one '/'"):
+            DocumentRow.model_validate({**row, "subject": bad})
+
+
+def test_cus_003_a_receipt_alone_stands_for_the_crossing():
+    """Received 60 days after the code, with no customs event and no border date: the window
+    was neither checked nor said to be uncheckable."""
+    created = DAY - dt.timedelta(days=3)
+    w = {**clean(), "customs": []}  # no border_date either
+    ok = {**w, "receipts": [dataclasses.replace(r, date=created + dt.timedelta(days=30))
+                            for r in w["receipts"]]}  # fmt: skip
+    assert check(ok, "CUS-003") == []
+    late = {**w, "receipts": [dataclasses.replace(r, date=created + dt.timedelta(days=31))
+                              for r in w["receipts"]]}  # fmt: skip
+    (f,) = check(late, "CUS-003")
+    assert "crossed 31 days after the code was created" in f.message
+    assert "the first receipt stands for the crossing" in f.message and f.severity == "error"
+    # a border date before the receipt is the crossing, and the window holds
+    inside = lines(late, border_date=created + dt.timedelta(days=10))
+    assert check(inside, "CUS-003") == []
+
+
+def _registered_by_item(w: W) -> W:
+    """The registration lists its product groups too, one row each (S1: GEN, MED, BLANKET)."""
+    groups = [_doc("ahars_registration", f"UA-HA-1/{n}", item=code, quantity=D(q), packages=p,
+                   gross_kg=D(kg))
+              for n, (code, q, p, kg) in enumerate([("GEN", 10, 10, 500), ("MED", 100, 5, 50),
+                                                   ("BLANKET", 50, 5, 100)], 1)]  # fmt: skip
+    return {**w, "documents": [*w["documents"], *groups]}
+
+
+def test_cus_004_compares_the_goods_by_product_group():
+    """Only the consignment's totals were compared: goods swapped for others of the same
+    totals passed."""
+    w = _registered_by_item(clean())
+    assert check(w, "CUS-004") == []
+    swap = lines(lines(w, 2, quantity=D(90)), 3, quantity=D(60))  # 160 pieces all the same
+    found = check(swap, "CUS-004")
+    assert {(f.field, f.message.split(":")[0]) for f in found} == {
+        ("quantity", "MED"), ("quantity", "BLANKET")}  # fmt: skip
+    # loaded but not registered, registered but not loaded
+    w = _registered_by_item(clean())
+    other = lines(w, 3, item="FOOD", batch="F1", expiry=dt.date(2026, 1, 1))
+    assert {(f.field, f.value) for f in check(other, "CUS-004")} == {
+        ("item", "FOOD"), ("item", "BLANKET")}  # fmt: skip
+    # a product group may be a category: the medicine lines together
+    w = _registered_by_item(clean())
+    by_cat = {**w, "documents": [dataclasses.replace(d, item="medicine") if d.item == "MED"
+                                 else d for d in w["documents"]]}  # fmt: skip
+    assert check(by_cat, "CUS-004") == []
+    assert check(lines(by_cat, 2, gross_kg=D(60)), "CUS-004")[0].field == "gross_kg"
+
+
+def test_a_consignment_not_across_yet_is_judged_by_the_earliest_day_it_can_cross():
+    """Regime and paper cut-off were chosen by the dispatch day for a consignment still on its
+    way, which can only cross on or after the day of the check."""
+    eve = dt.date(2023, 11, 30)  # Res. 174's last day
+    w = lines(_in_transit(clean()), dispatch_date=eve, aid_code=None, aid_code_date=None)
+    assert check(w, "CUS-002", as_of=eve) == []  # it may still cross under Res. 174 today
+    (f,) = check(w, "CUS-002", as_of=dt.date(2023, 12, 10))
+    assert f.regime == "ua-953" and "not crossed yet" in f.message
+    crossed = {**w, "customs": [CustomsEvent("S1", "arrived", eve, "D1")]}
+    assert check(crossed, "CUS-002", as_of=dt.date(2023, 12, 10)) == []  # crossed under 174
+    # the paper route: dispatched before 1 Apr 2024, not across by 5 Apr
+    paper = lines(_in_transit(clean()), declared_via="paper", dispatch_date=dt.date(2024, 3, 28))
+    assert check(paper, "CUS-002", as_of=dt.date(2024, 3, 31)) == []
+    (g,) = check(paper, "CUS-002", as_of=dt.date(2024, 4, 5))
+    assert g.field == "declared_via" and "from 2024-04-05 (not crossed yet)" in g.message
+
+
+def test_cus_008_holds_goods_to_the_90_days_from_law_3448_ix_only():
+    """CUS-008 applied from 1 Dec 2023 (the ua-953 regime), but Law 3448-IX came in force on
+    23 Jan 2024: goods that crossed before it were reported."""
+    before = dt.date(2024, 1, 22)
+    w = lines(clean(), 1, purchased_by_recipient=True, dispatch_date=before)
+    w["customs"] = [dataclasses.replace(c, date=before) for c in w["customs"]]
+    w["receipts"] = [dataclasses.replace(r, date=before) for r in w["receipts"]]
+    assert check(w, "CUS-008") == []
+    on_the_day = {"applies_from": before}
+    assert [f.severity for f in check(w, "CUS-008", rules={"CUS-008": on_the_day})] == ["error"]
+    assert [f.rule for f in check(FIRES["CUS-008"][0](clean()), "CUS-008")] == ["CUS-008"]
+
+
+def test_negative_days_counts_and_tolerances_are_refused():
+    """`grace_days = -5` was accepted silently."""
+    for rid, name, value in [("ACC-011", "grace_days", -5), ("QLT-001",
+                             "min_remaining_shelf_life_days", -1), ("CUS-004",
+                             "weight_tolerance_pct", "-2"), ("REP-008", "variance_tolerance_pct",
+                             -0.5)]:  # fmt: skip
+        with pytest.raises(ConfigError, match=f"rules.{rid}.{name}: must not be negative"):
+            settings_from({"rules": {rid: {name: value}}})
+    with pytest.raises(ConfigError, match="expected a number"):
+        settings_from({"rules": {"CUS-004": {"weight_tolerance_pct": "nan"}}})
+    ok = settings_from({"rules": {"ACC-011": {"grace_days": 0}, "CUS-004": {"qty_tolerance": 0}}})
+    assert ok.rules["ACC-011"]["grace_days"] == 0
+
+
+def test_one_day_is_a_day():
+    """ "1 days overdue"."""
+    w = {**clean(), "customs": [dataclasses.replace(
+        clean()["customs"][0], provisional=True, docs_due_by=AS_OF - dt.timedelta(days=1))]}  # fmt: skip
+    (f,) = check(w, "CUS-018")
+    assert "(1 day overdue)" in f.message
+    (g,) = check(w, "CUS-018", as_of=AS_OF + dt.timedelta(days=1))
+    assert "(2 days overdue)" in g.message
+    short = lines(clean(), 2, expiry=ARRIVED + dt.timedelta(days=1))
+    assert "has 1 day of shelf life left" in check(short, "QLT-001")[0].message

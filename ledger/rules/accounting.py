@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ledger.rules.customs import KIND_ENTITY
 from ledger.rules.dataset import ZERO, Dataset
-from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
+from ledger.rules.model import ERROR, WARNING, Ctx, Finding, days, rule
 
 
 @rule(
@@ -52,8 +52,9 @@ def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                   "value (" + ", ".join(sorted(methods - {"donor_doc"})) + ")",
                                   field="valuation_method", value=r.valuation_method,
                                   shipment=r.shipment_ref, line=r.line_no)  # fmt: skip
-            elif r.valuation_method == "commission_estimate" and not ds.docs(
-                "valuation_act", r.receipt_ref, r.shipment_ref
+            elif r.valuation_method == "commission_estimate" and not (
+                ds.receipt_docs("valuation_act", r.receipt_ref, r.shipment_ref)
+                or ds.docs("valuation_act", r.shipment_ref)
             ):
                 yield ctx.finding(r.where, "commission estimate without a valuation act",
                                   field="documents", value="valuation_act",
@@ -104,23 +105,29 @@ def acc_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 )  # fmt: skip
 def acc_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     late = ctx.p("max_days_act_late")
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for r in sorted(ds.receipts, key=lambda r: r.date):
-        if r.receipt_ref in seen:
+        # one receipt per shipment: a receipt number is another party's receipt too
+        if (r.receipt_ref, r.shipment_ref) in seen:
             continue
-        seen.add(r.receipt_ref)
-        acts = ds.docs("acceptance_act", r.receipt_ref, r.shipment_ref)
-        where = f"receipt {r.receipt_ref}"
+        seen.add((r.receipt_ref, r.shipment_ref))
+        acts = [*ds.receipt_docs("acceptance_act", r.receipt_ref, r.shipment_ref),
+                *ds.docs("acceptance_act", r.shipment_ref)]  # fmt: skip
+        users = ds.receipt_ref_parties.get(r.receipt_ref)
+        shared = users is not None and len(users) > 1
+        where = f"receipt {r.receipt_ref}" + (f" ({r.shipment_ref})" if shared else "")
         if not acts:
             if (ctx.as_of - r.date).days > late:
+                note = ds.shared_ref_note("acceptance_act", r.receipt_ref,
+                                          f"{r.receipt_ref}/{r.shipment_ref}", users)  # fmt: skip
                 yield ctx.finding(where, f"received {r.date}; no signed act after "
-                                  f"{(ctx.as_of - r.date).days} days", field="documents",
+                                  f"{days((ctx.as_of - r.date).days)}{note}", field="documents",
                                   value="acceptance_act", shipment=r.shipment_ref)  # fmt: skip
             continue
         act = min(acts, key=lambda a: a.date)
         if (act.date - r.date).days > late:
             yield ctx.finding(where, f"acceptance act {act.number} dated {act.date}, "
-                              f"{(act.date - r.date).days} days after the receipt ({r.date})",
+                              f"{days((act.date - r.date).days)} after the receipt ({r.date})",
                               field="date", value=act.date, shipment=r.shipment_ref)  # fmt: skip
         if not any(a.signed for a in acts):
             yield ctx.finding(where, f"acceptance act {act.number} is not signed by the donor",
@@ -225,13 +232,13 @@ def acc_009(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                       f"{d.quantity} {d.item} on {d.date}, the books show {book}",
                                       field="quantity", value=d.quantity - book)  # fmt: skip
     for wh, start in sorted(first_in.items()):
-        days = sorted(d for d in counts.get(wh, []) if d >= start)
+        counted = sorted(d for d in counts.get(wh, []) if d >= start)
         prev = start
-        for day in [*days, ctx.as_of]:
+        for day in [*counted, ctx.as_of]:
             if (day - prev).days > gap:
                 until = "now" if day == ctx.as_of else str(day)
                 yield ctx.finding(f"warehouse {wh}", f"no stock count from {prev} until {until} "
-                                  f"({(day - prev).days} days; at most {gap})",
+                                  f"({days((day - prev).days)}; at most {gap})",
                                   field="documents", value="stock_count")  # fmt: skip
                 break
             prev = day

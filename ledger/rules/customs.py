@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 
-from ledger.rules.dataset import ZERO, Dataset, Line
-from ledger.rules.model import ERROR, INFO, WARNING, Ctx, Finding, rule
+from ledger.rules.dataset import ZERO, Dataset, Document, Line
+from ledger.rules.model import ERROR, INFO, WARNING, Ctx, Finding, days, rule
 
 # party `kind` -> entity type, when the party does not state `entity_type`
 KIND_ENTITY = {
@@ -86,13 +87,16 @@ def cus_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 def cus_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """Since 1 Dec 2023 each consignment needs the unique code; since 1 Apr 2024 no paper."""
     for s in ctx.shipments:
+        day = s.import_day(ctx.as_of)  # not crossed yet: it cannot cross before the as-of day
+        when = f"on {day}" if s.crossed_on else f"from {day} (not crossed yet)"
         if not s.h("aid_code"):
-            yield ctx.finding(s.where, f"no humanitarian-aid code for {s.ref}, dispatched "
-                              f"{s.dispatch_date} under the registration regime: customs will "
-                              "refuse the declaration", field="aid_code", shipment=s.ref)  # fmt: skip
-        day = s.crossed_on or s.dispatch_date
+            yield ctx.finding(s.where, f"no humanitarian-aid code for {s.ref} (dispatched "
+                              f"{s.dispatch_date}, crossing {when}) under the registration "
+                              "regime: customs will refuse the declaration", field="aid_code",
+                              shipment=s.ref)  # fmt: skip
         if s.h("declared_via") == "paper" and day >= ctx.p("paper_allowed_until"):
-            yield ctx.finding(s.where, f"paper declaration on {day}: only the electronic route is "
+            yield ctx.finding(s.where, f"paper declaration for a crossing {when}: only the "
+                              "electronic route is "
                               f"accepted from {ctx.p('paper_allowed_until')}",
                               field="declared_via", value="paper", shipment=s.ref)  # fmt: skip
 
@@ -123,18 +127,25 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               f"{window}-day window cannot be checked", field="aid_code_date",
                               shipment=s.ref, severity=WARNING)  # fmt: skip
             continue
-        crossed = s.arrived_on
+        # no border date and no customs event: the first receipt stands for the crossing, as
+        # elsewhere in the engine (the goods crossed on or before it)
+        crossed = s.crossed_on
+        by_receipt = (
+            "" if s.arrived_on else " (no border_date or customs event: the first receipt "
+            "stands for the crossing; record `border_date` if it was earlier)"
+        )  # fmt: skip
         if crossed is not None:
-            days = (crossed - created).days
-            if days < 0:
+            late = (crossed - created).days
+            if late < 0:
                 yield ctx.finding(s.where, f"crossed the border on {crossed}, before its code was "
-                                  f"created ({created})", field="aid_code_date", value=created,
+                                  f"created ({created}){by_receipt}", field="aid_code_date",
+                                  value=created, shipment=s.ref)  # fmt: skip
+            elif late > window:
+                yield ctx.finding(s.where, f"crossed {days(late)} after the code was created "
+                                  f"({created} → {crossed}); the window is {days(window)}"
+                                  f"{by_receipt}", field="aid_code_date", value=created,
                                   shipment=s.ref)  # fmt: skip
-            elif days > window:
-                yield ctx.finding(s.where, f"crossed {days} days after the code was created "
-                                  f"({created} → {crossed}); the window is {window} days",
-                                  field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
-        elif s.received_on is None and (ctx.as_of - created).days > window:
+        elif (ctx.as_of - created).days > window:
             yield ctx.finding(s.where, f"code created {created} and the shipment has not crossed "
                               f"by {ctx.as_of}: its {window}-day window has passed",
                               field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
@@ -151,7 +162,7 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         ):
             when = f"on {cleared}" if cleared else f"by {ctx.as_of}"
             yield ctx.finding(s.where, f"code {s.h('aid_code')} recognised the goods as aid until "
-                              f"{lapse} ({ctx.p('code_recognition_days')} days from {created}); "
+                              f"{lapse} ({days(ctx.p('code_recognition_days'))} from {created}); "
                               f"{'cleared' if cleared else 'not cleared'} {when}",
                               field="aid_code_date", value=created, shipment=s.ref)  # fmt: skip
 
@@ -162,10 +173,15 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     sources=("UA-953-NL", "UA-174-SCS"), grade="B", reads=("shipments", "documents"),
     params={"qty_tolerance": Decimal(0), "weight_tolerance_pct": Decimal(0)},
     fix="Correct the AHARS registration (documents.csv kind `ahars_registration`: packages, pieces, "
-        "gross_kg) or the loading list so that both agree before the border.",
+        "gross_kg; per product group `item` and `quantity`) or the loading list so that both "
+        "agree before the border.",
 )  # fmt: skip
 def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
-    """Packages, pieces and gross weight on the shipment vs the registration extract."""
+    """Packages, pieces and gross weight on the shipment vs the registration extract: the
+    consignment's totals (a registration row without `item`, the latest), and, where the
+    registration lists its product groups (rows with `item` = an item code or a category, each
+    with `quantity` or `pieces`, and optionally `packages` and `gross_kg`), each group: goods
+    swapped for others of the same totals are reported too."""
     qty_tol = Decimal(ctx.p("qty_tolerance"))
     kg_tol = Decimal(ctx.p("weight_tolerance_pct"))
     for s in ctx.shipments:
@@ -176,25 +192,71 @@ def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                   "the loaded goods cannot be compared with the registered list",
                                   field="documents", shipment=s.ref, severity=WARNING)  # fmt: skip
             continue
-        reg = max(regs, key=lambda d: d.date)
-        packages = sum(ln.packages or 0 for ln in s.lines)
-        pieces = sum((ln.quantity for ln in s.lines), ZERO)
-        kg = sum((ln.gross_kg or ZERO for ln in s.lines), ZERO)
-        if reg.packages is not None and abs(packages - reg.packages) > qty_tol:
-            yield ctx.finding(s.where, f"{packages} packages loaded, {reg.packages} registered "
-                              f"under {reg.number}", field="packages", value=packages,
-                              shipment=s.ref)  # fmt: skip
-        if reg.pieces is not None and abs(pieces - reg.pieces) > qty_tol:
-            yield ctx.finding(s.where, f"{pieces} pieces loaded, {reg.pieces} registered under "
-                              f"{reg.number}", field="quantity", value=pieces,
-                              shipment=s.ref)  # fmt: skip
-        if reg.gross_kg is not None and reg.gross_kg > 0:
-            diff_pct = abs(kg - reg.gross_kg) / reg.gross_kg * 100
-            if diff_pct > kg_tol:
-                yield ctx.finding(s.where, f"gross weight {kg} kg loaded, {reg.gross_kg} kg "
-                                  f"registered under {reg.number} ({diff_pct:.1f} % off, "
-                                  f"tolerance {kg_tol} %)", field="gross_kg", value=kg,
-                                  shipment=s.ref)  # fmt: skip
+        totals = [d for d in regs if not d.item]
+        if totals:
+            yield from _cus_004_compare(ctx, s.ref, s.where, s.lines, max(totals, key=lambda d: d.date),
+                                        "", qty_tol, kg_tol)  # fmt: skip
+        groups: dict[str, list[Document]] = defaultdict(list)
+        for d in regs:
+            if d.item:
+                groups[d.item].append(d)
+        if not groups:
+            continue
+        loaded: dict[str, list[Line]] = defaultdict(list)
+        for ln in s.lines:
+            item = ds.items.get(ln.item)
+            key = ln.item if ln.item in groups else item.category if item else None
+            if key in groups:
+                loaded[key].append(ln)
+            else:
+                yield ctx.finding(ln.where, f"{ln.item} is loaded but not registered under the "
+                                  f"code (registered: {', '.join(sorted(groups))})", field="item",
+                                  value=ln.item, shipment=s.ref, line=ln.line_no)  # fmt: skip
+        for key, docs in sorted(groups.items()):
+            numbers = ", ".join(sorted({d.number for d in docs}))
+            if not loaded.get(key):
+                yield ctx.finding(s.where, f"{key} is registered under {numbers} but not loaded",
+                                  field="item", value=key, shipment=s.ref)  # fmt: skip
+                continue
+            reg = _cus_004_sum(docs)
+            yield from _cus_004_compare(ctx, s.ref, s.where, loaded[key], reg, f"{key}: ",
+                                        qty_tol, kg_tol)  # fmt: skip
+
+
+def _cus_004_sum(docs: list[Document]) -> Document:
+    """One product group's registered figures (several rows for a group add up)."""
+
+    def add(values: list[Any]) -> Any:
+        return None if any(v is None for v in values) else sum(values)
+
+    numbers = ", ".join(sorted({d.number for d in docs}))
+    return Document("ahars_registration", numbers, docs[0].subject, docs[0].date,
+                    packages=add([d.packages for d in docs]),
+                    pieces=add([d.quantity if d.quantity is not None else d.pieces for d in docs]),
+                    gross_kg=add([d.gross_kg for d in docs]))  # fmt: skip
+
+
+def _cus_004_compare(ctx: Ctx, ref: str, where: str, loaded: Iterable[Line], reg: Document,
+                     what: str, qty_tol: Decimal, kg_tol: Decimal) -> Iterator[Finding]:  # fmt: skip
+    lines = list(loaded)
+    packages = sum(ln.packages or 0 for ln in lines)
+    pieces = sum((ln.quantity for ln in lines), ZERO)
+    kg = sum((ln.gross_kg or ZERO for ln in lines), ZERO)
+    if reg.packages is not None and abs(packages - reg.packages) > qty_tol:
+        yield ctx.finding(where, f"{what}{packages} packages loaded, {reg.packages} registered "
+                          f"under {reg.number}", field="packages", value=packages,
+                          shipment=ref)  # fmt: skip
+    if reg.pieces is not None and abs(pieces - reg.pieces) > qty_tol:
+        yield ctx.finding(where, f"{what}{pieces} pieces loaded, {reg.pieces} registered under "
+                          f"{reg.number}", field="quantity", value=pieces,
+                          shipment=ref)  # fmt: skip
+    if reg.gross_kg is not None and reg.gross_kg > 0:
+        diff_pct = abs(kg - reg.gross_kg) / reg.gross_kg * 100
+        if diff_pct > kg_tol:
+            yield ctx.finding(where, f"{what}gross weight {kg} kg loaded, {reg.gross_kg} kg "
+                              f"registered under {reg.number} ({diff_pct:.1f} % off, "
+                              f"tolerance {kg_tol} %)", field="gross_kg", value=kg,
+                              shipment=ref)  # fmt: skip
 
 
 @rule(
@@ -313,7 +375,7 @@ def cus_007(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             party = ds.parties.get(s.recipient)
             # the route is open to goods imported from its day: the regime of the border day
             verified = bool(party and party.verified_hum_org) and (
-                (s.crossed_on or s.dispatch_date) >= ctx.p("verified_route_from")
+                s.import_day(ctx.as_of) >= ctx.p("verified_route_from")
             )
             if et not in allowed and not verified:
                 kind = et or "type unknown"
@@ -327,11 +389,14 @@ def cus_007(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     "CUS-008", "Goods bought abroad by the recipient are handed out within 90 days of the border",
     severity=ERROR, pack="ua-import", regimes=("ua-953",), sources=("UA-3448",), grade="B",
     reads=("shipments", "receipts", "journal"),
-    params={"max_days_border_to_distribution": 90, "warn_at": 60},
+    params={"max_days_border_to_distribution": 90, "warn_at": 60,
+            "applies_from": dt.date(2024, 1, 23)},
     fix="Hand the goods out to acquirers (distributions.csv) before the deadline, or they lose "
         "their humanitarian-aid status.",
 )  # fmt: skip
 def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """Law 3448-IX, in force 23 Jan 2024 (`applies_from`), set the 90 days: goods that crossed
+    the border before it are not held to them."""
     limit, warn = ctx.p("max_days_border_to_distribution"), ctx.p("warn_at")
     handed: dict[tuple[str, int], list[tuple[dt.date, Decimal]]] = defaultdict(list)
     for ref, line_no, day, q in ds.lot_distributions:
@@ -341,7 +406,7 @@ def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         gone[(ref, line_no)].append((day, q))
     for s in ctx.shipments:
         crossed = s.crossed_on
-        if crossed is None:
+        if crossed is None or crossed < ctx.p("applies_from"):
             continue
         deadline = crossed + dt.timedelta(days=limit)
         elapsed = (ctx.as_of - crossed).days
@@ -360,7 +425,7 @@ def cus_008(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                 continue
             if elapsed > limit:
                 yield ctx.finding(ln.where, f"{left} of {ln.item} bought by the recipient were not "
-                                  f"handed out within {limit} days of the border ({crossed})",
+                                  f"handed out within {days(limit)} of the border ({crossed})",
                                   field="purchased_by_recipient", value=left, shipment=s.ref,
                                   line=ln.line_no)  # fmt: skip
             elif elapsed >= warn:  # "warning at 60 d": on the 60th day
@@ -412,7 +477,7 @@ def cus_018(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               shipment=c.shipment_ref)  # fmt: skip
         elif c.docs_completed_at is None and ctx.as_of > c.docs_due_by:
             yield ctx.finding(where, f"supporting documents were due by {c.docs_due_by} and are "
-                              f"not recorded as filed ({(ctx.as_of - c.docs_due_by).days} days "
+                              f"not recorded as filed ({days((ctx.as_of - c.docs_due_by).days)} "
                               "overdue)", field="docs_due_by", value=c.docs_due_by,
                               shipment=c.shipment_ref)  # fmt: skip
         elif c.docs_completed_at is not None and c.docs_completed_at > c.docs_due_by:
@@ -449,11 +514,13 @@ def cus_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 @rule(
     "CUS-012", "No transit through Russia or Belarus with restricted goods",
     severity=ERROR, pack="eu-export", sources=("EU-SANC",), grade="B",
-    reads=("shipments", "items"), params={"blocked_transit": ("RU", "BY")},
+    reads=("shipments", "items"), params={"blocked_transit": ("RU", "BY")}, any_corridor=True,
     fix="Re-route the consignment around the blocked countries (e.g. via PL) before dispatch.",
 )  # fmt: skip
 def cus_012(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
-    """Every route given on any line counts: the lines of a consignment travel in one vehicle."""
+    """Every route given on any line counts: the lines of a consignment travel in one vehicle.
+    The catalogue blocks any route through RU/BY for flagged lines, so the rule looks at every
+    shipment, not only those leaving the EU (a Japanese donor's route JP>RU>UA too)."""
     blocked = set(ctx.p("blocked_transit"))
     for s in ctx.shipments:
         routes = {">".join(x.strip().upper() for x in r.split(">")) for r in s.values("route")}

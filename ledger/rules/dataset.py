@@ -190,6 +190,11 @@ class Shipment:
         """The day it entered Ukraine, if known (border, customs or receipt)."""
         return self.arrived_on or self.received_on
 
+    def import_day(self, as_of: dt.date) -> dt.date:
+        """The day it entered Ukraine (`crossed_on`); not crossed yet, the earliest day it still
+        can: the later of its dispatch and the day the check is made for."""
+        return self.crossed_on or max(self.dispatch_date, as_of)
+
     @property
     def where(self) -> str:
         return f"shipment {self.ref}"
@@ -427,6 +432,55 @@ class Dataset:
         for s in dict.fromkeys(x for x in subjects if x):
             found += [d for d in self.docs_by_subject.get(s, ()) if d.kind in wanted]
         return found
+
+    # Receipt and pledge references are unique only with whose they are (FORMATS: receipts by
+    # receipt_ref, shipment_ref, line_no; pledges by donor, pledge_ref, line_no), and a document
+    # row names no party: a document about one is filed under `receipt_ref/shipment_ref` or
+    # `donor/pledge_ref`, and under the plain reference only while one party uses it.
+
+    @cached_property
+    def receipt_ref_parties(self) -> Mapping[str, frozenset[str]]:
+        """receipt_ref -> the parties that numbered a receipt so (the shipments' recipients)."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for r in self.receipts:
+            s = self.shipments.get(r.shipment_ref)
+            wh = self.warehouses.get(r.warehouse)
+            out[r.receipt_ref].add(s.recipient if s else wh.party if wh else r.warehouse)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    @cached_property
+    def pledge_ref_donors(self) -> Mapping[str, frozenset[str]]:
+        out: dict[str, set[str]] = defaultdict(set)
+        for p in self.pledges:
+            out[p.pledge_ref].add(p.donor)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    def receipt_docs(self, kinds: str | tuple[str, ...], receipt_ref: str,
+                     shipment_ref: str) -> list[Document]:  # fmt: skip
+        """Documents about receipt `receipt_ref` of `shipment_ref`: filed under
+        `receipt_ref/shipment_ref`, or under `receipt_ref` while no other party uses it."""
+        plain = receipt_ref if len(self.receipt_ref_parties.get(receipt_ref, ())) <= 1 else None
+        return self.docs(kinds, f"{receipt_ref}/{shipment_ref}", plain)
+
+    def pledge_docs(
+        self, kinds: str | tuple[str, ...], donor: str, pledge_ref: str
+    ) -> list[Document]:
+        """Documents about `donor`'s pledge `pledge_ref`: filed under `donor/pledge_ref`, or
+        under `pledge_ref` while no other donor uses it."""
+        plain = pledge_ref if len(self.pledge_ref_donors.get(pledge_ref, ())) <= 1 else None
+        return self.docs(kinds, f"{donor}/{pledge_ref}", plain)
+
+    def shared_ref_note(self, kinds: str | tuple[str, ...], plain: str, qualified: str,
+                        users: frozenset[str] | None) -> str:  # fmt: skip
+        """Why documents filed under a shared plain reference were not counted ('' if none)."""
+        if not users or len(users) <= 1:
+            return ""
+        found = self.docs(kinds, plain)
+        if not found:
+            return ""
+        numbers = ", ".join(sorted({d.number for d in found}))
+        return (f" ({numbers} filed under {plain} not counted: {plain} is used by "
+                f"{', '.join(sorted(users))}; file it under {qualified})")  # fmt: skip
 
     @cached_property
     def dispatched_by_pledge(self) -> Mapping[tuple[str, str, int], Decimal]:

@@ -277,16 +277,21 @@ def doc_009(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     severity=ERROR, pack="bookkeeping", sources=("CRS",), grade="A",
     reads=("receipts", "writeoffs", "documents"),
     fix="Write a signed, dated loss report with the delivery notes and GRN attached and file it "
-        "(documents.csv kind `loss_report`, subject = receipt or write-off ref).",
+        "(documents.csv kind `loss_report`, subject = receipt_ref/shipment_ref, shipment or "
+        "write-off ref).",
 )  # fmt: skip
 def doc_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     for r in ds.receipts:
         if r.short + r.damaged <= 0:
             continue
-        docs = ds.docs("loss_report", r.receipt_ref, r.shipment_ref)
+        docs = [*ds.receipt_docs("loss_report", r.receipt_ref, r.shipment_ref),
+                *ds.docs("loss_report", r.shipment_ref)]  # fmt: skip
         if not any(d.signed for d in docs):
+            note = ds.shared_ref_note("loss_report", r.receipt_ref,
+                                      f"{r.receipt_ref}/{r.shipment_ref}",
+                                      ds.receipt_ref_parties.get(r.receipt_ref))  # fmt: skip
             yield ctx.finding(r.where, f"{r.short + r.damaged} missing/damaged with no signed loss "
-                              "report", field="documents", value="loss_report",
+                              f"report{note}", field="documents", value="loss_report",
                               shipment=r.shipment_ref, line=r.line_no)  # fmt: skip
     for w in ds.writeoffs:
         if w.reason not in LOSS_REASONS:
@@ -303,17 +308,26 @@ def doc_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     severity=ERROR, pack="bookkeeping", sources=("UA-ACC",), grade="B",
     reads=("receipts", "documents"),
     fix="Draw up the acceptance-transfer act (Law 996-XIV Art. 9 requisites, signatures of both "
-        "sides) and file it (documents.csv kind `acceptance_act`).",
+        "sides) and file it (documents.csv kind `acceptance_act`, subject = shipment ref or "
+        "receipt_ref/shipment_ref).",
 )  # fmt: skip
 def doc_011(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """A missing act is an error (B); an unsigned one a warning (the requisites list is C)."""
     for ref, receipts in ds.receipts_by_shipment.items():
-        refs = [ref, *dict.fromkeys(r.receipt_ref for r in receipts)]
-        acts = ds.docs("acceptance_act", *refs)
-        where = f"shipment {ref} (receipts {', '.join(refs[1:])})"
+        refs = list(dict.fromkeys(r.receipt_ref for r in receipts))
+        acts = ds.docs("acceptance_act", ref)
+        for rref in refs:  # a receipt's own act: `GRN1/S2`, or `GRN1` used by one party only
+            acts += [a for a in ds.receipt_docs("acceptance_act", rref, ref) if a not in acts]
+        where = f"shipment {ref} (receipts {', '.join(refs)})"
         if not acts:
+            note = "".join(
+                ds.shared_ref_note(
+                    "acceptance_act", rref, f"{rref}/{ref}", ds.receipt_ref_parties.get(rref)
+                )
+                for rref in refs
+            )
             yield ctx.finding(where, f"goods of {ref} were received with no acceptance-transfer "
-                              "act on file", field="documents", value="acceptance_act",
+                              f"act on file{note}", field="documents", value="acceptance_act",
                               shipment=ref)  # fmt: skip
         elif not all(a.signed and a.signatory for a in acts):
             bad = next(a for a in acts if not (a.signed and a.signatory))

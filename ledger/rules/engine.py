@@ -18,6 +18,7 @@ TOML layout (every section optional; unknown names are refused, types must match
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import gc
 import tomllib
@@ -64,14 +65,17 @@ def _coerce(default: Any, value: Any, where: str) -> Any:
     if isinstance(default, int):
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad("a whole number")
-        return value
+        return _not_negative(value, where)
     if isinstance(default, Decimal):
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise bad("a number")
         try:
-            return Decimal(str(value))
+            number = Decimal(str(value))
         except ArithmeticError:
             raise bad("a number") from None
+        if not number.is_finite():
+            raise bad("a number")
+        return _not_negative(number, where)
     if isinstance(default, dt.date) or default is None or default == "":
         if value == "" and not isinstance(default, dt.date):
             return ""
@@ -90,6 +94,14 @@ def _coerce(default: Any, value: Any, where: str) -> Any:
             raise bad("a string")
         return value
     raise bad(type(default).__name__)
+
+
+def _not_negative(value: Any, where: str) -> Any:
+    """Every numeric parameter is a number of days, a count, a percentage or a tolerance."""
+    if value < 0:
+        raise ConfigError(f"{where}: must not be negative (days, counts, percentages and "
+                          f"tolerances are 0 or more), got {value}")  # fmt: skip
+    return value
 
 
 def _merge(defaults: Mapping[str, Any], given: Mapping[str, Any], where: str,
@@ -249,7 +261,9 @@ def _run(
     for name in selected:
         pack, pp = PACKS[name], settings.packs[name]
         scope[name] = [s for s in ships if pack.applies is None or pack.applies(s, ds, pp)]
-        regimes[name] = {s.ref: pack.regime(s, pp) for s in scope[name]} if pack.regime else {}
+        regimes[name] = (
+            {s.ref: pack.regime(s, pp, as_of) for s in scope[name]} if pack.regime else {}
+        )
     findings: list[Finding] = []
     ran: list[str] = []
     grade_c = bool(settings.engine["grade_c_as_error"])
@@ -257,16 +271,18 @@ def _run(
         if spec.pack not in selected or rid in settings.disabled or (only and rid not in only):
             continue
         ran.append(rid)
-        in_scope = scope[spec.pack]
+        in_scope = ships if spec.any_corridor else scope[spec.pack]
         if spec.regimes:
             in_scope = [s for s in in_scope if regimes[spec.pack].get(s.ref) in spec.regimes]
         ctx = Ctx(spec, as_of, settings.rules[rid], tuple(in_scope), regimes[spec.pack],
-                  settings.rules, settings.severity.get(rid), grade_c)  # fmt: skip
+                  settings.rules, settings.severity.get(rid), grade_c,
+                  settings.disabled)  # fmt: skip
         try:
             found = list(spec.fn(ds, ctx))
         except Exception as exc:  # a rule bug must not hide every other finding
-            found = [ctx.finding("rules engine", f"rule {rid} failed: {exc!r}", severity=ERROR,
-                                 fix="Report this as a bug in the rules engine.")]  # fmt: skip
+            crash = ctx.finding("rules engine", f"rule {rid} failed: {exc!r}",
+                                fix="Report this as a bug in the rules engine.")  # fmt: skip
+            found = [dataclasses.replace(crash, severity=ERROR)]  # whatever is configured
         if shipment is not None:
             found = [f for f in found if f.shipment == shipment]
         findings += found

@@ -58,6 +58,9 @@ class RuleSpec:
     regimes: tuple[str, ...] = ()  # empty: every regime of the pack
     fix: str = ""
     doc: str = ""
+    # True: the rule looks at every shipment, not only those of its pack's corridor (it still
+    # runs only when its pack is selected)
+    any_corridor: bool = False
 
     @property
     def default_severity(self) -> str:
@@ -86,6 +89,7 @@ def rule(
     params: Mapping[str, Any] | None = None,
     regimes: tuple[str, ...] = (),
     fix: str = "",
+    any_corridor: bool = False,
 ) -> Callable[[Callable[[Dataset, Ctx], Iterable[Finding]]], Callable[..., Any]]:
     """Register a rule function under its catalogue ID."""
 
@@ -94,7 +98,7 @@ def rule(
             raise ValueError(f"rule {rule_id} registered twice")
         REGISTRY[rule_id] = RuleSpec(
             rule_id, title, severity, pack, sources, grade, reads, dict(params or {}), fn,
-            regimes, fix, (fn.__doc__ or "").strip(),
+            regimes, fix, (fn.__doc__ or "").strip(), any_corridor,
         )  # fmt: skip
         return fn
 
@@ -111,11 +115,16 @@ class Ctx:
     shipments: tuple[Shipment, ...]
     regime: Mapping[str, str] = field(default_factory=dict)  # shipment ref -> regime name
     all_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    severity: str | None = None  # configured override of the rule's severity
+    severity: str | None = None  # configured severity: every finding of the rule gets it
     grade_c_as_error: bool = False
+    disabled: frozenset[str] = frozenset()  # rules switched off in the configuration
 
     def p(self, name: str) -> Any:
         return self.params[name]
+
+    def enabled(self, rule_id: str) -> bool:
+        """Whether another rule is switched on (a rule that defers to it must not when off)."""
+        return rule_id not in self.disabled
 
     def other(self, rule_id: str, name: str) -> Any:
         return self.all_params[rule_id][name]
@@ -134,13 +143,14 @@ class Ctx:
         grade: str | None = None,
     ) -> Finding:
         spec = self.spec
-        sev = severity or self.severity or spec.severity
         g = grade or spec.grade
-        if self.severity and severity is None:
+        if self.severity:  # configured: it beats whatever the rule or the grade would pick
             sev = self.severity
-        elif g == "C" and sev == ERROR and not self.grade_c_as_error:
-            sev = WARNING
-            message = f"{message} [{GRADE_C_NOTE}]"
+        else:
+            sev = severity or spec.severity
+            if g == "C" and sev == ERROR and not self.grade_c_as_error:
+                sev = WARNING
+                message = f"{message} [{GRADE_C_NOTE}]"
         return Finding(
             rule=spec.id, severity=sev, pack=spec.pack, record=record, field=field,
             value=None if value is None else _text(value), message=message,
@@ -148,6 +158,11 @@ class Ctx:
             source=f"{', '.join(spec.sources)} (grade {g})", grade=g,
             regime=self.regime.get(shipment) if shipment else None,
         )  # fmt: skip
+
+
+def days(n: int) -> str:
+    """ "1 day", "2 days" (and "0 days")."""
+    return f"{n} day" if n == 1 else f"{n} days"
 
 
 def _text(value: Any) -> str:

@@ -29,8 +29,9 @@ class Pack:
     params: Mapping[str, Any] = field(default_factory=dict)
     # which shipments the pack looks at; None: the pack is about records, not corridors
     applies: Callable[[Shipment, Dataset, Mapping[str, Any]], bool] | None = None
-    # the regime of one shipment under this pack (None: one regime only)
-    regime: Callable[[Shipment, Mapping[str, Any]], str] | None = None
+    # the regime of one shipment under this pack, on the day the check is made for (None: one
+    # regime only)
+    regime: Callable[[Shipment, Mapping[str, Any], dt.date], str] | None = None
     regimes: tuple[tuple[str, str], ...] = ()  # (name, description)
 
 
@@ -42,9 +43,10 @@ def _to_ukraine(s: Shipment, ds: Dataset, p: Mapping[str, Any]) -> bool:
     return party is not None and party.country == p["import_country"]
 
 
-def _ua_regime(s: Shipment, p: Mapping[str, Any]) -> str:
-    """The regime at the border: the day it crossed if known, else the day it left."""
-    day: dt.date = s.crossed_on or s.dispatch_date
+def _ua_regime(s: Shipment, p: Mapping[str, Any], as_of: dt.date) -> str:
+    """The regime at the border: the day it crossed if known; not crossed yet, it can cross
+    no earlier than the day of the check (nor than its dispatch)."""
+    day = s.import_day(as_of)
     return "ua-953" if day >= p["registration_regime_from"] else "ua-174"
 
 

@@ -11,12 +11,12 @@ import datetime as dt
 from collections.abc import Iterator
 
 from ledger.rules.dataset import Dataset, Line, Shipment
-from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
+from ledger.rules.model import ERROR, WARNING, Ctx, Finding, days, rule
 
 
 def _arrival(s: Shipment, ctx: Ctx) -> dt.date:
     """The day the goods reached Ukraine, or the earliest day they still can."""
-    return s.crossed_on or max(s.dispatch_date, ctx.as_of)
+    return s.import_day(ctx.as_of)
 
 
 def _left(s: Shipment, ln: Line, ctx: Ctx) -> int | None:
@@ -54,10 +54,10 @@ def qlt_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         left = _left(s, ln, ctx)
         if left is None or left < 0 or left >= minimum:
             continue  # expired lines are QLT-003's (the expiry day itself is still usable)
-        if ln.short_date_justification and _exception_open(ctx, s):
-            continue  # QLT-002: allowed with a justification
-        yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}) has {left} "
-                          f"days of shelf life left {_on_arrival(s, ctx)}; at least {minimum} "
+        if ln.short_date_justification and ctx.enabled("QLT-002") and _exception_open(ctx, s):
+            continue  # QLT-002 (when on): allowed with a justification, as a warning
+        yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}) has "
+                          f"{days(left)} of shelf life left {_on_arrival(s, ctx)}; at least {minimum} "
                           "required",
                           field="expiry", value=ln.expiry, shipment=s.ref,
                           line=ln.line_no)  # fmt: skip
@@ -77,8 +77,8 @@ def qlt_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         if left is None or left < 0 or left >= minimum or not ln.short_date_justification:
             continue
         if _exception_open(ctx, s):
-            yield ctx.finding(ln.where, f"short-dated {ln.item} batch {ln.batch} ({left} days "
-                              f"left, expiry {ln.expiry}) admitted under the martial-law "
+            yield ctx.finding(ln.where, f"short-dated {ln.item} batch {ln.batch} ("
+                              f"{days(left)} left, expiry {ln.expiry}) admitted under the martial-law "
                               f"exception: {ln.short_date_justification}",
                               field="short_date_justification", value=ln.expiry, shipment=s.ref,
                               line=ln.line_no)  # fmt: skip
@@ -142,8 +142,8 @@ def qlt_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     for s, ln in _lines(ds, ctx, "food"):
         left = _left(s, ln, ctx)
         if left is not None and 0 <= left < minimum:
-            yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}): {left} "
-                              f"days of shelf life left {_on_arrival(s, ctx)} (policy minimum "
+            yield ctx.finding(ln.where, f"{ln.item} batch {ln.batch} (expiry {ln.expiry}): "
+                              f"{days(left)} of shelf life left {_on_arrival(s, ctx)} (policy minimum "
                               f"{minimum})", field="expiry",
                               value=ln.expiry, shipment=s.ref, line=ln.line_no)  # fmt: skip
 
@@ -161,7 +161,7 @@ def qlt_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     for s, ln in _lines(ds, ctx, "food"):
         item = ds.items[ln.item]
         # imported from that day: the border day, as the rest of the import rules
-        if (s.crossed_on or s.dispatch_date) < ctx.p("applies_from") or not item.label_lang:
+        if s.import_day(ctx.as_of) < ctx.p("applies_from") or not item.label_lang:
             continue
         langs = {x.strip().lower() for x in item.label_lang.replace(",", ";").split(";")}
         if lang not in langs:

@@ -15,7 +15,8 @@ from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
     "REP-005", "Pledges are never counted as funded; commitments need a signed agreement",
     severity=ERROR, pack="reporting", sources=("FTS",), grade="A",
     reads=("pledges", "shipments", "documents"), params={"report_unfunded_pledges": True},
-    fix="Obtain the signed agreement (documents.csv kind `agreement`, subject = pledge ref) before "
+    fix="Obtain the signed agreement (documents.csv kind `agreement`, subject = pledge ref, or "
+        "donor/pledge ref when another donor uses the same ref) before "
         "counting a commitment; keep bare pledges out of funded totals until committed or "
         "delivered.",
 )  # fmt: skip
@@ -26,11 +27,13 @@ def rep_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     for (donor, ref), lines in sorted(by_ref.items()):
         where = f"pledge {donor}/{ref}"
         if any(p.status == "commitment" for p in lines):
-            agreements = ds.docs("agreement", ref)
+            agreements = ds.pledge_docs("agreement", donor, ref)  # this donor's, not another's
             if not any(a.signed for a in agreements):
+                note = ds.shared_ref_note("agreement", ref, f"{donor}/{ref}",
+                                          ds.pledge_ref_donors.get(ref))  # fmt: skip
                 yield ctx.finding(where, f"{ref} is recorded as a commitment without a signed "
-                                  "agreement: it may only count as a pledge", field="status",
-                                  value="commitment")  # fmt: skip
+                                  f"agreement{note}: it may only count as a pledge",
+                                  field="status", value="commitment")  # fmt: skip
             continue
         shipped = sum((ds.dispatched_by_pledge.get(p.key, ZERO) for p in lines), ZERO)
         if shipped == 0 and ctx.p("report_unfunded_pledges"):
