@@ -114,15 +114,31 @@ class _Commands(click.Group):
             with refusals():
                 return super().invoke(ctx)
         except Exception as exc:
-            if not type(exc).__module__.startswith("sqlalchemy"):
-                raise
-            from sqlalchemy.exc import DBAPIError
+            detail = _database_error(exc)
+            if detail is not None:
+                _unmake_new_ledger()  # the transaction rolled back: a new ledger holds nothing
+                raise Failure(f"the ledger database ({_shown_db(ctx)}) cannot be used: {detail}"
+                              ) from None  # fmt: skip
+            if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and exc.strerror:
+                where = f": {exc.filename}" if exc.filename else ""
+                raise Failure(f"{exc.strerror}{where}") from None
+            raise
 
-            if not isinstance(exc, DBAPIError):
-                raise
-            detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise Failure(f"the ledger database ({_shown_db(ctx)}) cannot be used: {detail}"
-                          ) from None  # fmt: skip
+
+def _database_error(exc: BaseException) -> str | None:
+    """The first line of a database's own error, from SQLAlchemy or straight from the driver
+    (the bulk writer hands rows to sqlite3 and psycopg directly: a full disk or a read-only
+    file surfaces there); None for anything else."""
+    module = type(exc).__module__
+    if module.startswith("sqlalchemy"):
+        from sqlalchemy.exc import DBAPIError
+
+        if not isinstance(exc, DBAPIError):
+            return None
+        return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if module == "sqlite3" or module.startswith("psycopg"):
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return None
 
 
 def _shown_db(ctx: click.Context) -> str:

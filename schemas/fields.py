@@ -256,4 +256,15 @@ NonNegative = Annotated[
 Currency = Annotated[str, AfterValidator(_currency)]
 Country = Annotated[str, AfterValidator(_country)]
 Flag = Annotated[bool, BeforeValidator(_bool)]
-LineNo = Annotated[int, BeforeValidator(_int)]
+# PostgreSQL's INTEGER (SQLite's would take up to 2^63 − 1): one limit on every engine, checked
+# with the row's other values instead of failing in the database's own words
+MAX_WHOLE = 2_147_483_647
+
+
+def _storable(v: int) -> int:
+    if v > MAX_WHOLE:
+        raise ValueError(f"too large: a whole number here is at most {MAX_WHOLE:,}")
+    return v
+
+
+LineNo = Annotated[int, BeforeValidator(_int), AfterValidator(_storable)]

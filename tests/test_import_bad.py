@@ -1389,3 +1389,19 @@ def test_a_refused_import_still_carries_its_notes(masters, bad):
         masters.import_files([path])
     assert [n.split(":")[0] for n in exc.value.notes] == ["pledges.csv"]
     assert "'statuses'" in exc.value.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("line_no", "99999999999999999999"), ("line_no", "2147483648"), ("packages", "4006381333931")],
+)
+def test_whole_numbers_past_what_every_engine_stores_are_refused_naming_the_column(
+    masters, bad, column, value
+):
+    """One limit on both engines (PostgreSQL's INTEGER): SQLite would store 2^31 and crash on
+    2^63, PostgreSQL fail in the database's own words without file, row or column."""
+    path = write_rows(bad / "shipments.csv", [{**SHIPMENT, column: value}])
+    err = only(rejected(masters, path))
+    check(
+        err, "shipments.csv", 2, column, "too large: a whole number here is at most 2,147,483,647"
+    )

@@ -129,13 +129,41 @@ def _check_encoding(dbapi_conn: Any, _record: Any) -> None:
 
 @contextmanager
 def writer(engine: Engine) -> Iterator[Connection]:
-    """One write transaction holding the single-writer lock; rolls back on any exception."""
+    """One write transaction holding the single-writer lock; rolls back on any exception.
+
+    A writer waits for another one at most `BUSY_TIMEOUT_MS` on both engines (SQLite's busy
+    timeout; PostgreSQL's lock_timeout, which would otherwise wait for ever and look hung),
+    then is refused saying that another command is writing, not that the database is broken.
+    """
+    from sqlalchemy.exc import OperationalError
+
     with engine.connect() as conn:
         conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
+        try:
+            tx = conn.begin()
+        except OperationalError as exc:  # SQLite: BEGIN IMMEDIATE waited in vain
+            raise _busy(exc) from None
+        with tx:
             if engine.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK_KEY})
+                try:
+                    conn.execute(text("SELECT set_config('lock_timeout', :t, true)"),
+                                 {"t": f"{BUSY_TIMEOUT_MS}ms"})  # fmt: skip
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK_KEY})
+                    conn.execute(text("SELECT set_config('lock_timeout', '0', true)"))
+                except OperationalError as exc:
+                    raise _busy(exc) from None
             yield conn
+
+
+def _busy(exc: Exception) -> Exception:
+    """A lock that never came: another AidLedger writer (an import, an event) holds the ledger."""
+    from ledger.errors import LedgerError
+
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    if "locked" not in text_ and "lock timeout" not in text_:
+        return exc
+    return LedgerError(f"another command is writing to this ledger (an import or an event); "
+                       f"waited {BUSY_TIMEOUT_MS // 1000} s: try again once it has finished")  # fmt: skip
 
 
 @contextmanager
