@@ -338,8 +338,11 @@ def test_donor_pack_consignment_values_are_the_sums_of_its_lines(packs) -> None:
     for s in sheet_rows(path, "shipments"):
         if not s["shipment"]:
             continue
-        mine = [r for r in lines if r["shipment"] == s["shipment"]]
-        assert d(s["value"]) == sum(d(r["value"]) for r in mine), s
+        mine = [r for r in lines if (r["shipment"], r["currency"], r["unit"])
+                == (s["shipment"], s["currency"], s["unit"])]  # fmt: skip
+        assert mine and d(s["value"]) == sum(d(r["value"]) for r in mine), s
+        # and never pieces and boxes counted together
+        assert d(s["dispatched"]) == sum(d(r["quantity"]) for r in mine), s
 
 
 def test_formatting_never_rounds_a_unit_value_or_prints_a_negative_zero() -> None:

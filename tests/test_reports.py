@@ -561,3 +561,15 @@ def test_narrow_column_headings_break_at_hyphenation_points_not_mid_word(
     for word in ("dispatched", "distributed", "outstanding", "відвантажено", "розподілено"):
         cuts = [f"{word[:i]} {word[i:]}" for i in range(2, len(word) - 1)]
         assert not [c for c in cuts if c in text], word
+
+
+def test_the_donor_pack_never_counts_different_units_together(world: dict[str, Any]) -> None:
+    """KYOTO-2022-001 carries pieces and boxes: its summary has a row per unit, each the sum of
+    its own dispatched lines."""
+    doc = world["docs"]["donor"]
+    lines = doc.section("dispatched").rows
+    summary = [r for r in doc.section("shipments").rows if r["shipment"] == "KYOTO-2022-001"]
+    assert {r["unit"] for r in summary} == {"pcs", "box"}
+    for s in summary:
+        mine = [x for x in lines if (x["shipment"], x["unit"]) == ("KYOTO-2022-001", s["unit"])]
+        assert s["dispatched"] == sum(x["quantity"] for x in mine)

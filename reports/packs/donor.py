@@ -121,12 +121,13 @@ def build(conn: Connection, donor: str, period: str | None = None,
     distributed.sort(key=lambda r: (r["date"], r["act"], r["lot"]))
     written_off.sort(key=lambda r: (r["date"], r["act"]))
 
-    # per-shipment summary: one row per shipment and value currency (a consignment of goods
-    # declared in CZK and in EUR has two: their values cannot be added up)
-    per_ship: dict[tuple[str, str], dict[str, Any]] = {}
+    # per-shipment summary: one row per shipment, value currency and unit (a consignment of
+    # goods declared in CZK and in EUR has two: their values cannot be added up; nor can pieces
+    # and boxes be counted together)
+    per_ship: dict[tuple[str, str, str], dict[str, Any]] = {}
     for lot in mine.values():
-        s = per_ship.setdefault((lot["shipment_ref"], lot["currency"]), {
-            "shipment": lot["shipment_ref"], "date": lot["dispatch_date"],
+        s = per_ship.setdefault((lot["shipment_ref"], lot["currency"], unit(lot["item"])), {
+            "shipment": lot["shipment_ref"], "date": lot["dispatch_date"], "unit": unit(lot["item"]),
             "recipient": party_name(names, lot["recipient"], False), "lines": 0,
             "dispatched": ZERO, "received": ZERO, "short": ZERO, "damaged": ZERO,
             "distributed": ZERO, "value": ZERO, "currency": lot["currency"]})  # fmt: skip
@@ -136,11 +137,11 @@ def build(conn: Connection, donor: str, period: str | None = None,
         s["distributed"] += dist_by_lot.get(lot["id"], ZERO)
     for rc in receipts:
         lot = mine[rc["shipment_line_id"]]
-        s = per_ship[(lot["shipment_ref"], lot["currency"])]
+        s = per_ship[(lot["shipment_ref"], lot["currency"], unit(lot["item"]))]
         for k in ("received", "short", "damaged"):
             s[k] += rc[k]
     last_event = {ev["shipment_ref"]: ev for ev in events}
-    for (ref, _currency), s in per_ship.items():
+    for (ref, _currency, _unit), s in per_ship.items():
         ev = last_event.get(ref)
         s["status"] = ("received" if s["received"] or s["short"] or s["damaged"]
                        else f"customs: {ev['event']}" if ev else "in transit")  # fmt: skip
@@ -194,6 +195,7 @@ def build(conn: Connection, donor: str, period: str | None = None,
             Column("shipment", "col.shipment", width="12%"), Column("date", "col.date", "date", width="8%"),
             Column("recipient", "col.recipient", width="16%"), Column("lines", "col.lots_count", "int", width="5%"),
             qty("dispatched"), qty("received"), qty("short"), qty("damaged"), qty("distributed"),
+            Column("unit", "col.unit", width="5%"),
             Column("value", "col.value", "money", "currency", width="10%"),
             Column("currency", "col.currency", width="5%"), Column("status", "col.status", width="10%"),
         ]),
