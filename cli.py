@@ -553,6 +553,43 @@ def _summary(recon: list[dict[str, Any]]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- one event at a time
 
 
+# What a column means where its name does not say it all (FORMATS.md)
+COLUMN_MEANING = {
+    "received": "units taken into the warehouse, any excess included",
+    "short": "units missing on arrival (the carrier answers for them)",
+    "damaged": "units that arrived damaged",
+    "excess": "units beyond the dispatched quantity (part of --received)",
+    "unit_value": "value of one unit in --currency",
+    "batch": "batch (series); without it the earliest expiry is taken first (FEFO)",
+    "pledge_ref": "the pledge this line is sent against, with --pledge-line",
+}
+
+
+def _column_help(row_type: Any, column: str) -> str:
+    """An option's help from the row schema: its meaning, then what it takes (a date's forms,
+    the allowed values of a choice, a number)."""
+    import datetime as dt
+    import types
+    import typing
+    from decimal import Decimal
+
+    field = row_type.model_fields.get(column)
+    annotation = field.annotation if field is not None else None
+    optional = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    kinds = typing.get_args(annotation) if optional else [annotation]
+    takes = ""
+    for kind in kinds:
+        if typing.get_origin(kind) is typing.Annotated:  # a constrained type: its base
+            kind = typing.get_args(kind)[0]
+        if typing.get_origin(kind) is typing.Literal:
+            takes = "one of: " + ", ".join(str(v) for v in typing.get_args(kind))
+        elif kind is dt.date:
+            takes = "a date, YYYY-MM-DD or DD.MM.YYYY"
+        elif kind is Decimal:
+            takes = "a number"
+    return "; ".join(x for x in (COLUMN_MEANING.get(column, ""), takes) if x)
+
+
 class EventCommand(click.Command):
     """A command whose options are the columns of one row schema, built only when used.
 
@@ -573,7 +610,8 @@ class EventCommand(click.Command):
             required = set(row_type.required_columns())
             for column in row_type.columns():
                 flag = "--" + column.replace("_", "-")
-                self.params.append(click.Option([flag, column], required=column in required))
+                self.params.append(click.Option([flag, column], required=column in required,
+                                                help=_column_help(row_type, column)))  # fmt: skip
             self._built = True
         return super().get_params(ctx)
 

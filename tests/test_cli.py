@@ -568,3 +568,15 @@ def test_the_one_event_help_examples_book_in_order_on_the_sample_ledger(imported
 def test_verify_document_of_a_missing_file_says_the_file_is_missing(imported, tmp_path):
     result = imported("verify-document", str(tmp_path / "pack.pdf"))
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_one_event_options_say_what_they_take(run):
+    """A choice lists its values, a date its forms; --received says that excess is part of it."""
+    customs = " ".join(run("customs", "--help").output.split())
+    assert "--event TEXT one of: arrived, released, held, rejected" in customs
+    assert "--date TEXT a date, YYYY-MM-DD or DD.MM.YYYY" in customs
+    receive = " ".join(run("receive", "--help").output.split())
+    assert "--received TEXT units taken into the warehouse, any excess included" in receive
+    assert "--expiry TEXT a date, YYYY-MM-DD or DD.MM.YYYY" in " ".join(
+        run("dispatch", "--help").output.split()
+    )
