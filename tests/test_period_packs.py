@@ -84,3 +84,28 @@ def test_a_reversal_in_the_same_period_shows_neither_line(march: Ledger) -> None
     march.reverse(entry_of(march, t.ReceiptLine, receipt_ref="R1"), "wrong warehouse")
     for section in SECTIONS:
         assert rows(march, "2023-03", section) == [], section
+
+
+def pack_rows(led: Ledger, recipient: str, period: str, section: str) -> list[dict[str, Any]]:
+    doc = build(led, "accounting-pack", recipient=recipient, period=period)
+    return [dict(r) for r in next(s for s in doc.sections if s.key == section).rows]
+
+
+def test_goods_handed_to_another_recipient_come_with_an_act_and_their_uah_value(
+    march: Ledger,
+) -> None:
+    """10 of KYIV's generators (1000 CZK, received at 1.6) go to LVIV's warehouse: both packs
+    show the transfer act, LVIV's as goods in at 16,000 UAH (the lot's own receipt rate); a
+    reversal in April is a storno line of April's pack."""
+    ops.transfer(march, f.transfer("T1", qty="10", day=5))
+    (into,) = pack_rows(march, "LVIV", "2023-03", "transfer_acts")
+    assert (into["quantity"], into["value"], into["currency"], into["value_uah"]) == (
+        10, D(10_000), "CZK", D(16_000))  # fmt: skip
+    assert into["direction"].startswith("in") and into["to_warehouse"] == "WHL (LVIV)"
+    (out,) = pack_rows(march, "KYIV", "2023-03", "transfer_acts")
+    assert out["direction"].startswith("out") and out["quantity"] == 10
+    march.reverse(entry_of(march, t.TransferLine, transfer_ref="T1"), "wrong city", APRIL)
+    assert pack_rows(march, "LVIV", "2023-03", "transfer_acts") == [into]  # March as it was
+    (storno,) = pack_rows(march, "LVIV", "2023-04", "transfer_acts")
+    assert (storno["date"], storno["quantity"], storno["value_uah"]) == (APRIL, -10, D(-16_000))
+    assert "storno" in storno["act"]

@@ -14,7 +14,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from ledger.db import tables as t
 from ledger.errors import LedgerError
@@ -28,6 +28,7 @@ from reports.data import (
     lots,
     parse_period,
     parties,
+    reversal_days,
     reversed_between,
     scope_entries,
     standing_on,
@@ -254,6 +255,8 @@ def build(conn: Connection, recipient: str, period: str,
                 "unit": cat.get(w["item"], {}).get("unit", ""),
                 "reason": w["reason"], "lots": lots_of(w["entry_id"])} for w in wos]  # fmt: skip
 
+    transfer_rows = _transfer_acts(conn, recipient, start, end, whs, all_lots, cat, locale)
+
     money = lambda key, label, cur="currency", **kw: Column(key, label, "money", cur, **kw)  # noqa: E731
     price = lambda key, label, **kw: Column(key, label, "price", "currency", **kw)  # noqa: E731
     sections = [
@@ -310,6 +313,16 @@ def build(conn: Connection, recipient: str, period: str,
             Column("quantity", "col.quantity", "qty", width="7%"), Column("unit", "col.unit", width="5%"),
             Column("reason", "col.reason", width="10%"), Column("lots", "col.lots", width="26%"),
         ]),
+        Section("transfer_acts", "section.transfer_acts", rows=transfer_rows, columns=[
+            Column("act", "col.act", width="13%"), Column("date", "col.date", "date", width="7%"),
+            Column("direction", "col.direction", width="7%"),
+            Column("from_warehouse", "col.from_warehouse", width="11%"),
+            Column("to_warehouse", "col.to_warehouse", width="11%"),
+            Column("item", "col.item", width="13%"), Column("lot", "col.batch", width="11%"),
+            Column("quantity", "col.quantity", "qty", width="6%"), Column("unit", "col.unit", width="4%"),
+            money("value", "col.value", width="7%"), Column("currency", "col.currency", width="4%"),
+            money("value_uah", "col.value_uah", currency=None, width="8%"),
+        ]),
         Section("fx_schedule", "section.fx_schedule", rows=fx, columns=[
             Column("date", "col.date", "date", width="9%"), Column("ref", "col.ref", width="24%"),
             Column("currency", "col.currency", width="6%"), price("amount", "col.amount", width="12%"),
@@ -340,6 +353,88 @@ def build(conn: Connection, recipient: str, period: str,
                    sections=sections, findings=found, locale=locale, landscape=True)  # fmt: skip
     doc.not_ready += _pending_reasons(conn, pending)
     return finish(conn, doc, "A", {"recipient": recipient, "period": period}, gate=True)
+
+
+def _transfer_acts(conn: Connection, recipient: str, start: dt.date, end: dt.date,
+                   whs: dict[str, dict[str, Any]], all_lots: dict[int, dict[str, Any]],
+                   cat: dict[str, dict[str, Any]], locale: str) -> list[dict[str, Any]]:  # fmt: skip
+    """The period's transfers into, out of and within the recipient's warehouses, one row per
+    lot moved, valued as booked (donor currency) and in UAH at the lot's own receipt rate: goods
+    handed to another recipient arrive in its books with the value they left these with.
+    A transfer reversed in a later period stays here and is a storno line there."""
+    mine = {code for code, w in whs.items() if w["party"] == recipient}
+    tr = t.TransferLine
+    about = or_(tr.from_warehouse.in_(mine), tr.to_warehouse.in_(mine))
+    order = (tr.date, tr.transfer_ref, tr.line_no)
+    acts = [*standing_on(conn, tr, end, about, tr.date.between(start, end), order=order),
+            *reversed_between(conn, tr, start, end, about, order=order)]  # fmt: skip
+    moved = _moved_lots(conn, [a["entry_id"] for a in acts if a["entry_id"]])
+    uah = _uah_per_unit(conn, {lot_id for rows in moved.values() for lot_id, *_ in rows})
+    out = []
+    for a in acts:
+        storno = "reversed_on" in a
+        sign = -1 if storno else 1
+        into, out_of = a["to_warehouse"] in mine, a["from_warehouse"] in mine
+        direction = i18n.both("text.transfer_" + ("internal" if into and out_of
+                                                  else "in" if into else "out"))  # fmt: skip
+        ref = f"{a['transfer_ref']}/{a['line_no']}"
+        if storno:
+            ref = f"{ref} — {i18n.both('doc.storno')} {i18n.date(a['date'], locale)}"
+        for lot_id, quantity, value, currency in moved.get(a["entry_id"], []):
+            lot = all_lots.get(lot_id)
+            per_unit = uah.get(lot_id)
+            out.append({
+                "act": ref, "date": a["reversed_on"] if storno else a["date"],
+                "direction": direction,
+                "from_warehouse": f"{a['from_warehouse']} ({whs[a['from_warehouse']]['party']})",
+                "to_warehouse": f"{a['to_warehouse']} ({whs[a['to_warehouse']]['party']})",
+                "item": item_name(cat, a["item"]), "lot": _lot_text(lot),
+                "quantity": sign * quantity, "unit": cat.get(a["item"], {}).get("unit", ""),
+                "value": None if value is None else round_money(sign * value, currency or "XXX"),
+                "currency": currency or "",
+                "value_uah": None if per_unit is None
+                else round_money(sign * quantity * per_unit, "UAH"),
+            })  # fmt: skip
+    return out
+
+
+def _moved_lots(conn: Connection, entry_ids: list[int]
+                ) -> dict[int, list[tuple[int, Decimal, Decimal | None, str | None]]]:  # fmt: skip
+    """Per transfer entry: (lot, quantity, value, currency) of what arrived (its positive
+    postings: the goods as they entered the receiving warehouse)."""
+    p = t.Posting
+    out: dict[int, list[tuple[int, Decimal, Decimal | None, str | None]]] = defaultdict(list)
+    for i in range(0, len(entry_ids), 500):
+        for r in conn.execute(
+            select(p.entry_id, p.lot_id, p.quantity, p.value, p.currency)
+            .where(p.entry_id.in_(entry_ids[i : i + 500]), p.lot_id.is_not(None))
+            .order_by(p.entry_id, p.seq)
+        ):  # fmt: skip
+            if r.quantity > 0:  # decimals are TEXT on SQLite: compared here, not in SQL
+                out[r.entry_id].append((r.lot_id, r.quantity, r.value, r.currency))
+    return out
+
+
+def _uah_per_unit(conn: Connection, lot_ids: set[int]) -> dict[int, Decimal]:
+    """UAH per unit of each lot as its standing receipts were valued; a lot with a receipt
+    still pending (no rate) has none."""
+    r = t.ReceiptLine
+    gone = set(reversal_days(conn))
+    totals: dict[int, list[Decimal]] = {}
+    pending: set[int] = set()
+    ids = sorted(lot_ids)
+    for i in range(0, len(ids), 500):
+        for row in conn.execute(select(r.shipment_line_id, r.received, r.value_uah, r.entry_id)
+                                .where(r.shipment_line_id.in_(ids[i : i + 500]))):  # fmt: skip
+            if row.entry_id in gone or not row.received:
+                continue
+            if row.value_uah is None:
+                pending.add(row.shipment_line_id)
+                continue
+            acc = totals.setdefault(row.shipment_line_id, [ZERO, ZERO])
+            acc[0] += row.value_uah
+            acc[1] += row.received
+    return {lot: v / q for lot, (v, q) in totals.items() if q and lot not in pending}
 
 
 def _pending_reasons(conn: Connection,
