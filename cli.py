@@ -186,6 +186,8 @@ def _ledger(ctx: click.Context, *, create: bool = False) -> Ledger:
         led = Ledger(ctx.obj["db"], create=create)
     if new and file is not None:
         ctx.obj["made"] = (led, file, folders, existed)
+        # said, so that a mistyped --db does not quietly fill a second ledger
+        click.echo(f"note: starting a new ledger in {file}", err=True)
     return led
 
 

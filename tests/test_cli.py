@@ -580,3 +580,12 @@ def test_one_event_options_say_what_they_take(run):
     assert "--expiry TEXT a date, YYYY-MM-DD or DD.MM.YYYY" in " ".join(
         run("dispatch", "--help").output.split()
     )
+
+
+def test_a_command_starting_a_new_ledger_says_so(tmp_path, sample_dir):
+    """A mistyped --db must not quietly fill a second ledger: the first write says where."""
+    db = tmp_path / "typo" / "ledgr.db"
+    first = CliRunner().invoke(main, ["--db", str(db), "import", str(sample_dir / "parties.csv")])
+    assert first.exit_code == 0 and f"note: starting a new ledger in {db}" in first.stderr
+    again = CliRunner().invoke(main, ["--db", str(db), "import", str(sample_dir / "items.csv")])
+    assert again.exit_code == 0 and "starting a new ledger" not in again.stderr

@@ -175,7 +175,7 @@ def _different(draw: st.DrawFn, strategy: st.SearchStrategy[Any], old: Any) -> A
     return draw(strategy.filter(lambda v: v != old))
 
 
-@settings(max_examples=300, **COMMON)
+@settings(max_examples=150, **COMMON)
 @given(entry=balanced_entries(), data=st.data())
 def test_entry_hash_changes_when_any_posting_field_changes(
     entry: Entry, data: st.DataObject
@@ -1168,7 +1168,7 @@ def run_sequence(url: str, data: st.DataObject, min_steps: int, max_steps: int) 
         note(f"accepted {run.accepted}, refused {run.refused}")
 
 
-@settings(max_examples=40, **COMMON)
+@settings(max_examples=20, **COMMON)  # ~2 s each: the suite's time is kept under 5 minutes
 @given(data=st.data())
 def test_random_operation_sequences_keep_the_invariants_sqlite(
     sqlite_world: Path, data: st.DataObject
@@ -1181,7 +1181,7 @@ def test_random_operation_sequences_keep_the_invariants_sqlite(
 
 
 @pytest.mark.postgres
-@settings(max_examples=8, **COMMON)
+@settings(max_examples=5, **COMMON)
 @given(data=st.data())
 def test_random_operation_sequences_keep_the_invariants_postgres(
     pg_world: tuple[Any, str], data: st.DataObject
