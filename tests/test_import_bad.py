@@ -1389,3 +1389,71 @@ def test_a_refused_import_still_carries_its_notes(masters, bad):
         masters.import_files([path])
     assert [n.split(":")[0] for n in exc.value.notes] == ["pledges.csv"]
     assert "'statuses'" in exc.value.notes[0]
+
+
+# ---------------------------------------------------------------- robustness (tester's findings)
+
+
+def test_a_stray_quote_swallowing_whole_rows_is_refused_naming_the_lines(masters, bad):
+    """`"2 boxes wet` opened a quoted cell and a stray quote at the end of a later remark closed
+    it: valid CSV, but the rows between became one remark and were never booked (exit 0)."""
+    path = bad / "receipts.csv"
+    path.write_text(
+        "receipt_ref,shipment_ref,line_no,date,warehouse,received,short,remarks\r\n"
+        'GRN-S1,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,1,0,"2 boxes wet\r\n'
+        "GRN-S2,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,1,0,ok\r\n"
+        'GRN-S3,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,1,0,see CMR"\r\n'
+        "GRN-S4,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,-1,0,\r\n",
+        encoding="utf-8",
+    )
+    first, last = rejected(masters, path)  # the rows below the quote are still checked
+    check(first, "receipts.csv", 2, "remarks", "a quote opened in this cell is not closed where "
+          "it should be: it runs on over lines 3–4 of the file")  # fmt: skip
+    assert "'GRN-S2,BXL-2024-001" in first.reason and "remove the stray quote" in first.reason
+    assert first.value == "2 boxes wet"
+    check(last, "receipts.csv", 3, "received", "must not be negative")
+
+
+@pytest.mark.parametrize(
+    "line", ["GRN-S2,see CMR", "x,x,x,x,x,x,x,see CMR"], ids=["first-cell", "separators"]
+)
+def test_a_swallowed_line_is_recognised_by_its_start_or_its_separators(masters, bad, line):
+    path = bad / "receipts.csv"
+    path.write_text(
+        "receipt_ref,shipment_ref,line_no,date,warehouse,received,short,remarks\r\n"
+        f'GRN-S1,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,1,0,"2 boxes wet\r\n{line}"\r\n',
+        encoding="utf-8",
+    )
+    check(only(rejected(masters, path)), "receipts.csv", 2, "remarks", "runs on over line 3 of")
+
+
+def test_a_remark_of_several_lines_is_still_accepted(masters, bad):
+    path = write_rows(bad / "parties.csv", [{**PARTY, "name_local": "Одеса,\r\nвул. Ґрунтова, 5"}])
+    assert masters.import_files([path]).new == 1
+    name_local = scalar(masters, select(t.Party.name_local).where(t.Party.code == "ODESA"))
+    assert name_local == "Одеса,\r\nвул. Ґрунтова, 5"
+
+
+def test_one_stray_byte_in_a_utf8_file_is_refused_on_its_row_not_read_as_cp1251(masters, bad):
+    """One byte that is not UTF-8 (\\xff) had the whole file re-read as Windows-1251: every
+    Ukrainian letter garbled, imported with exit 0."""
+    path = write_rows(bad / "warehouses.csv", [
+        {"code": "KYIV-WH-3", "party": "KYIV", "name": "Склад № 3", "settlement": "Київ"},
+        {"code": "KYIV-WH-4", "party": "KYIV", "name": "Склад № 4", "settlement": "Бровари"},
+    ])  # fmt: skip
+    path.write_bytes(path.read_bytes().replace("Бровари".encode(), "Бровари ".encode() + b"\xff"))
+    err = only(rejected(masters, path))
+    check(err, "warehouses.csv", 3, "settlement", "byte 0xFF (character 9 of the cell")
+    assert "is not UTF-8" in err.reason and err.value == "Бровари \ufffd"
+
+
+def test_a_stray_byte_after_the_first_megabyte_is_refused_on_its_row(masters, bad):
+    """After the 1 MB sample the same byte gave "cannot be read: 'utf-8' codec can't decode
+    byte 0xe9 in position 168", with no row and the position within some read-ahead chunk."""
+    rows = [{**PARTY, "code": f"P{i}", "name_local": "Одеса " * 20} for i in range(4500)]
+    rows.append({**PARTY, "code": "LAST", "name": "Café"})
+    path = write_rows(bad / "parties.csv", rows)
+    path.write_bytes(path.read_bytes().replace("Café".encode(), b"Caf\xe9"))
+    assert path.stat().st_size > 1 << 20
+    err = only(rejected(masters, path))
+    check(err, "parties.csv", 4502, "name", "byte 0xE9 (character 4 of the cell")

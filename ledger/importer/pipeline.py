@@ -93,6 +93,8 @@ def _header_below(table: Table, known: list[str], required: list[str]) -> int | 
     a title or a note above the header (as spreadsheets are often laid out). The table's rows
     are not read further: the file is refused either way."""
     for number, cells in itertools.islice(table.rows, HEADER_SEARCH_ROWS):
+        if isinstance(cells, MalformedRow):
+            continue
         names = {canonical(str(c), known) for c in cells if c not in (None, "")}
         if all(c in names for c in required):
             return number
@@ -156,16 +158,17 @@ def parse_table(table: Table, errors: list[RowError],
     try:
         _validate_rows(table, row_type, header, known, context, good, errors, unnamed)
     except MalformedRow as exc:
-        column = (
-            header[exc.column_index]
-            if exc.column_index is not None and exc.column_index < len(header)
-            else None
-        )
-        errors.append(RowError(table.label, exc.row, column, None, str(exc)))
+        errors.append(_malformed_error(table, header, exc))
     for place, n in sorted(unnamed.items()):
         notes.append(f"{table.label}: {n} cell(s) of column {place} were not read: the column "
                      "has no header (name it to keep it as metadata)")  # fmt: skip
     return good
+
+
+def _malformed_error(table: Table, header: list[str], exc: MalformedRow) -> RowError:
+    index = exc.column_index
+    column = header[index] or None if index is not None and index < len(header) else None
+    return RowError(table.label, exc.row, column, exc.value, str(exc))
 
 
 def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: list[str],
@@ -175,6 +178,9 @@ def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: 
     plain = all(name in names for name in header)  # no blank or unknown column names
     field_sets: dict[frozenset[str], set[str]] = {}
     for number, cells in table.rows:
+        if type(cells) is MalformedRow:  # a row the reader could not read as it stands
+            errors.append(_malformed_error(table, header, cells))
+            continue
         data: dict[str, Any]
         extra: dict[str, str] = {}
         if plain:  # the usual file: one C-level pass instead of a Python loop per cell
