@@ -1457,3 +1457,42 @@ def test_a_stray_byte_after_the_first_megabyte_is_refused_on_its_row(masters, ba
     assert path.stat().st_size > 1 << 20
     err = only(rejected(masters, path))
     check(err, "parties.csv", 4502, "name", "byte 0xE9 (character 4 of the cell")
+
+
+def _save_results(path: Path, results: dict[str, str]) -> None:
+    """Put a result after each formula, as a spreadsheet program saves it (openpyxl saves none)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    for name, data in parts.items():
+        for formula, value in results.items():
+            data = data.replace(
+                f"<f>{formula}</f>".encode(), f"<f>{formula}</f><v>{value}</v>".encode()
+            )
+        parts[name] = data
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_a_formula_without_a_calculated_value_is_refused_naming_its_cell(masters, bad):
+    """A formula saved by a program that does not calculate (a generator; openpyxl here) has no
+    result in the file: it was read as an empty cell, so `short` = `=100-F2` was booked as 0,
+    silently, and a required column said "required value is missing"."""
+    rows = [PLEDGE_HEADER, _pledge_cells(quantity="=5*2"), [],
+            _pledge_cells(line_no=2, unit_value="=1800/2", quantity=3)]  # fmt: skip
+    path = _workbook(bad / "book.xlsx", {"pledges": rows})
+    errors = rejected(masters, path)
+    advice = ("holds a formula with no calculated value: open and save the file in a spreadsheet "
+              "program, or type the value")  # fmt: skip
+    assert len(errors) == 2, errors
+    check(errors[0], "book.xlsx[pledges]", 2, "quantity", f"cell G2 {advice}")
+    check(errors[1], "book.xlsx[pledges]", 4, "unit_value", f"cell H4 {advice}")
+    _save_results(path, {"5*2": "10", "1800/2": "900"})  # the same file once calculated
+    assert masters.import_files([path]).new == 2
+    assert pledge_qty(masters) == 10
+    pl = t.PledgeLine
+    unit_value = scalar(masters, select(pl.unit_value).where(pl.pledge_ref == "T-PLEDGE",
+                                                            pl.line_no == 2))  # fmt: skip
+    assert unit_value == 900

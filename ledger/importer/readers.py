@@ -285,7 +285,7 @@ def _malformed(path: Path, encoding: str, delimiter: str, row: int, line: int,
 
 def _cell(value: Any) -> Any:
     """Workbook cells as the row schemas expect them: text, or dates for date cells."""
-    if value is None or isinstance(value, str | dt.date):
+    if value is None or value is UNCALCULATED or isinstance(value, str | dt.date):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -311,20 +311,83 @@ def read_xlsx(path: Path) -> Iterator[Table]:
     for sheet in workbook.worksheets:
         if getattr(sheet, "sheet_state", "visible") != "visible":
             continue  # a hidden sheet is a draft or a helper, not data to book
-        it = sheet.iter_rows(values_only=True)
+        it = _sheet_rows(sheet)
         first = next(it, None)
         if first is None:
             continue
-        header = restore_cells(["" if h is None else str(h) for h in first])
+        header = restore_cells(["" if h is None or h is UNCALCULATED else str(h)
+                                for h in first[1]])  # fmt: skip
 
-        def rows(it: Iterator[tuple[Any, ...]] = it) -> Iterator[tuple[int, list[Any]]]:
-            for number, cells in enumerate(it, start=2):
+        def rows(it: Iterator[tuple[int, list[Any]]] = it,
+                 title: str = sheet.title) -> Iterator[tuple[int, list[Any] | MalformedRow]]:  # fmt: skip
+            for number, cells in it:
                 values = [_cell(c) for c in cells]
-                if any(v not in (None, "") for v in values):
+                if UNCALCULATED in values:
+                    yield from _uncalculated(number, values)
+                elif any(v not in (None, "") for v in values):
                     yield number, restore_cells(values)
 
         yield Table(f"{path.name}[{sheet.title}]", sheet.title.strip().lower(), header, rows(),
                     excel_epoch=epoch)  # fmt: skip
+
+
+class _Uncalculated:
+    """A formula cell saved without its result (a generator that writes formulas and does not
+    calculate them): read as empty it would book 0, or be "missing", silently or misleadingly."""
+
+    def __repr__(self) -> str:
+        return "UNCALCULATED"
+
+
+UNCALCULATED: Any = _Uncalculated()
+
+
+def _uncalculated(number: int, values: list[Any]) -> Iterator[tuple[int, MalformedRow]]:
+    from openpyxl.utils import get_column_letter
+
+    for i, v in enumerate(values):
+        if v is UNCALCULATED:
+            yield number, MalformedRow(number, i, f"cell {get_column_letter(i + 1)}{number} holds "
+                                       "a formula with no calculated value: open and save the "
+                                       "file in a spreadsheet program, or type the value")  # fmt: skip
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    """A read-only sheet's rows as (row number, values), formula cells without a saved result
+    as UNCALCULATED.
+
+    openpyxl's own `iter_rows` reads such a cell as None, the same as an empty one. This is its
+    read-only row loop (openpyxl 3.1 `ReadOnlyWorksheet._cells_by_row`) with a parser that
+    tells them apart; it looks for a formula only in cells without a value, so a workbook of
+    values costs one more call per cell. Rows are not padded to the sheet's width: asking for
+    it reads a sheet without a `<dimension>` (as streaming writers save it) twice.
+    """
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["value"] = UNCALCULATED
+            return cell
+
+    workbook = sheet.parent
+    expected = 1
+    with sheet._get_source() as src:
+        parser = Parser(src, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
+                        date_formats=workbook._date_formats,
+                        timedelta_formats=workbook._timedelta_formats)  # fmt: skip
+        for number, cells in parser.parse():
+            if number < expected:
+                continue  # a row written twice: openpyxl reads the first
+            while expected < number:  # rows not written at all are empty
+                yield expected, []
+                expected += 1
+            values: list[Any] = [None] * (cells[-1]["column"] if cells else 0)
+            for cell in cells:
+                values[cell["column"] - 1] = cell["value"]
+            yield number, values
+            expected = number + 1
 
 
 def read_path(path: Path) -> Iterator[Table]:
