@@ -1496,3 +1496,44 @@ def test_a_formula_without_a_calculated_value_is_refused_naming_its_cell(masters
     unit_value = scalar(masters, select(pl.unit_value).where(pl.pledge_ref == "T-PLEDGE",
                                                             pl.line_no == 2))  # fmt: skip
     assert unit_value == 900
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1,000", "ambiguous: a comma before three digits may group thousands (as spreadsheets "
+                  "write 1000) or be a decimal comma"),
+        ("12,500,000", "remove the thousands separator (12500000)"),
+        ("1,234.50", "a comma grouping thousands: remove the thousands separator (1234.50)"),
+        ("0,500", "decimal comma where decimal points are used"),
+        ("1,5", "decimal comma where decimal points are used"),
+    ],
+    ids=["thousand", "millions", "with-decimals", "leading-zero", "decimal-comma"],
+)  # fmt: skip
+def test_a_comma_before_three_digits_in_a_comma_file_says_it_is_ambiguous(masters, bad, text,
+                                                                          reason):  # fmt: skip
+    """The advice for a quoted "1,000" was "use a decimal point": 1.000 is 1, a 1000x error."""
+    path = write_rows(bad / "pledges.csv", [{**PLEDGE, "quantity": text}])
+    err = only(rejected(masters, path))
+    check(err, "pledges.csv", 2, "quantity", reason)
+    assert err.value == text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", codecs.BOM_UTF8, b"\r\n", codecs.BOM_UTF8 + b"  \r\n\r\n"],
+    ids=["no-bytes", "bom-only", "blank-line", "bom-and-spaces"],
+)
+def test_an_empty_file_says_so_once(masters, bad, content):
+    """It gave one "required column is missing" line per required column."""
+    path = bad / "shipments.csv"
+    path.write_bytes(content)
+    check(only(rejected(masters, path)), "shipments.csv", None, None, "the file is empty")
+
+
+def test_a_file_named_twice_is_read_once(masters, bad):
+    """Its rows were refused as duplicates of themselves ("already on row 2 of pledges.csv")."""
+    path = write_rows(bad / "pledges.csv", [PLEDGE])
+    report = masters.import_files([path, bad, path])  # the file, its folder, the file again
+    assert report.new == 1
+    assert report.notes == [f"{path}: given more than once, read once"] * 2

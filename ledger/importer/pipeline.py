@@ -127,6 +127,12 @@ def parse_table(table: Table, errors: list[RowError],
         errors.append(RowError(table.label, None, None, table.kind,
                                f"unknown kind of file: expected one of {', '.join(ROW_TYPES)}"))  # fmt: skip
         return []
+    if not any(h.strip() for h in table.header):
+        first = next(table.rows, None)
+        if first is None:  # 0 bytes, a BOM, blank lines: not one "missing" line per column
+            errors.append(RowError(table.label, None, None, None, "the file is empty"))
+            return []
+        table.rows = itertools.chain([first], table.rows)
     known = row_type.columns()
     header = [canonical(h, known) if h.strip() else "" for h in table.header]
     unknown = [h for h in header if h and h not in known]
@@ -231,7 +237,7 @@ def read_all(paths: list[Path], errors: list[RowError],
         if folder.is_dir() and not expand([folder]):
             errors.append(RowError(str(folder), None, None, None,
                                    "no .csv or .xlsx files in this folder"))  # fmt: skip
-    given = expand(paths)
+    given = _once(expand(paths), notes)
     names = Counter(p.name for p in given)
     for path in given:
         if not path.exists():
@@ -252,6 +258,25 @@ def read_all(paths: list[Path], errors: list[RowError],
         ) as exc:
             errors.append(RowError(str(path), None, None, None, f"cannot be read: {exc}"))
     return files, rows
+
+
+def _once(given: list[Path], notes: list[str] | None) -> list[Path]:
+    """Each file once, however often it is named (`a.csv a.csv`, or a folder and a file in it):
+    read twice, its rows were refused as duplicates of themselves."""
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for path in given:
+        try:
+            same = path.resolve()
+        except OSError:  # reported as it is read
+            same = path
+        if same in seen:
+            if notes is not None:
+                notes.append(f"{path}: given more than once, read once")
+            continue
+        seen.add(same)
+        out.append(path)
+    return out
 
 
 def _day(r: SourceRow) -> Any:
