@@ -32,6 +32,7 @@ MAX_SCALE = 12  # digits after the decimal point
 # In a file with decimal commas, `1.234` or `12.500.000`: thousands or a decimal point?
 # Both marks in one number: groups of three digits, then the other mark and the decimals
 COMMA_GROUPS = r"[+-]?\d{1,3}(?:,\d{3})+\.\d*"  # 1,234.50: commas group, a point marks
+COMMA_GROUPED_NUMBER = re.compile(rf"^{COMMA_GROUPS}$")
 GROUPED = re.compile(rf"^(?:[+-]?\d{{1,3}}(?:\.\d{{3}})+,\d*|{COMMA_GROUPS})$")
 COMMAS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+$")  # 12,500 or 1,234,567; not 0,500
 THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")  # not 0.500: no thousands
@@ -129,6 +130,18 @@ def parse_decimal(v: Any, info: ValidationInfo) -> Any:
             "(12.5); write 12500 or 12.5"
         )
     if "," in s:
+        # "use a decimal point" would make 1,000 (as spreadsheets group thousands) 1.000 = 1
+        if not comma_ok and COMMAS_ONLY.match(s):
+            raise ValueError(
+                "ambiguous: a comma before three digits may group thousands (as spreadsheets "
+                f"write {s.replace(',', '')}) or be a decimal comma, and this file uses decimal "
+                f"points: remove the thousands separator ({s.replace(',', '')}), or write a "
+                "decimal point if the comma marks decimals"
+            )
+        if not comma_ok and COMMA_GROUPED_NUMBER.match(s):
+            raise ValueError(
+                f"a comma grouping thousands: remove the thousands separator ({s.replace(',', '')})"
+            )
         if not comma_ok:
             raise ValueError(
                 "decimal comma where decimal points are used (only a ;-delimited "

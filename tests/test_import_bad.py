@@ -1014,8 +1014,8 @@ def test_formula_or_markup_in_a_code_is_refused(masters, bad, code):
          "unknown kind of file: expected one of", 1),
         ("notes.txt", "hello", (None, None, None), None, "not a .csv or .xlsx file", 1),
         ("missing.csv", None, (None, None, None), None, "no such file or folder", 1),
-        # an empty file: every required column (code, name, kind, country) is missing
-        ("parties.csv", "", ("parties.csv", 1, "code"), None, "required column is missing", 4),
+        # an empty file: said once, not once per required column (code, name, kind, country)
+        ("parties.csv", "", ("parties.csv", None, None), None, "the file is empty", 1),
     ],
     ids=["unknown-name", "not-csv", "nonexistent", "empty"],
 )  # fmt: skip
@@ -1405,3 +1405,151 @@ def test_whole_numbers_past_what_every_engine_stores_are_refused_naming_the_colu
     check(
         err, "shipments.csv", 2, column, "too large: a whole number here is at most 2,147,483,647"
     )
+
+
+# ---------------------------------------------------------------- robustness (tester's findings)
+
+
+def test_a_stray_quote_swallowing_whole_rows_is_refused_naming_the_lines(masters, bad):
+    """`"2 boxes wet` opened a quoted cell and a stray quote at the end of a later remark closed
+    it: valid CSV, but the rows between became one remark and were never booked (exit 0)."""
+    path = bad / "receipts.csv"
+    path.write_text(
+        "receipt_ref,shipment_ref,line_no,date,warehouse,received,short,remarks\r\n"
+        'GRN-S1,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,1,0,"2 boxes wet\r\n'
+        "GRN-S2,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,1,0,ok\r\n"
+        'GRN-S3,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,1,0,see CMR"\r\n'
+        "GRN-S4,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,-1,0,\r\n",
+        encoding="utf-8",
+    )
+    first, last = rejected(masters, path)  # the rows below the quote are still checked
+    check(first, "receipts.csv", 2, "remarks", "a quote opened in this cell is not closed where "
+          "it should be: it runs on over lines 3–4 of the file")  # fmt: skip
+    assert "'GRN-S2,BXL-2024-001" in first.reason and "remove the stray quote" in first.reason
+    assert first.value == "2 boxes wet"
+    check(last, "receipts.csv", 3, "received", "must not be negative")
+
+
+@pytest.mark.parametrize(
+    "line", ["GRN-S2,see CMR", "x,x,x,x,x,x,x,see CMR"], ids=["first-cell", "separators"]
+)
+def test_a_swallowed_line_is_recognised_by_its_start_or_its_separators(masters, bad, line):
+    path = bad / "receipts.csv"
+    path.write_text(
+        "receipt_ref,shipment_ref,line_no,date,warehouse,received,short,remarks\r\n"
+        f'GRN-S1,BXL-2024-001,1,2024-10-07,KHARKIV-WH-1,1,0,"2 boxes wet\r\n{line}"\r\n',
+        encoding="utf-8",
+    )
+    check(only(rejected(masters, path)), "receipts.csv", 2, "remarks", "runs on over line 3 of")
+
+
+def test_a_remark_of_several_lines_is_still_accepted(masters, bad):
+    path = write_rows(bad / "parties.csv", [{**PARTY, "name_local": "Одеса,\r\nвул. Ґрунтова, 5"}])
+    assert masters.import_files([path]).new == 1
+    name_local = scalar(masters, select(t.Party.name_local).where(t.Party.code == "ODESA"))
+    assert name_local == "Одеса,\r\nвул. Ґрунтова, 5"
+
+
+def test_one_stray_byte_in_a_utf8_file_is_refused_on_its_row_not_read_as_cp1251(masters, bad):
+    """One byte that is not UTF-8 (\\xff) had the whole file re-read as Windows-1251: every
+    Ukrainian letter garbled, imported with exit 0."""
+    path = write_rows(bad / "warehouses.csv", [
+        {"code": "KYIV-WH-3", "party": "KYIV", "name": "Склад № 3", "settlement": "Київ"},
+        {"code": "KYIV-WH-4", "party": "KYIV", "name": "Склад № 4", "settlement": "Бровари"},
+    ])  # fmt: skip
+    path.write_bytes(path.read_bytes().replace("Бровари".encode(), "Бровари ".encode() + b"\xff"))
+    err = only(rejected(masters, path))
+    check(err, "warehouses.csv", 3, "settlement", "byte 0xFF (character 9 of the cell")
+    assert "is not UTF-8" in err.reason and err.value == "Бровари \ufffd"
+
+
+def test_a_stray_byte_after_the_first_megabyte_is_refused_on_its_row(masters, bad):
+    """After the 1 MB sample the same byte gave "cannot be read: 'utf-8' codec can't decode
+    byte 0xe9 in position 168", with no row and the position within some read-ahead chunk."""
+    rows = [{**PARTY, "code": f"P{i}", "name_local": "Одеса " * 20} for i in range(4500)]
+    rows.append({**PARTY, "code": "LAST", "name": "Café"})
+    path = write_rows(bad / "parties.csv", rows)
+    path.write_bytes(path.read_bytes().replace("Café".encode(), b"Caf\xe9"))
+    assert path.stat().st_size > 1 << 20
+    err = only(rejected(masters, path))
+    check(err, "parties.csv", 4502, "name", "byte 0xE9 (character 4 of the cell")
+
+
+def _save_results(path: Path, results: dict[str, str]) -> None:
+    """Put a result after each formula, as a spreadsheet program saves it (openpyxl saves none)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    for name, data in parts.items():
+        for formula, value in results.items():
+            data = data.replace(
+                f"<f>{formula}</f>".encode(), f"<f>{formula}</f><v>{value}</v>".encode()
+            )
+        parts[name] = data
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def test_a_formula_without_a_calculated_value_is_refused_naming_its_cell(masters, bad):
+    """A formula saved by a program that does not calculate (a generator; openpyxl here) has no
+    result in the file: it was read as an empty cell, so `short` = `=100-F2` was booked as 0,
+    silently, and a required column said "required value is missing"."""
+    rows = [PLEDGE_HEADER, _pledge_cells(quantity="=5*2"), [],
+            _pledge_cells(line_no=2, unit_value="=1800/2", quantity=3)]  # fmt: skip
+    path = _workbook(bad / "book.xlsx", {"pledges": rows})
+    errors = rejected(masters, path)
+    advice = ("holds a formula with no calculated value: open and save the file in a spreadsheet "
+              "program, or type the value")  # fmt: skip
+    assert len(errors) == 2, errors
+    check(errors[0], "book.xlsx[pledges]", 2, "quantity", f"cell G2 {advice}")
+    check(errors[1], "book.xlsx[pledges]", 4, "unit_value", f"cell H4 {advice}")
+    _save_results(path, {"5*2": "10", "1800/2": "900"})  # the same file once calculated
+    assert masters.import_files([path]).new == 2
+    assert pledge_qty(masters) == 10
+    pl = t.PledgeLine
+    unit_value = scalar(masters, select(pl.unit_value).where(pl.pledge_ref == "T-PLEDGE",
+                                                            pl.line_no == 2))  # fmt: skip
+    assert unit_value == 900
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("1,000", "ambiguous: a comma before three digits may group thousands (as spreadsheets "
+                  "write 1000) or be a decimal comma"),
+        ("12,500,000", "remove the thousands separator (12500000)"),
+        ("1,234.50", "a comma grouping thousands: remove the thousands separator (1234.50)"),
+        ("0,500", "decimal comma where decimal points are used"),
+        ("1,5", "decimal comma where decimal points are used"),
+    ],
+    ids=["thousand", "millions", "with-decimals", "leading-zero", "decimal-comma"],
+)  # fmt: skip
+def test_a_comma_before_three_digits_in_a_comma_file_says_it_is_ambiguous(masters, bad, text,
+                                                                          reason):  # fmt: skip
+    """The advice for a quoted "1,000" was "use a decimal point": 1.000 is 1, a 1000x error."""
+    path = write_rows(bad / "pledges.csv", [{**PLEDGE, "quantity": text}])
+    err = only(rejected(masters, path))
+    check(err, "pledges.csv", 2, "quantity", reason)
+    assert err.value == text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", codecs.BOM_UTF8, b"\r\n", codecs.BOM_UTF8 + b"  \r\n\r\n"],
+    ids=["no-bytes", "bom-only", "blank-line", "bom-and-spaces"],
+)
+def test_an_empty_file_says_so_once(masters, bad, content):
+    """It gave one "required column is missing" line per required column."""
+    path = bad / "shipments.csv"
+    path.write_bytes(content)
+    check(only(rejected(masters, path)), "shipments.csv", None, None, "the file is empty")
+
+
+def test_a_file_named_twice_is_read_once(masters, bad):
+    """Its rows were refused as duplicates of themselves ("already on row 2 of pledges.csv")."""
+    path = write_rows(bad / "pledges.csv", [PLEDGE])
+    report = masters.import_files([path, bad, path])  # the file, its folder, the file again
+    assert report.new == 1
+    assert report.notes == [f"{path}: given more than once, read once"] * 2

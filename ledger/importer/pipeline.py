@@ -93,6 +93,8 @@ def _header_below(table: Table, known: list[str], required: list[str]) -> int | 
     a title or a note above the header (as spreadsheets are often laid out). The table's rows
     are not read further: the file is refused either way."""
     for number, cells in itertools.islice(table.rows, HEADER_SEARCH_ROWS):
+        if isinstance(cells, MalformedRow):
+            continue
         names = {canonical(str(c), known) for c in cells if c not in (None, "")}
         if all(c in names for c in required):
             return number
@@ -125,6 +127,12 @@ def parse_table(table: Table, errors: list[RowError],
         errors.append(RowError(table.label, None, None, table.kind,
                                f"unknown kind of file: expected one of {', '.join(ROW_TYPES)}"))  # fmt: skip
         return []
+    if not any(h.strip() for h in table.header):
+        first = next(table.rows, None)
+        if first is None:  # 0 bytes, a BOM, blank lines: not one "missing" line per column
+            errors.append(RowError(table.label, None, None, None, "the file is empty"))
+            return []
+        table.rows = itertools.chain([first], table.rows)
     known = row_type.columns()
     header = [canonical(h, known) if h.strip() else "" for h in table.header]
     unknown = [h for h in header if h and h not in known]
@@ -156,16 +164,17 @@ def parse_table(table: Table, errors: list[RowError],
     try:
         _validate_rows(table, row_type, header, known, context, good, errors, unnamed)
     except MalformedRow as exc:
-        column = (
-            header[exc.column_index]
-            if exc.column_index is not None and exc.column_index < len(header)
-            else None
-        )
-        errors.append(RowError(table.label, exc.row, column, None, str(exc)))
+        errors.append(_malformed_error(table, header, exc))
     for place, n in sorted(unnamed.items()):
         notes.append(f"{table.label}: {n} cell(s) of column {place} were not read: the column "
                      "has no header (name it to keep it as metadata)")  # fmt: skip
     return good
+
+
+def _malformed_error(table: Table, header: list[str], exc: MalformedRow) -> RowError:
+    index = exc.column_index
+    column = header[index] or None if index is not None and index < len(header) else None
+    return RowError(table.label, exc.row, column, exc.value, str(exc))
 
 
 def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: list[str],
@@ -175,6 +184,9 @@ def _validate_rows(table: Table, row_type: type[Row], header: list[str], known: 
     plain = all(name in names for name in header)  # no blank or unknown column names
     field_sets: dict[frozenset[str], set[str]] = {}
     for number, cells in table.rows:
+        if type(cells) is MalformedRow:  # a row the reader could not read as it stands
+            errors.append(_malformed_error(table, header, cells))
+            continue
         data: dict[str, Any]
         extra: dict[str, str] = {}
         if plain:  # the usual file: one C-level pass instead of a Python loop per cell
@@ -225,7 +237,7 @@ def read_all(paths: list[Path], errors: list[RowError],
         if folder.is_dir() and not expand([folder]):
             errors.append(RowError(str(folder), None, None, None,
                                    "no .csv or .xlsx files in this folder"))  # fmt: skip
-    given = expand(paths)
+    given = _once(expand(paths), notes)
     names = Counter(p.name for p in given)
     for path in given:
         if not path.exists():
@@ -246,6 +258,25 @@ def read_all(paths: list[Path], errors: list[RowError],
         ) as exc:
             errors.append(RowError(str(path), None, None, None, f"cannot be read: {exc}"))
     return files, rows
+
+
+def _once(given: list[Path], notes: list[str] | None) -> list[Path]:
+    """Each file once, however often it is named (`a.csv a.csv`, or a folder and a file in it):
+    read twice, its rows were refused as duplicates of themselves."""
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for path in given:
+        try:
+            same = path.resolve()
+        except OSError:  # reported as it is read
+            same = path
+        if same in seen:
+            if notes is not None:
+                notes.append(f"{path}: given more than once, read once")
+            continue
+        seen.add(same)
+        out.append(path)
+    return out
 
 
 def _day(r: SourceRow) -> Any:

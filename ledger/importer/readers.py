@@ -25,12 +25,17 @@ SAMPLE_BYTES = 1 << 20
 
 
 class MalformedRow(ValueError):
-    """A CSV record that cannot be parsed (an unterminated quote, an oversized cell)."""
+    """A record that cannot be read as it stands (an unterminated quote, an oversized cell, a
+    byte of another code page, a formula never calculated). Raised when the rest of the table
+    cannot be read either; otherwise a table's `rows` yields it in place of the row's cells,
+    and the rows below are still read (every bad row at once)."""
 
-    def __init__(self, row: int, column_index: int | None, reason: str) -> None:
+    def __init__(self, row: int, column_index: int | None, reason: str,
+                 value: object = None) -> None:  # fmt: skip
         super().__init__(reason)
         self.row = row
         self.column_index = column_index
+        self.value = value
 
 
 @dataclass
@@ -40,7 +45,8 @@ class Table:
     label: str
     kind: str
     header: list[str]
-    rows: Iterator[tuple[int, list[Any]]]  # (spreadsheet row number, cells)
+    # (spreadsheet row number, cells), or a MalformedRow for a row that cannot be read
+    rows: Iterator[tuple[int, list[Any] | MalformedRow]]
     decimal_comma: bool = False
     comma_groups: bool = False  # a `;` file that also writes 1,234.50: its 12,500 is ambiguous
     excel_epoch: dt.date | None = None  # a workbook's day 0 for serial day numbers (1904 on Mac)
@@ -55,9 +61,30 @@ def detect_encoding(sample: bytes) -> str:
         sample.decode("utf-8")
     except UnicodeDecodeError as exc:
         whole_file = len(sample) < SAMPLE_BYTES
-        if whole_file or exc.start < len(sample) - 4:  # not a character cut at the sample's end
+        cut = not whole_file and exc.start >= len(sample) - 4  # a character cut at the end
+        if not cut and not _mostly_utf8(sample):
             return _one_byte_encoding(sample)
     return "utf-8"
+
+
+# A well-formed UTF-8 sequence of two to four bytes (no overlong forms, no surrogates)
+UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """Whether bytes that are not all UTF-8 are still mostly UTF-8 text: more well-formed
+    multi-byte sequences than stray bytes. Then the stray bytes are refused on their rows
+    rather than the whole file read in a one-byte code page (every other letter garbled).
+    Text in Windows-1251 or 1250 forms such a sequence only by chance (`Ві` is C2 B3), far
+    less often than it has bytes that fit none."""
+    sequences = UTF8_SEQUENCE.findall(sample)
+    stray = len(sample) - len(sample.translate(None, HIGH_BYTES)) - sum(map(len, sequences))
+    return len(sequences) > stray
 
 
 # Latin i and I stand in for Ukrainian і and І in much typed text (`Рiвне`), so they say
@@ -95,12 +122,19 @@ def read_csv(path: Path) -> Table:
     encoding = detect_encoding(sample)
     first_line = sample.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[:1]
     delimiter = _sniff_delimiter(first_line[0] if first_line else "")
+    with path.open(encoding=encoding, errors=MARK, newline="") as f:
+        header = restore_cells(next(csv.reader(f, delimiter=delimiter), []))
+    columns = len(header)
 
-    def rows() -> Iterator[tuple[int, list[Any]]]:
-        with path.open(encoding=encoding, newline="") as f:
+    def rows() -> Iterator[tuple[int, list[Any] | MalformedRow]]:
+        marks = _undecodable[0]
+        if any(_SURROGATE.search(h) for h in header):
+            yield from ((1, bad) for bad in _bad_bytes(1, header, encoding))
+        with path.open(encoding=encoding, errors=MARK, newline="") as f:
             reader = csv.reader(f, delimiter=delimiter, strict=True)
             next(reader, None)
             number = 1
+            firsts: list[str] = []  # the first cells of the first rows: what a row starts like
             while True:
                 number += 1
                 first_line = reader.line_num + 1
@@ -110,14 +144,95 @@ def read_csv(path: Path) -> Table:
                     return
                 except csv.Error as exc:
                     raise _malformed(path, encoding, delimiter, number, first_line, exc) from None
+                if reader.line_num > first_line and (
+                    swallowed := _swallowed(cells, number, first_line, delimiter, columns, firsts)
+                ):
+                    yield number, swallowed
+                    continue
+                if _undecodable[0] != marks and any(_SURROGATE.search(c) for c in cells):
+                    yield from ((number, bad) for bad in _bad_bytes(number, cells, encoding))
+                    continue
                 if any(c.strip() for c in cells):
+                    if len(firsts) < FIRST_CELLS:
+                        firsts.append(cells[0])
                     yield number, restore_cells(cells)
 
-    with path.open(encoding=encoding, newline="") as f:
-        header = restore_cells(next(csv.reader(f, delimiter=delimiter), []))
     semicolon = delimiter == ";"
     return Table(path.name, path.stem, header, rows(), decimal_comma=semicolon,
                  comma_groups=semicolon and _groups_with_commas(path, encoding))  # fmt: skip
+
+
+# Undecodable bytes: each becomes a lone surrogate (U+DC80 + byte), as with "surrogateescape",
+# and the count goes up, so the row reader looks for them only once there are any (a row-by-row
+# search would cost every good file); the row that holds one is refused showing the byte.
+_undecodable = [0]
+MARK = "aidledger-undecodable"
+
+
+def _mark_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    _undecodable[0] += 1
+    return codecs.lookup_error("surrogateescape")(exc)
+
+
+codecs.register_error(MARK, _mark_undecodable)
+_SURROGATE = re.compile("[\udc80-\udcff]")
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16",
+                  "cp1251": "Windows-1251", "cp1250": "Windows-1250"}  # fmt: skip
+
+
+def _bad_bytes(row: int, cells: list[str], encoding: str) -> Iterator[MalformedRow]:
+    """Each cell of a row holding bytes the file's encoding cannot read, showing the byte."""
+    name = ENCODING_NAMES.get(encoding, encoding)
+    for index, cell in enumerate(cells):
+        found = _SURROGATE.search(cell)
+        if found is None:
+            continue
+        byte = ord(found.group()) - 0xDC00
+        shown = _SURROGATE.sub("\ufffd", cell)
+        yield MalformedRow(row, index, f"byte 0x{byte:02X} (character {found.start() + 1} of the "
+                           f"cell, shown as \ufffd) is not {name}, which the rest of the file is: "
+                           "a character saved in another code page, or a damaged file; retype "
+                           f"the text and save the file as {name} again", shown)  # fmt: skip
+
+
+FIRST_CELLS = 20  # first cells of rows kept to recognise a row swallowed into a quoted cell
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DIGITS = re.compile(r"\d+")
+
+
+def _shape(text: str) -> str:
+    """A first cell with its numbers as 0: `GRN-S1` and `GRN-S2` start rows alike."""
+    return _DIGITS.sub("0", text.strip())
+
+
+def _swallowed(cells: list[str], row: int, first_line: int, delimiter: str, columns: int,
+               firsts: list[str]) -> MalformedRow | None:  # fmt: skip
+    """A quoted cell spanning lines that look like rows of the file: as many separators as a
+    row has, or starting as the rows do (`GRN-S2,...` under `GRN-S1,...`). A quote opened by
+    mistake (`"2 boxes wet`) and closed by another stray quote rows below is valid CSV, but the
+    rows between would vanish into one cell; a remark of several lines stays a remark."""
+    shapes = {s for c in [*firsts, *cells[:1]] if re.search("[^\\W\\d_]", s := _shape(c))}
+    line = first_line
+    for index, cell in enumerate(cells):
+        parts = _LINE_BREAK.split(cell)
+        lines = [
+            line + k
+            for k, text in enumerate(parts)
+            if k and delimiter in text and (
+                (columns > 1 and text.count(delimiter) >= columns - 1)
+                or _shape(text.split(delimiter, 1)[0]) in shapes
+            )
+        ]  # fmt: skip
+        if lines:
+            span = f"line {lines[0]}" if len(lines) == 1 else f"lines {lines[0]}–{lines[-1]}"
+            preview = parts[lines[0] - line][:60]
+            return MalformedRow(row, index, "a quote opened in this cell is not closed where it "
+                                f"should be: it runs on over {span} of the file, which look like "
+                                f"rows of their own ({preview!r}), and they would not be booked; "
+                                "remove the stray quote, or close it at the end of the cell "
+                                '(a quote inside a cell is written twice: "")', parts[0][:60])  # fmt: skip
+        line += len(parts) - 1
+    return None
 
 
 # a cell (from the line's start, a `;` or a quote to the next) holding a number like 1,234.50
@@ -134,10 +249,10 @@ def _groups_with_commas(path: Path, encoding: str) -> bool:
     file as CSV twice); only then is the file parsed, as a `;` or a quote inside a quoted text
     cell is no cell boundary."""
     try:
-        with path.open(encoding=encoding, newline="") as f:
+        with path.open(encoding=encoding, errors="surrogateescape", newline="") as f:
             if not any(COMMA_GROUPED_CELL.search(line) for line in f):
                 return False
-        with path.open(encoding=encoding, newline="") as f:
+        with path.open(encoding=encoding, errors="surrogateescape", newline="") as f:
             for cells in csv.reader(f, delimiter=";"):
                 if any(COMMA_GROUPED.match(c) for c in cells if "," in c and "." in c):
                     return True
@@ -149,7 +264,7 @@ def _groups_with_commas(path: Path, encoding: str) -> bool:
 def _malformed(path: Path, encoding: str, delimiter: str, row: int, line: int,
                exc: csv.Error) -> MalformedRow:  # fmt: skip
     """Say which row and cell a CSV parse error starts at (the cell that opened a quote)."""
-    with path.open(encoding=encoding, newline="") as f:
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as f:
         physical = next(itertools.islice(f, line - 1, None), "")
     line_text = physical.rstrip("\r\n")
     try:
@@ -170,7 +285,7 @@ def _malformed(path: Path, encoding: str, delimiter: str, row: int, line: int,
 
 def _cell(value: Any) -> Any:
     """Workbook cells as the row schemas expect them: text, or dates for date cells."""
-    if value is None or isinstance(value, str | dt.date):
+    if value is None or value is UNCALCULATED or isinstance(value, str | dt.date):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -196,20 +311,83 @@ def read_xlsx(path: Path) -> Iterator[Table]:
     for sheet in workbook.worksheets:
         if getattr(sheet, "sheet_state", "visible") != "visible":
             continue  # a hidden sheet is a draft or a helper, not data to book
-        it = sheet.iter_rows(values_only=True)
+        it = _sheet_rows(sheet)
         first = next(it, None)
         if first is None:
             continue
-        header = restore_cells(["" if h is None else str(h) for h in first])
+        header = restore_cells(["" if h is None or h is UNCALCULATED else str(h)
+                                for h in first[1]])  # fmt: skip
 
-        def rows(it: Iterator[tuple[Any, ...]] = it) -> Iterator[tuple[int, list[Any]]]:
-            for number, cells in enumerate(it, start=2):
+        def rows(it: Iterator[tuple[int, list[Any]]] = it,
+                 title: str = sheet.title) -> Iterator[tuple[int, list[Any] | MalformedRow]]:  # fmt: skip
+            for number, cells in it:
                 values = [_cell(c) for c in cells]
-                if any(v not in (None, "") for v in values):
+                if UNCALCULATED in values:
+                    yield from _uncalculated(number, values)
+                elif any(v not in (None, "") for v in values):
                     yield number, restore_cells(values)
 
         yield Table(f"{path.name}[{sheet.title}]", sheet.title.strip().lower(), header, rows(),
                     excel_epoch=epoch)  # fmt: skip
+
+
+class _Uncalculated:
+    """A formula cell saved without its result (a generator that writes formulas and does not
+    calculate them): read as empty it would book 0, or be "missing", silently or misleadingly."""
+
+    def __repr__(self) -> str:
+        return "UNCALCULATED"
+
+
+UNCALCULATED: Any = _Uncalculated()
+
+
+def _uncalculated(number: int, values: list[Any]) -> Iterator[tuple[int, MalformedRow]]:
+    from openpyxl.utils import get_column_letter
+
+    for i, v in enumerate(values):
+        if v is UNCALCULATED:
+            yield number, MalformedRow(number, i, f"cell {get_column_letter(i + 1)}{number} holds "
+                                       "a formula with no calculated value: open and save the "
+                                       "file in a spreadsheet program, or type the value")  # fmt: skip
+
+
+def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
+    """A read-only sheet's rows as (row number, values), formula cells without a saved result
+    as UNCALCULATED.
+
+    openpyxl's own `iter_rows` reads such a cell as None, the same as an empty one. This is its
+    read-only row loop (openpyxl 3.1 `ReadOnlyWorksheet._cells_by_row`) with a parser that
+    tells them apart; it looks for a formula only in cells without a value, so a workbook of
+    values costs one more call per cell. Rows are not padded to the sheet's width: asking for
+    it reads a sheet without a `<dimension>` (as streaming writers save it) twice.
+    """
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):  # type: ignore[misc]
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell = super().parse_cell(element)
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["value"] = UNCALCULATED
+            return cell
+
+    workbook = sheet.parent
+    expected = 1
+    with sheet._get_source() as src:
+        parser = Parser(src, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
+                        date_formats=workbook._date_formats,
+                        timedelta_formats=workbook._timedelta_formats)  # fmt: skip
+        for number, cells in parser.parse():
+            if number < expected:
+                continue  # a row written twice: openpyxl reads the first
+            while expected < number:  # rows not written at all are empty
+                yield expected, []
+                expected += 1
+            values: list[Any] = [None] * (cells[-1]["column"] if cells else 0)
+            for cell in cells:
+                values[cell["column"] - 1] = cell["value"]
+            yield number, values
+            expected = number + 1
 
 
 def read_path(path: Path) -> Iterator[Table]:
