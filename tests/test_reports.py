@@ -77,6 +77,25 @@ def d(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+def assert_trial_balance_balances(path: Path) -> list[dict[str, Any]]:
+    """An accounting pack workbook's trial balance balances per currency (openings and
+    closings sum to zero, debits equal credits) and agrees with the journal's debit total: it
+    covers the counterpart accounts of the entries shown (donor, carrier's shortage,
+    transfers). Returns its rows."""
+    tb = [r for r in sheet_rows(path, "trial_balance") if r["account"]]
+    journal = sheet_rows(path, "journal")
+    for currency in {r["currency"] for r in tb}:
+        rows = [r for r in tb if r["currency"] == currency]
+        assert sum(d(r["opening"]) for r in rows) == 0, currency
+        assert sum(d(r["closing"]) for r in rows) == 0, currency
+        debit = sum(d(r["debit"]) for r in rows)
+        assert debit == sum(d(r["credit"]) for r in rows), currency
+        totals = [r for r in journal if r["currency"] == currency and r["date"] is None
+                  and str(r["account"]).startswith("debit")]  # fmt: skip
+        assert [d(r["value"]) for r in totals] == [debit], currency
+    return tb
+
+
 # ---------------------------------------------------------------- reconciliation
 
 
@@ -254,19 +273,7 @@ def test_accounting_pack_register_and_stock_movement(world: dict[str, Any]) -> N
     for m in sheet_rows(path, "stock_movement"):
         assert d(m["opening"]) + d(m["received"]) + d(m["transferred (net)"]) - d(m["distributed"]) \
             - d(m["written off"]) == d(m["closing"])  # fmt: skip
-    # the trial balance balances per currency and agrees with the journal's totals: it covers
-    # the counterpart accounts of the entries shown (donor, carrier's shortage, transfers)
-    tb = [r for r in sheet_rows(path, "trial_balance") if r["account"]]
-    journal = sheet_rows(path, "journal")
-    for currency in {r["currency"] for r in tb}:
-        rows = [r for r in tb if r["currency"] == currency]
-        assert sum(d(r["opening"]) for r in rows) == 0, currency
-        assert sum(d(r["closing"]) for r in rows) == 0, currency
-        debit = sum(d(r["debit"]) for r in rows)
-        assert debit == sum(d(r["credit"]) for r in rows), currency
-        totals = [r for r in journal if r["currency"] == currency and r["date"] is None
-                  and str(r["account"]).startswith("debit")]  # fmt: skip
-        assert [d(r["value"]) for r in totals] == [debit], currency
+    tb = assert_trial_balance_balances(path)
     assert any(str(r["account"]).startswith("donor:") for r in tb)
     wo = sheet_rows(path, "writeoff_acts")
     assert wo[0]["act"] == "KV-SP-2023-001/1" and d(wo[0]["quantity"]) == 120
