@@ -1553,3 +1553,27 @@ def test_a_file_named_twice_is_read_once(masters, bad):
     report = masters.import_files([path, bad, path])  # the file, its folder, the file again
     assert report.new == 1
     assert report.notes == [f"{path}: given more than once, read once"] * 2
+
+
+def test_a_formula_saved_with_an_empty_result_is_a_blank_cell(masters, bad):
+    """`=IF(…,"")` saved by a spreadsheet program has a result, the empty text (`<v></v>`): it
+    is a blank cell as the program shows it, not a formula left uncalculated."""
+    rows = [PLEDGE_HEADER, _pledge_cells(quantity="=5*2")]
+    path = _workbook(bad / "book.xlsx", {"pledges": rows})
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:  # as Excel saves an empty text result: t="str", <v></v>
+        parts = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(
+                name,
+                re.sub(
+                    rb'(<c r="G2")([^>]*>)<f>5\*2</f>(<v></v>|<v\s*/>)?',
+                    rb'\1 t="str"\2<f>5*2</f><v></v>',
+                    data,
+                ),
+            )
+    err = only(rejected(masters, path))
+    check(err, "book.xlsx[pledges]", 2, "quantity", "required value is missing")

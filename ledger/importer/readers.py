@@ -362,13 +362,18 @@ def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[Any]]]:
     values costs one more call per cell. Rows are not padded to the sheet's width: asking for
     it reads a sheet without a `<dimension>` (as streaming writers save it) twice.
     """
-    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+    from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
     class Parser(WorkSheetParser):  # type: ignore[misc]
         def parse_cell(self, element: Any) -> dict[str, Any]:
             cell = super().parse_cell(element)
+            # no saved result: no `<v>`, or an empty one that is no text (openpyxl saves
+            # `<v></v>`); a formula whose result is empty text (`=IF(…,"")`, saved as
+            # t="str" with an empty `<v>`) is a blank cell, as the program shows it
             if cell["value"] is None and element.find(FORMULA_TAG) is not None:
-                cell["value"] = UNCALCULATED
+                saved = element.find(VALUE_TAG)
+                if saved is None or element.get("t") not in ("str", "inlineStr"):
+                    cell["value"] = UNCALCULATED
             return cell
 
     workbook = sheet.parent
