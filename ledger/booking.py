@@ -111,6 +111,7 @@ def _rate_correctable(book: Book, row: FxRateRow, stored: dict[str, Any],
     """A mistyped rate must be correctable, or it would stay in the books for good; but a UAH
     value is fixed when its receipt is posted (never re-translated, DESIGN §4), so only while
     no standing receipt was valued at it. Otherwise the conflict names those receipts."""
+    book.check_open(row.date, "date")  # a closed month's documents read its rates
     valued = book.receipts_valued_at(row.date, row.currency) if row.base == "UAH" else []
     if valued:
         shown = ", ".join(valued[:5]) + (f" and {len(valued) - 5} more" if len(valued) > 5 else "")
@@ -615,11 +616,11 @@ def _moved_on_by(book: Book, entry_id: int, original: Entry) -> str:
              if x.quantity > 0 and x.lot_id is not None]  # fmt: skip
     later: dict[int, str] = {}
     for account, lot_id in slots:
-        query = (select(e.id, e.ref).join(p, p.entry_id == e.id)
+        query = (select(e.id, e.ref, p.quantity).join(p, p.entry_id == e.id)
                  .where(e.id > entry_id, e.reverses_id.is_(None), p.account == account,
                         p.lot_id == lot_id).order_by(e.id))  # fmt: skip
-        for row in book.conn.execute(query):
-            if not book.is_reversed(row.id):
+        for row in book.conn.execute(query):  # what took goods out (TEXT decimals on SQLite:
+            if row.quantity < 0 and not book.is_reversed(row.id):  # compared here, not in SQL)
                 later[row.id] = row.ref
     if not later:
         return ""

@@ -86,3 +86,11 @@ def test_reversed_receipts_free_the_rate_and_post_again_at_the_corrected_rate(
 
 def test_the_same_rate_again_is_unchanged(received: Ledger) -> None:
     assert received.post(rate("1.6")) == Outcome.UNCHANGED
+
+
+def test_a_rate_of_a_closed_month_is_not_corrected(received: Ledger) -> None:
+    other_day = RECEIPT_DAY + dt.timedelta(days=1)
+    received.close_period(other_day.strftime("%Y-%m"))
+    with pytest.raises(LedgerError, match="is closed"):
+        received.post(rate("16", other_day))
+    assert stored_rate(received, other_day) == D("1.6")

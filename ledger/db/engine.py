@@ -149,7 +149,7 @@ def writer(engine: Engine) -> Iterator[Connection]:
                     conn.execute(text("SELECT set_config('lock_timeout', :t, true)"),
                                  {"t": f"{BUSY_TIMEOUT_MS}ms"})  # fmt: skip
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK_KEY})
-                    conn.execute(text("SELECT set_config('lock_timeout', '0', true)"))
+                    conn.execute(text("SET LOCAL lock_timeout TO DEFAULT"))  # the role's own
                 except OperationalError as exc:
                     raise _busy(exc) from None
             yield conn
