@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 ZERO = Decimal(0)
@@ -54,20 +54,23 @@ def allocate(amounts: Sequence[Decimal], currency: str) -> list[Decimal]:
     Why: rounding every amount on its own does not keep sums. The postings of an entry sum to
     exactly zero, but 3 × 10.005 CZK against −30.015 CZK prints 10.01 + 10.01 + 10.01 − 30.02,
     an entry that does not balance on paper, and a trial balance summed from such lines has
-    debits ≠ credits. Here every amount goes down to the minor unit below it, and the units
-    still missing to reach the rounded total go, one each, to the amounts that lost the most
-    (ties: the earlier amount). So each rounded amount is within one minor unit of its exact
-    value (the floor or the floor plus one unit), amounts already at the minor unit are kept,
-    and amounts that sum to zero (an entry, per currency) round to amounts that sum to zero.
+    debits ≠ credits. Here every amount is first rounded half up on its magnitude, as a document
+    shows one amount (so a and −a print alike, and an account that goods pass through, +a in
+    one entry and −a in another, prints zero when it holds nothing); the units the rounded sum
+    is still off go, one each, to the amounts that rounding moved furthest the other way (ties:
+    the earlier amount). Each rounded amount stays within one minor unit of its exact value,
+    amounts already at the minor unit are kept, and amounts that sum to zero (an entry, per
+    currency) round to amounts that sum to zero.
     """
     unit = minor_unit(currency)
-    floors = [a.quantize(unit, rounding=ROUND_FLOOR) for a in amounts]
+    out = [a.quantize(unit, rounding=ROUND_HALF_UP) for a in amounts]
     target = sum(amounts, ZERO).quantize(unit, rounding=ROUND_HALF_UP)
-    missing = int((target - sum(floors, ZERO)) / unit)  # 0 ≤ missing ≤ len(amounts)
-    order = sorted(range(len(amounts)), key=lambda i: (-(amounts[i] - floors[i]), i))
-    out = list(floors)
-    for i in order[:missing]:
-        out[i] += unit
+    steps = int((target - sum(out, ZERO)) / unit)
+    if steps:
+        sign = 1 if steps > 0 else -1
+        order = sorted(range(len(amounts)), key=lambda i: (-sign * (amounts[i] - out[i]), i))
+        for i in order[: abs(steps)]:
+            out[i] += sign * unit
     return [unsigned_zero(a) for a in out]
 
 

@@ -168,10 +168,26 @@ def test_an_entry_that_balances_still_balances_when_rounded(
     assert allocate(on_unit, currency) == on_unit
 
 
+@settings(max_examples=200, deadline=None)
+@given(amounts=amounts_st, currency=currency_st)
+def test_an_amount_and_its_opposite_print_alike_so_a_passing_account_prints_zero(
+    amounts: list[Decimal], currency: str
+) -> None:
+    """Goods in and out of a stage in two entries (+a, then −a) leave no printed residue."""
+    for a in amounts:
+        shown_in, shown_out = allocate([a, -a], currency), allocate([-a, a], currency)
+        assert shown_in == [round_money(a, currency), round_money(-a, currency)]
+        assert shown_in[0] + shown_out[0] == 0
+
+
 def test_allocation_of_the_reported_cases() -> None:
-    # every remainder is 0.005: the two missing cents go to the first two
+    # each rounds half up; the one cent too many comes off the first of the tied amounts
     assert allocate([D("10.005")] * 3 + [D("-30.015")], "CZK") == [
-        D("10.01"), D("10.01"), D("10.00"), D("-30.02")]  # fmt: skip
+        D("10.00"), D("10.01"), D("10.01"), D("-30.02")]  # fmt: skip
+    # the same movement prints alike whichever posting comes first: a dispatch (+10.005 into
+    # transit) and its receipt (−10.005 out of it) leave transit at 0.00, not 0.01
+    assert allocate([D("-10.005"), D("10.005")], "CZK") == [D("-10.01"), D("10.01")]
+    assert allocate([D("10.005"), D("-10.005")], "CZK") == [D("10.01"), D("-10.01")]
     jpy = allocate([D("11110.5"), D("1234.5"), D("-12345")], "JPY")
     assert sum(jpy) == 0 and jpy[2] == D(-12345)
     assert str(allocate([D("-0.0000001"), D("0.0000001")], "CZK")[0]) == "0.00"
