@@ -109,3 +109,25 @@ def test_goods_handed_to_another_recipient_come_with_an_act_and_their_uah_value(
     (storno,) = pack_rows(march, "LVIV", "2023-04", "transfer_acts")
     assert (storno["date"], storno["quantity"], storno["value_uah"]) == (APRIL, -10, D(-16_000))
     assert "storno" in storno["act"]
+
+
+@pytest.mark.parametrize("april_rate", ["2.0", None], ids=["valued", "pending"])
+def test_a_later_receipt_of_the_lot_does_not_revalue_a_period_s_transfer(
+    sqlite_led: Ledger, april_rate: str | None
+) -> None:
+    """The act's UAH value is the lot's as received up to the transfer: April's receipt of the
+    rest of the lot, at another rate or still without one, leaves March's act as it was."""
+    from schemas.rows import FxRateRow
+
+    f.world(sqlite_led)
+    ops.dispatch(sqlite_led, f.ship("S1", qty="100"))
+    ops.receive(sqlite_led, f.receive(received="50", day=2))  # 1000 CZK at 1.6
+    ops.transfer(sqlite_led, f.transfer("T1", qty="10", day=5))
+    (march,) = pack_rows(sqlite_led, "LVIV", "2023-03", "transfer_acts")
+    assert march["value_uah"] == D(16_000)
+    april = dt.date(2023, 4, 3)
+    if april_rate:
+        sqlite_led.post(FxRateRow(date=april, currency="CZK", rate=D(april_rate), base="UAH",
+                                  source="NBU"))  # fmt: skip
+    ops.receive(sqlite_led, f.receive("R2", received="50", day=(april - f.DAY0).days))
+    assert pack_rows(sqlite_led, "LVIV", "2023-03", "transfer_acts") == [march]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from itertools import groupby
 from typing import Any
@@ -369,7 +369,7 @@ def _transfer_acts(conn: Connection, recipient: str, start: dt.date, end: dt.dat
     acts = [*standing_on(conn, tr, end, about, tr.date.between(start, end), order=order),
             *reversed_between(conn, tr, start, end, about, order=order)]  # fmt: skip
     moved = _moved_lots(conn, [a["entry_id"] for a in acts if a["entry_id"]])
-    uah = _uah_per_unit(conn, {lot_id for rows in moved.values() for lot_id, *_ in rows})
+    uah = _uah_per_unit(conn, {lot_id for rows in moved.values() for lot_id, *_ in rows}, end)
     out = []
     for a in acts:
         storno = "reversed_on" in a
@@ -382,7 +382,7 @@ def _transfer_acts(conn: Connection, recipient: str, start: dt.date, end: dt.dat
             ref = f"{ref} — {i18n.both('doc.storno')} {i18n.date(a['date'], locale)}"
         for lot_id, quantity, value, currency in moved.get(a["entry_id"], []):
             lot = all_lots.get(lot_id)
-            per_unit = uah.get(lot_id)
+            per_unit = uah(lot_id, a["date"])
             out.append({
                 "act": ref, "date": a["reversed_on"] if storno else a["date"],
                 "direction": direction,
@@ -415,26 +415,31 @@ def _moved_lots(conn: Connection, entry_ids: list[int]
     return out
 
 
-def _uah_per_unit(conn: Connection, lot_ids: set[int]) -> dict[int, Decimal]:
-    """UAH per unit of each lot as its standing receipts were valued; a lot with a receipt
-    still pending (no rate) has none."""
+def _uah_per_unit(conn: Connection, lot_ids: set[int],
+                  end: dt.date) -> Callable[[int, dt.date], Decimal | None]:  # fmt: skip
+    """UAH per unit of a lot on a day, as its receipts up to that day were valued, counting
+    those that still stood at the period's end: a later receipt at another rate, or a later
+    reversal, never changes a period's acts. A lot with a receipt then still pending (no rate)
+    has none."""
     r = t.ReceiptLine
-    gone = set(reversal_days(conn))
-    totals: dict[int, list[Decimal]] = {}
-    pending: set[int] = set()
+    undone = reversal_days(conn)
+    receipts: dict[int, list[tuple[dt.date, Decimal, Decimal | None]]] = defaultdict(list)
     ids = sorted(lot_ids)
     for i in range(0, len(ids), 500):
-        for row in conn.execute(select(r.shipment_line_id, r.received, r.value_uah, r.entry_id)
+        for row in conn.execute(select(r.shipment_line_id, r.date, r.received, r.value_uah,
+                                       r.entry_id)
                                 .where(r.shipment_line_id.in_(ids[i : i + 500]))):  # fmt: skip
-            if row.entry_id in gone or not row.received:
-                continue
-            if row.value_uah is None:
-                pending.add(row.shipment_line_id)
-                continue
-            acc = totals.setdefault(row.shipment_line_id, [ZERO, ZERO])
-            acc[0] += row.value_uah
-            acc[1] += row.received
-    return {lot: v / q for lot, (v, q) in totals.items() if q and lot not in pending}
+            gone = undone.get(row.entry_id)
+            if row.received and (gone is None or gone > end):
+                receipts[row.shipment_line_id].append((row.date, row.received, row.value_uah))
+
+    def per_unit(lot_id: int, day: dt.date) -> Decimal | None:
+        taken = [(q, v) for on, q, v in receipts.get(lot_id, []) if on <= day]
+        if not taken or any(v is None for _, v in taken):
+            return None
+        return sum((v for _, v in taken), ZERO) / sum((q for q, _ in taken), ZERO)  # type: ignore[misc]
+
+    return per_unit
 
 
 def _pending_reasons(conn: Connection,
