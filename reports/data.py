@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
 
@@ -97,10 +98,7 @@ def reversal_days(conn: Connection) -> dict[int, dt.date]:
 
 def _records(conn: Connection, table: Any, where: tuple[Any, ...],
              order: Any) -> list[dict[str, Any]]:  # fmt: skip
-    q = select(table).where(*where)
-    if order is not None:
-        q = q.order_by(*order) if isinstance(order, (list, tuple)) else q.order_by(order)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return _ordered(conn, select(table).where(*where), order)
 
 
 def standing_on(conn: Connection, table: Any, day: dt.date, *where: Any,
@@ -109,9 +107,10 @@ def standing_on(conn: Connection, table: Any, day: dt.date, *where: Any,
     reversed by an entry dated after it. A period's documents show the period as it was: a
     reversal dated later belongs to a later period (`reversed_between`) and never changes an
     earlier one, closed or not."""
-    undone = reversal_days(conn)
-    return [r for r in _records(conn, table, where, order)
-            if r.get("entry_id") not in undone or undone[r["entry_id"]] > day]  # fmt: skip
+    rev = aliased(t.Entry)  # the reversal of the record's entry, if any
+    q = (select(table.__table__).outerjoin(rev, rev.reverses_id == table.entry_id)
+         .where(*where, or_(rev.id.is_(None), rev.date > day)))  # fmt: skip
+    return _ordered(conn, q, order)
 
 
 def reversed_between(conn: Connection, table: Any, start: dt.date, end: dt.date, *where: Any,
@@ -119,13 +118,17 @@ def reversed_between(conn: Connection, table: Any, start: dt.date, end: dt.date,
     """Records dated before `start` whose entry's reversal is dated from `start` to `end`:
     what a period undoes of earlier periods (its storno lines), with the reversal's day as
     `reversed_on`."""
-    undone = reversal_days(conn)
-    out = []
-    for r in _records(conn, table, (*where, table.date < start), order):
-        day = undone.get(r.get("entry_id"))  # type: ignore[arg-type]
-        if day is not None and start <= day <= end:
-            out.append({**r, "reversed_on": day})
-    return out
+    rev = aliased(t.Entry)
+    q = (select(table.__table__, rev.date.label("reversed_on"))
+         .join(rev, rev.reverses_id == table.entry_id)
+         .where(*where, table.date < start, rev.date.between(start, end)))  # fmt: skip
+    return _ordered(conn, q, order)
+
+
+def _ordered(conn: Connection, q: Any, order: Any) -> list[dict[str, Any]]:
+    if order is not None:
+        q = q.order_by(*order) if isinstance(order, (list, tuple)) else q.order_by(order)
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def lots(conn: Connection, *where: Any, standing: bool = True) -> dict[int, dict[str, Any]]:

@@ -176,10 +176,13 @@ def build(conn: Connection, recipient: str, period: str,
     # period, and a closed period's pack never changes)
     r_order = (t.ReceiptLine.date, t.ReceiptLine.receipt_ref, t.ReceiptLine.shipment_ref,
                t.ReceiptLine.line_no)  # fmt: skip
-    receipts = [rc for rc in standing_on(conn, t.ReceiptLine, end,
+    of_mine = t.ReceiptLine.shipment_line_id.in_(
+        select(t.ShipmentLine.id).where(t.ShipmentLine.recipient == recipient))  # fmt: skip
+    receipts = [rc for rc in standing_on(conn, t.ReceiptLine, end, of_mine,
                                          t.ReceiptLine.date.between(start, end), order=r_order)
                 if rc["shipment_line_id"] in my_lots]  # fmt: skip
-    undone = [rc for rc in reversed_between(conn, t.ReceiptLine, start, end, order=r_order)
+    undone = [rc for rc in reversed_between(conn, t.ReceiptLine, start, end, of_mine,
+                                            order=r_order)
               if rc["shipment_line_id"] in my_lots]  # fmt: skip
     register, acts, fx = [], [], []
     uah_total = ZERO
