@@ -861,3 +861,14 @@ def test_one_day_is_a_day():
     assert "(2 days overdue)" in g.message
     short = lines(clean(), 2, expiry=ARRIVED + dt.timedelta(days=1))
     assert "has 1 day of shelf life left" in check(short, "QLT-001")[0].message
+
+
+def test_cus_004_an_extract_filed_again_replaces_the_earlier_groups():
+    """An amended extract (a later date) lists the groups again: they were added to the first
+    extract's, doubling every group into a false mismatch."""
+    w = _registered_by_item(clean())
+    first = [d for d in w["documents"] if d.item]
+    again = [dataclasses.replace(d, number=d.number.replace("UA-HA-1", "UA-HA-2"),
+                                 date=d.date + dt.timedelta(days=1)) for d in first]  # fmt: skip
+    amended = {**w, "documents": [*w["documents"], *again]}
+    assert check(amended, "CUS-004") == []

@@ -197,8 +197,10 @@ def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             yield from _cus_004_compare(ctx, s.ref, s.where, s.lines, max(totals, key=lambda d: d.date),
                                         "", qty_tol, kg_tol)  # fmt: skip
         groups: dict[str, list[Document]] = defaultdict(list)
-        for d in regs:
-            if d.item:
+        grouped = [d for d in regs if d.item]
+        latest = max((d.date for d in grouped), default=None)
+        for d in grouped:  # an extract filed again (amended) replaces the earlier one's rows
+            if d.date == latest:
                 groups[d.item].append(d)
         if not groups:
             continue
