@@ -381,10 +381,12 @@ def verify(ctx: click.Context) -> None:
 @click.option("--kind", type=click.Choice(ENTRY_KINDS), help="Only entries of this kind.")
 @click.option("--from", "since", type=DATE, help="Only entries dated on or after this day.")
 @click.option("--to", "until", type=DATE, help="Only entries dated on or before this day.")
+@click.option("--last", type=click.IntRange(1), metavar="N",
+              help="Only the newest N of them (a large journal is long).")  # fmt: skip
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 @click.pass_context
 def entries(ctx: click.Context, ref: str | None, kind: str | None, since: dt.date | None,
-            until: dt.date | None, fmt: str) -> None:  # fmt: skip
+            until: dt.date | None, last: int | None, fmt: str) -> None:  # fmt: skip
     """Journal entries: id, date, kind, reference, memo, and which entry reversed which.
 
     The id is what `reverse` takes: find the receipt to post again, or the row to correct.
@@ -393,8 +395,9 @@ def entries(ctx: click.Context, ref: str | None, kind: str | None, since: dt.dat
     Example:
       aidledger entries --ref KV-PN-2024-0002
       aidledger entries --kind receipt --from 2024-01-01 --to 2024-01-31
+      aidledger entries --last 20
     """
-    rows = _ledger(ctx).entries(ref, kind, since, until)
+    rows = _ledger(ctx).entries(ref, kind, since, until, last)
     _emit(fmt, ["id", "date", "kind", "ref", "memo", "reverses", "reversed_by"], _fields(rows))
 
 

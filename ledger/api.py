@@ -267,10 +267,12 @@ class Ledger:
             return queries.balances(conn, account, by_lot)
 
     def entries(self, ref: str | None = None, kind: str | None = None,
-                since: dt.date | None = None, until: dt.date | None = None) -> list[EntryRow]:  # fmt: skip
-        """Journal entries (id, date, kind, ref, memo, reversal links); `ref`: containing it."""
+                since: dt.date | None = None, until: dt.date | None = None,
+                last: int | None = None) -> list[EntryRow]:  # fmt: skip
+        """Journal entries (id, date, kind, ref, memo, reversal links); `ref`: containing it;
+        `last`: only the newest so many of those."""
         with reader(self.engine) as conn:
-            return queries.entries(conn, ref, kind, since, until)
+            return queries.entries(conn, ref, kind, since, until, last)
 
     def reconcile(self, donor: str | None = None, recipient: str | None = None) -> list[ReconRow]:
         with reader(self.engine) as conn:

@@ -43,7 +43,8 @@ def _pledges(conn: Connection) -> dict[int, Any]:
 
 
 def entries(conn: Connection, ref: str | None = None, kind: str | None = None,
-            since: dt.date | None = None, until: dt.date | None = None) -> list[EntryRow]:  # fmt: skip
+            since: dt.date | None = None, until: dt.date | None = None,
+            last: int | None = None) -> list[EntryRow]:  # fmt: skip
     """Journal entries in id order, with the reversal links: where a user finds the id that
     `reverse` takes (a receipt to post again, a row to correct) without reading the database."""
     e = t.Entry
@@ -58,6 +59,9 @@ def entries(conn: Connection, ref: str | None = None, kind: str | None = None,
         query = query.where(e.date >= since)
     if until:
         query = query.where(e.date <= until)
+    if last is not None:  # the newest `last` of them, still in id order
+        query = query.order_by(None).order_by(e.id.desc()).limit(last)
+        return [EntryRow(*row) for row in reversed(conn.execute(query).all())]
     return [EntryRow(*row) for row in conn.execute(query)]
 
 

@@ -523,6 +523,9 @@ def test_entries_filters_by_kind_and_dates_and_names_kinds_the_journal_has(impor
     expected = [r["id"] for r in rows
                 if r["kind"] == "receipt" and "2024-01-01" <= r["date"] <= "2024-01-31"]  # fmt: skip
     assert expected and [r["id"] for r in some] == expected
+    newest = json.loads(imported("entries", "--kind", "receipt", "--last", "2", "--format",
+                                 "json").output)  # fmt: skip
+    assert [r["id"] for r in newest] == [r["id"] for r in rows if r["kind"] == "receipt"][-2:]
 
 
 def test_a_date_option_names_what_is_wrong_with_the_date(imported):
