@@ -131,3 +131,25 @@ def test_a_later_receipt_of_the_lot_does_not_revalue_a_period_s_transfer(
                                   source="NBU"))  # fmt: skip
     ops.receive(sqlite_led, f.receive("R2", received="50", day=(april - f.DAY0).days))
     assert pack_rows(sqlite_led, "LVIV", "2023-03", "transfer_acts") == [march]
+
+
+def test_the_written_workbook_shows_the_storno_lines_and_the_transfer_act(
+    march: Ledger, tmp_path
+) -> None:
+    """Read back from the XLSX an accountant files: April's negative register line and the
+    transfer act's storno, with the register's total the sum of its lines."""
+    from reports.produce import write
+    from tests.test_reports import d, sheet_rows
+
+    ops.transfer(march, f.transfer("T1", qty="10", day=5))
+    march.reverse(entry_of(march, t.TransferLine, transfer_ref="T1"), "wrong city", APRIL)
+    march.reverse(entry_of(march, t.DistributionLine, distribution_ref="D1"), "wrong act", APRIL)
+    march.reverse(entry_of(march, t.ReceiptLine, receipt_ref="R1"), "wrong warehouse", APRIL)
+    path = tmp_path / "april.xlsx"
+    write(build(march, "accounting-pack", recipient="KYIV", period="2023-04"), [path])
+    register = sheet_rows(path, "aid_register")
+    lines = [r for r in register if r["date"] is not None]
+    assert [(d(r["quantity"]), d(r["value, UAH"])) for r in lines] == [(-100, -160_000)]
+    assert "storno" in lines[0]["act"] and d(register[-1]["value, UAH"]) == -160_000
+    (act,) = [r for r in sheet_rows(path, "transfer_acts") if r["date"] is not None]
+    assert (d(act["quantity"]), d(act["value, UAH"])) == (-10, -16_000) and "storno" in act["act"]

@@ -372,7 +372,7 @@ def _transfer_acts(conn: Connection, recipient: str, start: dt.date, end: dt.dat
     acts = [*standing_on(conn, tr, end, about, tr.date.between(start, end), order=order),
             *reversed_between(conn, tr, start, end, about, order=order)]  # fmt: skip
     moved = _moved_lots(conn, [a["entry_id"] for a in acts if a["entry_id"]])
-    uah = _uah_per_unit(conn, {lot_id for rows in moved.values() for lot_id, *_ in rows}, end)
+    uah = _uah_per_unit(conn, {lot_id for rows in moved.values() for lot_id, *_ in rows})
     out = []
     for a in acts:
         storno = "reversed_on" in a
@@ -418,26 +418,29 @@ def _moved_lots(conn: Connection, entry_ids: list[int]
     return out
 
 
-def _uah_per_unit(conn: Connection, lot_ids: set[int],
-                  end: dt.date) -> Callable[[int, dt.date], Decimal | None]:  # fmt: skip
-    """UAH per unit of a lot on a day, as its receipts up to that day were valued, counting
-    those that still stood at the period's end: a later receipt at another rate, or a later
-    reversal, never changes a period's acts. A lot with a receipt then still pending (no rate)
-    has none."""
+def _uah_per_unit(conn: Connection,
+                  lot_ids: set[int]) -> Callable[[int, dt.date], Decimal | None]:  # fmt: skip
+    """UAH per unit of a lot on a day, as its receipts up to that day were valued, those that
+    stood on that day: what the goods carried when they moved. A later receipt at another rate,
+    or a later reversal, never changes it (nor a period's act, nor the storno that undoes it).
+    A lot with a receipt then still pending (no rate) has none."""
     r = t.ReceiptLine
     undone = reversal_days(conn)
-    receipts: dict[int, list[tuple[dt.date, Decimal, Decimal | None]]] = defaultdict(list)
+    Receipt = tuple[dt.date, Decimal, Decimal | None, dt.date | None]
+    receipts: dict[int, list[Receipt]] = defaultdict(list)
     ids = sorted(lot_ids)
     for i in range(0, len(ids), 500):
         for row in conn.execute(select(r.shipment_line_id, r.date, r.received, r.value_uah,
                                        r.entry_id)
                                 .where(r.shipment_line_id.in_(ids[i : i + 500]))):  # fmt: skip
-            gone = undone.get(row.entry_id)
-            if row.received and (gone is None or gone > end):
-                receipts[row.shipment_line_id].append((row.date, row.received, row.value_uah))
+            if row.received:
+                receipts[row.shipment_line_id].append(
+                    (row.date, row.received, row.value_uah, undone.get(row.entry_id))
+                )
 
     def per_unit(lot_id: int, day: dt.date) -> Decimal | None:
-        taken = [(q, v) for on, q, v in receipts.get(lot_id, []) if on <= day]
+        taken = [(q, v) for on, q, v, gone in receipts.get(lot_id, [])
+                 if on <= day and (gone is None or gone > day)]  # fmt: skip
         if not taken or any(v is None for _, v in taken):
             return None
         return sum((v for _, v in taken), ZERO) / sum((q for q, _ in taken), ZERO)  # type: ignore[misc]
