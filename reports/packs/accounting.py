@@ -178,12 +178,10 @@ def build(conn: Connection, recipient: str, period: str,
                t.ReceiptLine.line_no)  # fmt: skip
     of_mine = t.ReceiptLine.shipment_line_id.in_(
         select(t.ShipmentLine.id).where(t.ShipmentLine.recipient == recipient))  # fmt: skip
-    receipts = [rc for rc in standing_on(conn, t.ReceiptLine, end, of_mine,
-                                         t.ReceiptLine.date.between(start, end), order=r_order)
-                if rc["shipment_line_id"] in my_lots]  # fmt: skip
-    undone = [rc for rc in reversed_between(conn, t.ReceiptLine, start, end, of_mine,
-                                            order=r_order)
-              if rc["shipment_line_id"] in my_lots]  # fmt: skip
+    receipts = standing_on(
+        conn, t.ReceiptLine, end, of_mine, t.ReceiptLine.date.between(start, end), order=r_order
+    )
+    undone = reversed_between(conn, t.ReceiptLine, start, end, of_mine, order=r_order)
     register, acts, fx = [], [], []
     uah_total = ZERO
     pending: dict[tuple[str, dt.date], dict[str, None]] = defaultdict(dict)  # -> receipt refs
