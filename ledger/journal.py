@@ -193,10 +193,23 @@ def _write_records(conn: Connection, book: Book) -> None:
             bulk_insert(conn, table.__table__, columns,
                         [tuple(values.values()) for values in inserts[kind]])  # fmt: skip
         if updates.get(kind):
+            if kind in t.VERSIONS:
+                _keep_versions(conn, table.__table__, t.VERSIONS[kind],
+                               [values["id"] for values in updates[kind]])  # fmt: skip
             keys = RECORD_KEYS[kind]
             cols = tuple(c for c in updates[kind][0] if c not in keys)
             bulk_update(conn, table.__table__, keys, cols,
                         [(*(v[k] for k in keys), *(v[c] for c in cols)) for v in updates[kind]])  # fmt: skip
+
+
+def _keep_versions(conn: Connection, table: Table, versions: Table, ids: list[int]) -> None:
+    """Copy the records about to be corrected, as they stand, into their versions table."""
+    columns = [c.name for c in table.columns]
+    for start in range(0, len(ids), 500):  # bound parameters per statement stay few
+        chunk = ids[start : start + 500]
+        conn.execute(insert(versions).from_select(
+            columns, select(*(table.c[c] for c in columns)).where(table.c.id.in_(chunk))
+        ))  # fmt: skip
 
 
 BALANCE_COLUMNS = ("key", "account", "commodity", "lot_id", "pledge_line_id", "currency", "kind",
@@ -395,6 +408,9 @@ def _check_records(conn: Connection, seals: dict[int, tuple[str, str]],
                 what = "no entry" if entry_id is None else f"entry {entry_id}, which booked none"
                 return (f"{table.name} {values['id']} points at {what}: it was added or moved "
                         "behind the ledger's back", entry_id)  # fmt: skip
+    found = _check_versions(conn, seals, reversed_ids, booked)
+    if found:
+        return found
     held = {seals[entry_id][1] for entry_id in booked}  # refs whose record is where it belongs
     for entry_id, (sealed, ref) in seals.items():
         records = booked.pop(entry_id, None)
@@ -407,6 +423,26 @@ def _check_records(conn: Connection, seals: dict[int, tuple[str, str]],
             names = ", ".join(f"{table} {rid}" for _d, table, rid in records)
             return (f"{names} (booked by entry {entry_id}, {ref}) was changed after it was "
                     "written: the entry's seal no longer matches", entry_id)  # fmt: skip
+    return None
+
+
+def _check_versions(conn: Connection, seals: dict[int, tuple[str, str]], reversed_ids: set[int],
+                    booked: dict[int, list[tuple[str, str, int]]]) -> tuple[str, int | None] | None:  # fmt: skip
+    """Add the superseded versions to what their (reversed) entries booked, so a corrected
+    record's earlier version is checked against its entry's seal like any record; a version
+    whose entry was never reversed was not replaced by a correction."""
+    for kind, versions in t.VERSIONS.items():
+        table = RECORD_TABLES[kind].__table__
+        columns = [cast(versions.c[c.name], Text).label("src") if c.name == "src"
+                   else versions.c[c.name] for c in table.columns]  # fmt: skip
+        for row in conn.execute(select(*columns).order_by(versions.c.version_id)):
+            values = row._mapping
+            entry_id = values["entry_id"]
+            if entry_id not in reversed_ids:
+                return (f"{versions.name}: a version of {table.name} {values['id']} whose entry "
+                        f"{entry_id} stands was added behind the ledger's back", entry_id)  # fmt: skip
+            if entry_id in seals:
+                booked[entry_id].append((record_digest(table, values), table.name, values["id"]))
     return None
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, or_, select
+from sqlalchemy import Connection, Select, Table, and_, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
+
+# a record table's name -> the table of its superseded versions
+VERSIONS_BY_TABLE = {v.name.removesuffix("_version"): v for v in t.VERSIONS.values()}
 
 PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 
@@ -101,28 +105,55 @@ def _records(conn: Connection, table: Any, where: tuple[Any, ...],
     return _ordered(conn, select(table).where(*where), order)
 
 
-def standing_on(conn: Connection, table: Any, day: dt.date, *where: Any,
-                order: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+Where = Callable[[Any], tuple[Any, ...]]  # a table's columns -> its filter
+
+
+def standing_on(conn: Connection, table: Any, day: dt.date, where: Where,
+                order: tuple[str, ...]) -> list[dict[str, Any]]:  # fmt: skip
     """Records of an event table whose entry stood at the end of `day`: not reversed, or
     reversed by an entry dated after it. A period's documents show the period as it was: a
     reversal dated later belongs to a later period (`reversed_between`) and never changes an
-    earlier one, closed or not."""
-    rev = aliased(t.Entry)  # the reversal of the record's entry, if any
-    q = (select(table.__table__).outerjoin(rev, rev.reverses_id == table.entry_id)
-         .where(*where, or_(rev.id.is_(None), rev.date > day)))  # fmt: skip
-    return _ordered(conn, q, order)
+    earlier one, closed or not. Versions a correction replaced count as records of their own
+    entry (`tables.VERSIONS`): a receipt corrected later still stands in its period."""
+
+    def query(source: Table) -> Select[Any]:
+        rev = aliased(t.Entry)  # the reversal of the record's entry, if any
+        return (select(*_columns(table, source)).outerjoin(rev, rev.reverses_id == source.c.entry_id)
+                .where(*where(source.c), or_(rev.id.is_(None), rev.date > day)))  # fmt: skip
+
+    return _union(conn, table, query, order)
 
 
-def reversed_between(conn: Connection, table: Any, start: dt.date, end: dt.date, *where: Any,
-                     order: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+def reversed_between(conn: Connection, table: Any, start: dt.date, end: dt.date, where: Where,
+                     order: tuple[str, ...]) -> list[dict[str, Any]]:  # fmt: skip
     """Records dated before `start` whose entry's reversal is dated from `start` to `end`:
     what a period undoes of earlier periods (its storno lines), with the reversal's day as
-    `reversed_on`."""
-    rev = aliased(t.Entry)
-    q = (select(table.__table__, rev.date.label("reversed_on"))
-         .join(rev, rev.reverses_id == table.entry_id)
-         .where(*where, table.date < start, rev.date.between(start, end)))  # fmt: skip
-    return _ordered(conn, q, order)
+    `reversed_on`; a version a correction replaced is undone like any record."""
+
+    def query(source: Table) -> Select[Any]:
+        rev = aliased(t.Entry)
+        return (select(*_columns(table, source), rev.date.label("reversed_on"))
+                .join(rev, rev.reverses_id == source.c.entry_id)
+                .where(*where(source.c), source.c.date < start, rev.date.between(start, end)))  # fmt: skip
+
+    return _union(conn, table, query, order)
+
+
+def _columns(table: Any, source: Table) -> list[Any]:
+    """The record table's columns, in its order, as `source` (it or its versions) holds them."""
+    return [source.c[c.name] for c in table.__table__.columns]
+
+
+def _union(conn: Connection, table: Any, query: Callable[[Table], Select[Any]],
+           order: tuple[str, ...]) -> list[dict[str, Any]]:  # fmt: skip
+    """The records `query` picks from a table and from its superseded versions, in `order`."""
+    versions = VERSIONS_BY_TABLE.get(table.__tablename__)
+    both = query(table.__table__)
+    if versions is not None:
+        both = union_all(both, query(versions)).subquery()  # type: ignore[assignment]
+        both = select(both)  # type: ignore[assignment]
+    q = both.order_by(*(both.selected_columns[name] for name in order))
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def _ordered(conn: Connection, q: Any, order: Any) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from ledger import operations as ops
 from ledger.api import Ledger
@@ -31,8 +32,6 @@ def totals(led: Ledger, period: str) -> list[dict[str, Any]]:
 
 
 def entry_of(led: Ledger, table: Any, **where: Any) -> int:
-    from sqlalchemy import select
-
     with led.engine.connect() as conn:
         q = select(table.entry_id).filter_by(**where)
         return conn.execute(q).scalar_one()
@@ -153,3 +152,67 @@ def test_the_written_workbook_shows_the_storno_lines_and_the_transfer_act(
     assert "storno" in lines[0]["act"] and d(register[-1]["value, UAH"]) == -160_000
     (act,) = [r for r in sheet_rows(path, "transfer_acts") if r["date"] is not None]
     assert (d(act["quantity"]), d(act["value, UAH"])) == (-10, -16_000) and "storno" in act["act"]
+
+
+def test_a_correction_in_a_later_period_leaves_the_closed_period_and_stornos_the_old_version(
+    led: Ledger,
+) -> None:
+    """March is closed; in April the act D1 (30 handed out) and the receipt R1 are reversed and
+    posted again under their keys, corrected (25; 90 received). March's pack is as filed; April
+    shows the versions they replaced as storno lines next to the corrected lines; `verify`
+    checks the replaced versions against their entries' seals."""
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=2))
+    ops.distribute(led, f.distribute("D1", qty="30", day=4))
+    sections = {s: rows(led, "2023-03", s) for s in SECTIONS}
+    led.close_period("2023-03")
+    led.reverse(entry_of(led, t.DistributionLine, distribution_ref="D1"), "30 → 25", APRIL)
+    led.reverse(entry_of(led, t.ReceiptLine, receipt_ref="R1"), "100 → 90", APRIL)
+    april = (APRIL - f.DAY0).days
+    assert ops.receive(led, f.receive(received="90", short="10", day=april)) == "corrected"
+    assert ops.distribute(led, f.distribute("D1", qty="25", day=april)) == "corrected"
+
+    assert {s: rows(led, "2023-03", s) for s in SECTIONS} == sections  # as filed
+    register = rows(led, "2023-04", "aid_register")
+    assert sorted((r["quantity"], "storno" in r["act"]) for r in register) == [
+        (-100, True), (90, False)]  # fmt: skip
+    acts = rows(led, "2023-04", "distribution_acts")
+    assert sorted((a["quantity"], "storno" in a["act"]) for a in acts) == [(-30, True), (25, False)]
+    assert led.verify().ok
+    with led.engine.connect() as conn:  # the replaced versions keep their own entries
+        kept = conn.execute(select(t.VERSIONS["distributions"].c.quantity,
+                                   t.VERSIONS["distributions"].c.entry_id)).all()  # fmt: skip
+    assert [q for q, _ in kept] == [30]
+
+
+def test_a_superseded_version_changed_behind_the_ledger_s_back_fails_verify(led: Ledger) -> None:
+    from sqlalchemy import text
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=2))
+    ops.distribute(led, f.distribute("D1", qty="30", day=4))
+    led.reverse(entry_of(led, t.DistributionLine, distribution_ref="D1"), "30 → 25")
+    ops.distribute(led, f.distribute("D1", qty="25", day=4))
+    assert led.verify().ok
+    versions = t.VERSIONS["distributions"].name
+    with pytest.raises(Exception, match="append-only"), led.engine.begin() as conn:
+        conn.execute(text(f"UPDATE {versions} SET quantity = '3'"))
+    with led.engine.begin() as conn:  # behind the guards' back: drop the table's triggers
+        on = f" ON {versions}" if conn.dialect.name == "postgresql" else ""
+        for name in _trigger_names(conn, versions):
+            conn.execute(text(f"DROP TRIGGER {name}{on}"))
+        conn.execute(text(f"UPDATE {versions} SET quantity = '3'"))
+    result = led.verify()
+    assert not result.ok and "no longer matches" in (result.problem or "")
+
+
+def _trigger_names(conn: Any, table: str) -> list[str]:
+    from sqlalchemy import text
+
+    if conn.dialect.name == "postgresql":
+        q = "SELECT tgname FROM pg_trigger WHERE tgrelid = CAST(:t AS regclass) AND NOT tgisinternal"
+    else:
+        q = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"
+    return list(conn.execute(text(q), {"t": table}).scalars())

@@ -22,7 +22,7 @@ WRITER_LOCK_KEY = 0x41494444  # "AIDD": one advisory lock for all AidLedger writ
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # The newest migration; a test keeps it equal to Alembic's head, so opening an up-to-date
 # database costs one query instead of loading Alembic.
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 
 def resolve_url(url: str | None) -> str:

@@ -16,12 +16,14 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Column,
     Date,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -372,3 +374,36 @@ class TransferLine(Base):
     batch: Mapped[str | None] = mapped_column(String(64))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("entry.id"))
     src: Mapped[dict[str, Any]]
+
+
+# ---------------------------------------------------------------- superseded versions
+
+
+def _versions_of(record: type[Base]) -> Table:
+    """The versions of a record that a correction replaced, column for column as they stood.
+
+    A correction (the reversed row imported or posted again under its key) updates the record
+    in place, as natural keys require; its earlier version is copied here first, with the
+    entry that booked it. A period's documents show the period as it stood (`reports.data`):
+    without these, a receipt corrected in March would vanish from February's filed register.
+    Append-only, like the journal (`ledger.db.guards`).
+    """
+    source = record.__table__
+    columns = [Column(c.name, c.type, nullable=c.nullable)
+               for c in source.columns]  # fmt: skip
+    return Table(
+        f"{source.name}_version",
+        Base.metadata,
+        Column("version_id", Integer, primary_key=True),
+        *columns,
+        Index(f"ix_{source.name}_version_entry_id", "entry_id"),
+    )
+
+
+# record kind (as in the exchange format) -> the table of its superseded versions
+VERSIONS: dict[str, Table] = {
+    "receipts": _versions_of(ReceiptLine),
+    "distributions": _versions_of(DistributionLine),
+    "writeoffs": _versions_of(WriteoffLine),
+    "transfers": _versions_of(TransferLine),
+}

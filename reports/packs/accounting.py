@@ -174,13 +174,16 @@ def build(conn: Connection, recipient: str, period: str,
     # receipts in the period: acceptance acts, aid register, FX schedule
     # (as they stood at the period's end: a reversal dated later is a storno line of its own
     # period, and a closed period's pack never changes)
-    r_order = (t.ReceiptLine.date, t.ReceiptLine.receipt_ref, t.ReceiptLine.shipment_ref,
-               t.ReceiptLine.line_no)  # fmt: skip
-    of_mine = t.ReceiptLine.shipment_line_id.in_(
-        select(t.ShipmentLine.id).where(t.ShipmentLine.recipient == recipient))  # fmt: skip
-    receipts = standing_on(
-        conn, t.ReceiptLine, end, of_mine, t.ReceiptLine.date.between(start, end), order=r_order
-    )
+    r_order = ("date", "receipt_ref", "shipment_ref", "line_no")
+    my_lot_ids = select(t.ShipmentLine.id).where(t.ShipmentLine.recipient == recipient)
+
+    def of_mine(c: Any) -> tuple[Any, ...]:
+        return (c.shipment_line_id.in_(my_lot_ids),)
+
+    def in_period(where: Any) -> Any:
+        return lambda c: (*where(c), c.date.between(start, end))
+
+    receipts = standing_on(conn, t.ReceiptLine, end, in_period(of_mine), order=r_order)
     undone = reversed_between(conn, t.ReceiptLine, start, end, of_mine, order=r_order)
     register, acts, fx = [], [], []
     uah_total = ZERO
@@ -222,14 +225,15 @@ def build(conn: Connection, recipient: str, period: str,
     register_totals = [{"act": i18n.both("doc.total"), "value_uah": uah_total}]
 
     # distribution and write-off acts, with the lots each took
-    d_ = t.DistributionLine
-    d_where, d_order = (d_.recipient == recipient,), (d_.date, d_.distribution_ref, d_.line_no)
-    dists = [*standing_on(conn, d_, end, *d_where, d_.date.between(start, end), order=d_order),
-             *reversed_between(conn, d_, start, end, *d_where, order=d_order)]  # fmt: skip
-    w_ = t.WriteoffLine
-    w_where, w_order = (w_.recipient == recipient,), (w_.date, w_.writeoff_ref, w_.line_no)
-    wos = [*standing_on(conn, w_, end, *w_where, w_.date.between(start, end), order=w_order),
-           *reversed_between(conn, w_, start, end, *w_where, order=w_order)]  # fmt: skip
+    def theirs(c: Any) -> tuple[Any, ...]:
+        return (c.recipient == recipient,)
+
+    d_, d_order = t.DistributionLine, ("date", "distribution_ref", "line_no")
+    dists = [*standing_on(conn, d_, end, in_period(theirs), order=d_order),
+             *reversed_between(conn, d_, start, end, theirs, order=d_order)]  # fmt: skip
+    w_, w_order = t.WriteoffLine, ("date", "writeoff_ref", "line_no")
+    wos = [*standing_on(conn, w_, end, in_period(theirs), order=w_order),
+           *reversed_between(conn, w_, start, end, theirs, order=w_order)]  # fmt: skip
     took = entry_lots(conn, [d["entry_id"] for d in dists if d["entry_id"]], "distributed:")
     took.update(entry_lots(conn, [w["entry_id"] for w in wos if w["entry_id"]], "loss:"))
 
@@ -365,9 +369,15 @@ def _transfer_acts(conn: Connection, recipient: str, start: dt.date, end: dt.dat
     A transfer reversed in a later period stays here and is a storno line there."""
     mine = {code for code, w in whs.items() if w["party"] == recipient}
     tr = t.TransferLine
-    about = or_(tr.from_warehouse.in_(mine), tr.to_warehouse.in_(mine))
-    order = (tr.date, tr.transfer_ref, tr.line_no)
-    acts = [*standing_on(conn, tr, end, about, tr.date.between(start, end), order=order),
+
+    def about(c: Any) -> tuple[Any, ...]:
+        return (or_(c.from_warehouse.in_(mine), c.to_warehouse.in_(mine)),)
+
+    def in_period(c: Any) -> tuple[Any, ...]:
+        return (*about(c), c.date.between(start, end))
+
+    order = ("date", "transfer_ref", "line_no")
+    acts = [*standing_on(conn, tr, end, in_period, order=order),
             *reversed_between(conn, tr, start, end, about, order=order)]  # fmt: skip
     moved = _moved_lots(conn, [a["entry_id"] for a in acts if a["entry_id"]])
     uah = _uah_per_unit(conn, {lot_id for rows in moved.values() for lot_id, *_ in rows})
