@@ -187,7 +187,12 @@ def _non_negative(d: Decimal) -> Decimal:
 
 def _code(s: str) -> str:
     if not CODE_RE.match(s):
-        raise ValueError("codes may only use letters, digits, '.', '_' and '-'")
+        why = "codes may only use Latin letters A–Z, digits, '.', '_' and '-'"
+        if any(ch.isalpha() and not ch.isascii() for ch in s):  # АКТ-5 looks like letters
+            why += "; not Latin: " + " ".join(
+                dict.fromkeys(c for c in s if c.isalpha() and not c.isascii())
+            )
+        raise ValueError(why)
     # One string object per distinct code: a large import keeps codes in hundreds of thousands
     # of running balances, and the same item or warehouse code read from each row would
     # otherwise be a copy of its own.

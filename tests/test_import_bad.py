@@ -329,7 +329,8 @@ def test_cp1251_file_with_a_bad_row_reports_the_spreadsheet_row(masters, bad):
         bad / "warehouses.csv", ["code", "party", "name", "settlement"], rows, encoding="cp1251"
     )
     err = only(rejected(masters, path))
-    check(err, "warehouses.csv", 4, "code", "codes may only use letters")
+    check(err, "warehouses.csv", 4, "code", "codes may only use Latin letters A–Z, digits")
+    assert err.reason.endswith("; not Latin: С К Л А Д")
     assert err.value == "СКЛАД-4"  # decoded as cp1251, not mojibake
 
 
@@ -1000,7 +1001,7 @@ def test_formula_and_html_text_is_stored_as_plain_text(loaded, bad):
 def test_formula_or_markup_in_a_code_is_refused(masters, bad, code):
     path = write_rows(bad / "pledges.csv", [{**PLEDGE, "item": code}])
     err = only(rejected(masters, path))
-    check(err, "pledges.csv", 2, "item", "codes may only use letters, digits")
+    check(err, "pledges.csv", 2, "item", "codes may only use Latin letters A–Z, digits")
     assert err.value == code
 
 
