@@ -22,7 +22,7 @@ from ledger.accounts import PHYSICAL_PREFIXES, is_physical
 from ledger.db import tables as t
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting
 from ledger.errors import ClosedPeriodError, InsufficientStock, UnknownCode
-from ledger.history import Move, headroom
+from ledger.history import Move, enough_from, headroom
 from ledger.summaries import FIGURE_COLUMNS, figure_amount, figure_plan, receipt_deltas
 
 
@@ -450,6 +450,11 @@ class Book:
             self._stored_lots({"id": lot_id})
         return self._lots[lot_id]
 
+    def _lot_name(self, lot_id: int) -> str:
+        """A lot as the coordinator knows it: its shipment line (the id is internal)."""
+        lot = self.lot(lot_id)
+        return f"{lot.shipment_ref}/{lot.line_no}"
+
     def lot_by_key(self, shipment_ref: str, line_no: int) -> Lot | None:
         self._ensure_shipment(shipment_ref)
         lot_id = self._lot_keys.get((shipment_ref, line_no))
@@ -719,20 +724,24 @@ class Book:
                 continue
             account, commodity, lot_id, pledge_line_id, _currency = slot
             held = self.balance(account, commodity, lot_id, pledge_line_id)
-            where = f" lot {lot_id}" if lot_id else ""
+            where = f" lot {self._lot_name(lot_id)}" if lot_id else ""
             if held + delta < 0:
                 raise InsufficientStock(
                     f"{account} holds {held} of {commodity}{where}; "
                     f"cannot take out {-delta} (no account stage may go below zero)"
                 )
             if self.back_dated(entry.date):
-                room = headroom(held, self.later_moves(slot[:4], entry.date))
+                later = self.later_moves(slot[:4], entry.date)
+                room = headroom(held, later)
                 if room + delta < 0:
+                    day = enough_from(held, later, -delta)
                     raise InsufficientStock(
                         f"{account} can give up only {max(room, ZERO)} of {commodity}{where} on "
                         f"{entry.date.isoformat()} without going below zero then or on a later "
                         f"day (it holds {held} now); cannot take out {-delta}"
-                    )
+                        + (f"; it can from {day.isoformat()} on"
+                           if day else "")
+                    )  # fmt: skip
         net = self._net
         before = {slot: (n := net.get(slot)) is not None and bool(n[0] or n[1]) for slot in deltas}
         balances, kind = self._balances, entry.kind

@@ -35,3 +35,14 @@ def headroom(held: Decimal, later: Iterable[Move]) -> Decimal:
         running += per_day[day]
         peak = max(peak, running)
     return held - peak
+
+
+def enough_from(held: Decimal, later: Iterable[Move], need: Decimal) -> dt.date | None:
+    """The first of the later days from which `need` may leave the slot without it going below
+    zero then or after (None if no day does): said when a back-dated row is refused, e.g. goods
+    that came back into transit by a reversal dated later than the corrected receipt."""
+    moves = list(later)
+    for day in sorted({d for d, _q in moves}):
+        if headroom(held, [(d, q) for d, q in moves if d > day]) >= need:
+            return day
+    return None

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from ledger import operations as ops
 from ledger.api import Ledger
 from ledger.errors import BookingError, ImportRejected
-from ledger.history import headroom
+from ledger.history import enough_from, headroom
 from tests import factories as f
 from tests.replay import assert_never_negative, physical_days
 
@@ -84,8 +84,10 @@ def test_back_dated_reversal_of_goods_later_distributed_is_refused(led):
     ops.receive(led, f.receive("R2", received="100", day=7))
     assert stock_lots(led) == {"S1/1": 140}  # today's stock would cover taking 100 back
     entries = led.verify().entries
-    with pytest.raises(BookingError, match=r"can give up only 40 of GEN lot \d+ on 2023-03-04"):
+    short = r"can give up only 40 of GEN lot S1/1 on 2023-03-04"
+    with pytest.raises(BookingError, match=short) as refused:
         ops.reverse(led, receipt, "received twice", day(3))
+    assert "; it can from 2023-03-08 on" in str(refused.value)
     assert led.verify().entries == entries
     ops.reverse(led, receipt, "received twice", day(8))  # after the distribution: fine
     assert stock_lots(led) == {"S1/1": 40}
@@ -136,6 +138,21 @@ def test_headroom_is_the_smallest_balance_of_the_day_and_every_later_one(start, 
     held = start + sum((q for _d, q in dated), D(0))  # the balance today
     balances = [start + sum((q for d, q in dated if d <= day(n)), D(0)) for n in range(on, 13)]
     assert headroom(held, dated) == min(balances)
+
+
+@given(start=st.integers(0, 200).map(D), later=moves, need=st.integers(1, 120).map(D))
+def test_enough_from_is_the_first_later_day_the_need_may_leave_on(start, later, need):
+    """Brute force over the later days: the first one on which taking `need` out leaves no day
+    from it on below zero (what a refused back-dated row is told)."""
+    dated = [(day(n), q) for n, q in later]
+    held = start + sum((q for _d, q in dated), D(0))
+
+    def fits(n: int) -> bool:
+        return all(start + sum((q for d, q in dated if d <= day(m)), D(0)) >= need
+                   for m in range(n, 13))  # fmt: skip
+
+    first = next((day(n) for n in sorted({n for n, _q in later}) if fits(n)), None)
+    assert enough_from(held, dated, need) == first
 
 
 # ---------------------------------------------------------------- random order, day by day
