@@ -314,7 +314,8 @@ def template(directory: Path) -> None:
 @click.option(
     "--account", metavar="PREFIX", help="Only accounts starting with PREFIX, e.g. stock:KYIV"
 )
-@click.option("--by-lot", is_flag=True, help="One row per lot (shipment line, batch, expiry).")
+@click.option("--by-lot", is_flag=True, help="One row per lot (shipment line, batch, expiry), "
+              "and per currency where a lot holds values in two.")  # fmt: skip
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 @click.pass_context
 def balance(ctx: click.Context, account: str | None, by_lot: bool, fmt: str) -> None:

@@ -68,7 +68,12 @@ def entries(conn: Connection, ref: str | None = None, kind: str | None = None,
 def balances(
     conn: Connection, account_prefix: str | None = None, by_lot: bool = False
 ) -> list[BalanceRow]:
-    """Quantity (and value) per account and commodity, optionally per lot; zero rows left out."""
+    """Quantity (and value) per account and commodity, optionally per lot; zero rows left out.
+
+    Per lot, a slot that holds values in two currencies (a shipment valued in CZK against a
+    pledge line in EUR) is one row per currency: a blank value there left whoever sums a
+    currency's rows short of what the slot holds in it.
+    """
     if not by_lot:
         return _holdings(conn, account_prefix)
     b = t.Balance
@@ -86,37 +91,45 @@ def balances(
         slot = slots[(r.account, r.commodity, r.lot_id, r.pledge_line_id, r.currency)]
         slot[0] += r.quantity
         slot[1] += r.value
-    sums: dict[tuple[Any, ...], list[Any]] = defaultdict(lambda: [ZERO, ZERO, set()])
+    per_lot: dict[tuple[Any, ...], dict[str | None, list[Decimal]]] = defaultdict(dict)
     for (account, commodity, lot_id, pl_id, currency), (q, v) in slots.items():
-        if q == 0 and v == 0:
-            continue
-        lot_key = (lot_id, pl_id) if by_lot else None
-        acc = sums[(account, commodity, lot_key)]
-        acc[0] += q
-        acc[1] += v
-        if currency:
-            acc[2].add(currency)
+        if q != 0 or v != 0:
+            per_lot[(account, commodity, lot_id, pl_id)][currency] = [q, v]
     rows = []
-    for (account, commodity, lot_key), (q, v, currencies) in sorted(
-        sums.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2]))
+    for (account, commodity, lot_id, pl_id), held in sorted(
+        per_lot.items(), key=lambda kv: (kv[0][0], kv[0][1], str((kv[0][2], kv[0][3])))
     ):
-        if q == 0 and v == 0:
-            continue
-        one_currency = next(iter(currencies)) if len(currencies) == 1 else None
-        extra: dict[str, Any] = {}
-        if lot_key is not None:
-            lot_id, pl_id = lot_key
-            if lot_id is not None and lot_id in lots:
-                lot = lots[lot_id]
-                extra = {"lot": f"{lot.shipment_ref}/{lot.line_no}", "batch": lot.batch,
-                         "expiry": lot.expiry.isoformat() if lot.expiry else None}  # fmt: skip
-            elif pl_id is not None and pl_id in pledges:
-                pl = pledges[pl_id]
-                extra = {"lot": f"pledge {pl.donor}/{pl.pledge_ref}/{pl.line_no}"}
-        rows.append(BalanceRow(account=account, commodity=commodity, quantity=q,
-                               value=v if one_currency else None, currency=one_currency,
-                               **extra))  # fmt: skip
+        extra = _lot_columns(lots, pledges, lot_id, pl_id)
+        for currency, (q, v) in _by_currency(held):
+            if q == 0 and v == 0:
+                continue
+            rows.append(BalanceRow(account=account, commodity=commodity, quantity=q,
+                                   value=v if currency else None, currency=currency,
+                                   **extra))  # fmt: skip
     return rows
+
+
+def _by_currency(held: dict[str | None, list[Decimal]]) -> list[tuple[str | None, list[Decimal]]]:
+    """One lot's (currency, [quantity, value]) as rows: one row when at most one currency holds
+    value (quantities with no value join it), else one row per currency, in code order."""
+    currencies = sorted(c for c in held if c)
+    if len(currencies) <= 1:
+        q = sum((x[0] for x in held.values()), ZERO)
+        v = sum((x[1] for x in held.values()), ZERO)
+        return [(currencies[0] if currencies else None, [q, v])]
+    return [(c, held[c]) for c in ([None] if None in held else []) + currencies]
+
+
+def _lot_columns(lots: dict[int, Any], pledges: dict[int, Any], lot_id: int | None,
+                 pl_id: int | None) -> dict[str, Any]:  # fmt: skip
+    if lot_id is not None and lot_id in lots:
+        lot = lots[lot_id]
+        return {"lot": f"{lot.shipment_ref}/{lot.line_no}", "batch": lot.batch,
+                "expiry": lot.expiry.isoformat() if lot.expiry else None}  # fmt: skip
+    if pl_id is not None and pl_id in pledges:
+        pl = pledges[pl_id]
+        return {"lot": f"pledge {pl.donor}/{pl.pledge_ref}/{pl.line_no}"}
+    return {}
 
 
 def _holdings(conn: Connection, account_prefix: str | None) -> list[BalanceRow]:

@@ -177,6 +177,21 @@ def test_distribution_fefo_then_named_batch(led):
         ops.distribute(led, f.distribute("D3", qty="6", item="MED", batch="LATE"))
 
 
+def test_by_lot_a_slot_holding_two_currencies_is_a_row_per_currency(led):
+    """A shipment line valued in CZK against a pledge line in EUR: per lot, the donor's slot
+    holds CZK and EUR; each currency's rows sum to what the account holds in it."""
+    f.world(led)
+    ops.pledge(led, f.pledge(qty="100", unit_value="2").model_copy(update={"currency": "EUR"}))
+    ops.dispatch(led, f.ship("S1", qty="60", unit_value="45", pledge_ref="P1", pledge_line=1))
+    rows = led.balances("donor:PRAGUE", by_lot=True)
+    assert all(r.value is not None and r.currency for r in rows)
+    per_currency: dict[str, Decimal] = {}
+    for r in rows:
+        per_currency[r.currency] = per_currency.get(r.currency, Decimal(0)) + r.value
+    assert per_currency == {"CZK": Decimal(-2700), "EUR": Decimal(-80)}
+    assert {r.lot for r in rows if r.currency == "CZK"} == {"S1/1"}
+
+
 def test_write_off_and_transfer(led):
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="10"))
