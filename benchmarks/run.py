@@ -289,6 +289,16 @@ def summary(steps: list[Step]) -> str:
     return "\n".join(lines)
 
 
+def save(out: Path, steps: list[Step]) -> None:
+    """Write a size's results, keeping the steps of an earlier run that this one did not time
+    (a run with `--engines sqlite` used to erase the PostgreSQL rows of the run before)."""
+    timed = {(s.engine, s.step) for s in steps}
+    kept = []
+    if out.exists():
+        kept = [r for r in json.loads(out.read_text()) if (r["engine"], r["step"]) not in timed]
+    out.write_text(json.dumps(kept + [asdict(s) for s in steps], indent=1))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k,100k,1M")
@@ -325,8 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             size_steps = run_size(label, parse_size(label), args.seed, args.work, engines,
                                   args.timeout, pg, args.with_values)  # fmt: skip
             steps += size_steps
-            out = args.work / f"results-{label}.json"
-            out.write_text(json.dumps([asdict(s) for s in size_steps], indent=1))
+            save(args.work / f"results-{label}.json", size_steps)
     finally:
         if pg is not None:
             pg.stop()

@@ -8,6 +8,7 @@ must book exactly the same entries, records, balances and summaries.
 from __future__ import annotations
 
 import csv
+import json
 import sys
 from collections import defaultdict
 from decimal import Decimal
@@ -216,3 +217,17 @@ def test_rows_that_filled_the_same_columns_share_one_fields_set() -> None:
     assert rows[0].model_fields_set is rows[1].model_fields_set
     assert rows[2].model_fields_set is rows[3].model_fields_set
     assert rows[0].model_fields_set is not rows[2].model_fields_set
+
+
+def test_a_benchmark_run_keeps_the_steps_of_an_earlier_run_it_did_not_time(tmp_path: Path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    out = tmp_path / "results-10k.json"
+    run.save(out, [run.Step("10k", "postgresql", "import", 2.0, 100.0, 10, True),
+                   run.Step("10k", "sqlite", "import", 1.0, 90.0, 10, True)])  # fmt: skip
+    run.save(out, [run.Step("10k", "sqlite", "import", 0.5, 80.0, 10, True)])
+    saved = {(r["engine"], r["step"]): r["seconds"] for r in json.loads(out.read_text())}
+    assert saved == {("postgresql", "import"): 2.0, ("sqlite", "import"): 0.5}
