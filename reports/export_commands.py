@@ -131,6 +131,10 @@ def export_iati(ctx: click.Context, donor: str, org_ref: str | None, out: Path) 
     activities = f"{stats.activities} activit{'y' if stats.activities == 1 else 'ies'}"
     click.echo(f"wrote {activities}, {stats.transactions} transactions "
                f"({totals}) to {out}")  # fmt: skip
+    if stats.unsigned:
+        click.echo(f"warning: {len(stats.unsigned)} pledge line(s) recorded as commitments have "
+                   f"no signed agreement on file and are published as pledges (12), not "
+                   f"commitments (REP-005): {', '.join(stats.unsigned)}", err=True)  # fmt: skip
 
 
 @export.command("hxl")

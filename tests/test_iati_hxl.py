@@ -53,10 +53,14 @@ def totals(doc: etree._ElementTree) -> dict[tuple[str, str], Decimal]:
 def from_files(sample: Path, donor: str) -> dict[tuple[str, str], Decimal]:
     """The same sums straight from the sample's CSV files."""
     out: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    with (sample / "documents.csv").open(encoding="utf-8-sig") as f:
+        signed = {r["subject"] for r in csv.DictReader(f)
+                  if r["kind"] == "agreement" and r["signed"] == "true"}  # fmt: skip
     with (sample / "pledges.csv").open(encoding="utf-8-sig") as f:
         for r in csv.DictReader(f):
             if r["donor"] == donor:
-                kind = "2" if r["status"] == "commitment" else "12"
+                agreed = {f"{donor}/{r['pledge_ref']}", r["pledge_ref"]} & signed
+                kind = "2" if r["status"] == "commitment" and agreed else "12"
                 out[(kind, r["currency"])] += D(r["quantity"]) * D(r["unit_value"])
     with (sample / "shipments.csv").open(encoding="utf-8-sig") as f:
         for r in csv.DictReader(f):
@@ -231,3 +235,34 @@ def test_hxl_cells_are_neutralised(sqlite_led: Ledger, tmp_path: Path) -> None:
         write_hxl(conn, path)
     items = [r[2] for r in csv.reader(path.open(encoding="utf-8"))][2:]
     assert "'-cmd" in items and "FLOUR" in items
+
+
+def test_a_commitment_without_a_signed_agreement_is_published_as_a_pledge(
+    sqlite_led: Ledger, sqlite_url: str, tmp_path: Path, xsd: etree.XMLSchema
+) -> None:
+    """REP-005: a commitment needs a signed agreement, else it may only count as a pledge; the
+    export says which lines it published so. Signed and filed, it is a commitment (2)."""
+    from cli import main
+    from schemas.rows import DocumentRow, PledgeRow
+
+    _one_shipment(sqlite_led)
+    for ref in ("P-1", "P-2"):
+        sqlite_led.post(PledgeRow(pledge_ref=ref, line_no=1, date=dt.date(2023, 4, 1),
+                                  donor="DON", recipient="REC", item="FLOUR", quantity=D(100),
+                                  unit_value=D("0.5"), currency="EUR", status="commitment"))  # fmt: skip
+    sqlite_led.post(DocumentRow.model_validate({"kind": "agreement", "number": "A-1",
+                                                "subject": "DON/P-1", "date": "2023-04-02",
+                                                "signed": "true"}))  # fmt: skip
+    out = tmp_path / "a.xml"
+    result = CliRunner().invoke(
+        main, ["--db", sqlite_url, "export", "iati", "--donor", "DON", "--org-ref", ORG,
+               "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = etree.parse(str(out))
+    xsd.assertValid(doc)
+    kinds = {
+        tx.get("ref"): tx.find("transaction-type").get("code") for tx in doc.iter("transaction")
+    }
+    assert (kinds["pledge/P-1/1"], kinds["pledge/P-2/1"]) == ("2", "12")
+    assert "no signed agreement" in result.stderr and "P-2/1" in result.stderr
+    assert "P-1/1" not in result.stderr

@@ -4,7 +4,9 @@ One file per publisher: IATI wants every activity in a file to carry the same re
 organisation, so the export is for one donor. Its activities are its partnerships in the ledger,
 one per recipient, with these transactions (rules-catalogue §5.1, §5.3):
 
-- a pledge line: 12 Outgoing Pledge, or 2 Outgoing Commitment once signed (`status`);
+- a pledge line: 12 Outgoing Pledge, or 2 Outgoing Commitment once signed: `status`
+  `commitment` and a signed agreement on file, as REP-005 asks (a commitment without one is
+  published as a pledge, and the export says which);
 - a shipment line: 3 Disbursement at the declared value of the goods, dated and value-dated on
   the dispatch day. IATI has no in-kind transaction type, so each says "in kind" in its
   description (REP-004).
@@ -24,7 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from ledger.db import tables as t
 from ledger.db.types import dstr
@@ -55,6 +57,7 @@ class IatiStats:
     activities: int = 0
     transactions: int = 0
     totals: dict[tuple[str, str], Decimal] = field(default_factory=dict)  # (type, currency)
+    unsigned: list[str] = field(default_factory=list)  # commitments published as pledges
 
 
 @dataclass(frozen=True)
@@ -80,13 +83,35 @@ def org_ref(party: dict[str, Any], given: str | None) -> str:
     return ref
 
 
-def _transactions(conn: Connection, donor: str) -> dict[str, list[Transaction]]:
-    """Per recipient: the donor's live pledge and shipment lines as IATI transactions."""
+def _signed(conn: Connection, donor: str) -> set[str]:
+    """The donor's pledge references with a signed agreement on file, found as REP-005 finds
+    them: filed under `donor/pledge_ref`, or under the plain reference while no other donor
+    uses it."""
+    p, d = t.PledgeLine, t.Document
+    users: dict[str, set[str]] = defaultdict(set)
+    for pl in data.live(conn, p):
+        users[pl["pledge_ref"]].add(pl["donor"])
+    mine = [ref for ref, who in users.items() if donor in who]
+    subjects = {f"{donor}/{ref}": ref for ref in mine}
+    subjects.update({ref: ref for ref in mine if len(users[ref]) == 1})
+    signed = select(d.subject).where(d.kind == "agreement", d.signed.is_(True),
+                                     d.subject.in_(list(subjects)))  # fmt: skip
+    return {subjects[subject] for subject in conn.execute(signed).scalars()}
+
+
+def _transactions(conn: Connection, donor: str,
+                  unsigned: list[str]) -> dict[str, list[Transaction]]:  # fmt: skip
+    """Per recipient: the donor's live pledge and shipment lines as IATI transactions; the
+    pledge lines recorded as commitments without a signed agreement go to `unsigned`."""
     items = data.items(conn)
     out: dict[str, list[Transaction]] = defaultdict(list)
     p = t.PledgeLine
+    signed = _signed(conn, donor)
     for pl in data.live(conn, p, p.donor == donor, order=(p.date, p.pledge_ref, p.line_no)):
-        kind = TX_COMMITMENT if pl["status"] == "commitment" else TX_PLEDGE
+        committed = pl["status"] == "commitment"
+        if committed and pl["pledge_ref"] not in signed:
+            unsigned.append(f"{pl['pledge_ref']}/{pl['line_no']}")
+        kind = TX_COMMITMENT if committed and pl["pledge_ref"] in signed else TX_PLEDGE
         out[pl["recipient"]].append(Transaction(
             kind, pl["date"], pl["quantity"] * pl["unit_value"], pl["currency"],
             f"{'Commitment' if kind == TX_COMMITMENT else 'Pledge'} {pl['pledge_ref']}/"
@@ -147,7 +172,7 @@ def build(conn: Connection, donor: str, org_id: str | None = None,
     stats = IatiStats(Path())
     totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     statuses = _statuses(conn, donor)
-    for recipient, txs in sorted(_transactions(conn, donor).items()):
+    for recipient, txs in sorted(_transactions(conn, donor, stats.unsigned).items()):
         them = parties.get(recipient, {"code": recipient})
         currencies = [tx.currency for tx in txs]
         act = ET.SubElement(root, "iati-activity", {
