@@ -248,6 +248,79 @@ def test_a_wrong_closing_balance_fails_the_tools(sqlite_led: Ledger, tmp_path: P
         assert done.returncode != 0
 
 
+def _tool_failures(led: Ledger, tmp_path: Path) -> list[str]:
+    """Export both formats and name the tools that refuse them."""
+    bean, journal = tmp_path / "t.beancount", tmp_path / "t.journal"
+    with reader(led.engine) as conn:
+        write_beancount(conn, bean)
+        write_hledger(conn, journal)
+    runs = {"bean-check": [str(BEAN_CHECK), str(bean)]}
+    if HLEDGER:
+        runs["hledger"] = [HLEDGER, "-f", str(journal), "check"]
+    if LEDGER:
+        runs["ledger"] = [LEDGER, "-f", str(journal), "bal"]
+    return [tool for tool, args in runs.items()
+            if subprocess.run(args, capture_output=True, text=True).returncode != 0]  # fmt: skip
+
+
+# the re-valued dispatch of `_awkward`: transit +160.2 EUR, pledged -133.3665, donor -26.8335
+TAMPERED_MONEY = {
+    "stored balance": [("UPDATE balance SET value = '-25.8335' WHERE account = 'donor:don.or' "
+                        "AND commodity = 'flour.wheat' AND kind = 'dispatch'")],
+    "stored postings": [  # still balanced by value: the tools' own balancing cannot see it
+        "UPDATE posting SET value = '-25.8335' WHERE value = '-26.8335'",
+        "UPDATE posting SET value = '159.2' WHERE value = '160.2'",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("tampered", sorted(TAMPERED_MONEY))
+def test_money_assertions_come_from_the_stored_balances(sqlite_url: str, tmp_path: Path,
+                                                        tampered: str) -> None:  # fmt: skip
+    """The money written to the donor (a re-valued dispatch) is asserted as AidLedger stores
+    it, not as the export added it up: a journal that disagrees with the stored balances
+    fails in every tool, as a wrong quantity does."""
+    import sqlite3
+
+    with Ledger(sqlite_url) as led:
+        _awkward(led)
+        assert _tool_failures(led, tmp_path / "before") == []
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER posting_no_update")  # the journal is append-only
+        for sql in TAMPERED_MONEY[tampered]:
+            assert db.execute(sql).rowcount == 1
+    db.close()
+    with Ledger(sqlite_url, migrate=False) as led:
+        failing = _tool_failures(led, tmp_path / "after")
+    assert failing == ["bean-check", *(["hledger"] if HLEDGER else []),
+                       *(["ledger"] if LEDGER else [])]  # fmt: skip
+
+
+def test_a_corrected_dispatch_asserts_the_money_of_its_new_value(sqlite_led: Ledger,
+                                                                 tmp_path: Path) -> None:  # fmt: skip
+    """The money asserted is the stored value beyond the goods' declared value: a dispatch
+    corrected to another unit value (reversed, booked again) keeps its lot, and the assertion
+    follows the new value, not the reversed one."""
+    _awkward(sqlite_led)
+    receipt = ReceiptRow(receipt_ref="r.1", shipment_ref="s.kyiv", line_no=1, warehouse="wh.1",
+                         date=dt.date(2023, 5, 3), received=D("390.25"), short=D("10.25"))  # fmt: skip
+    dispatch = ShipmentRow(shipment_ref="s.kyiv", line_no=1, dispatch_date=dt.date(2023, 5, 1),
+                           donor="don.or", recipient="kyiv", item="flour.wheat",
+                           quantity=D("400.5"), unit_value=D("0.4"), currency="EUR",
+                           carrier="carr_1", pledge_ref="p.1", pledge_line=1)  # fmt: skip
+    for row in (receipt, dispatch):
+        entry = sqlite_led.entry_of(row)
+        assert entry is not None
+        sqlite_led.reverse(entry, "wrong unit value")
+    for row in (dispatch.model_copy(update={"unit_value": D("0.45"), "quantity": D("500")}),
+                receipt.model_copy(update={"received": D("480")})):  # fmt: skip
+        assert sqlite_led.post(row, rebook_reversed=True) == "corrected"
+    check_exports(sqlite_led, tmp_path)
+    text = (tmp_path / "books.journal").read_text(encoding="utf-8")
+    assert "    Income:Donor:Don-or    0 EUR = -58.5 EUR\n" in text  # 500 × (0.45 − 0.333)
+
+
 def test_cli_export_writes_both_files(sqlite_url: str, tmp_path: Path) -> None:
     from cli import main
 

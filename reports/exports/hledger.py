@@ -19,7 +19,7 @@ from typing import IO
 
 from sqlalchemy import Connection
 
-from reports.exports.common import Totals, amount_text, priced
+from reports.exports.common import Totals, amount_text, money_assertions, priced
 from reports.exports.source import (
     ExportStats,
     Journal,
@@ -81,7 +81,7 @@ def write_hledger(conn: Connection, path: Path, *, values: bool = True,
         closing_day = (j.last_date or j.first_date or dt.date.today()) + dt.timedelta(days=1)
         assertions = [(j.chart.accounts[a], symbol(j.chart.tickers[c]), q)
                       for (a, c), q in j.closing.items()]  # fmt: skip
-        assertions += [(j.chart.accounts[a], cur, v) for (a, cur), v in totals.money.items()]
+        assertions += money_assertions(j, totals, values)
         # One assertion transaction per account: ledger-cli checks the assertions of one
         # transaction in quadratic time (60 s instead of 2 s for 30k assertions in one).
         current = None
