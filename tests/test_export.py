@@ -321,6 +321,58 @@ def test_a_corrected_dispatch_asserts_the_money_of_its_new_value(sqlite_led: Led
     assert "    Income:Donor:Don-or    0 EUR = -58.5 EUR\n" in text  # 500 × (0.45 − 0.333)
 
 
+NAME = 'Paracetamol; 500 mg "forte", 10 tabs'
+NAME_UK = "Парацетамол; 500 мг «форте», 10 табл."
+REMARK = 'крадіжка; 1 ящик "мокрий", see: [2023-01-01]\nnext line'
+COMMA, SEMICOLON = "\uff0c", "\uff1b"  # fullwidth: what hledger's syntax leaves of , and ;
+
+
+def hledger_tag(journal: Path, tag: str, *query: str) -> list[str]:
+    """The values of one tag as hledger itself parses them."""
+    assert HLEDGER
+    done = subprocess.run([HLEDGER, "-f", str(journal), "tags", f"^{tag}$", "--values", *query],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return done.stdout.splitlines()
+
+
+@pytest.mark.skipif(not HLEDGER, reason="hledger is not installed")
+def test_hledger_keeps_human_text_as_hledger_reads_it(sqlite_led: Ledger, tmp_path: Path) -> None:
+    """Names, units and remarks keep `;` and quotes in hledger's tags, as in Beancount; a comma,
+    which ends a tag value in hledger, becomes a fullwidth comma (docs/exports.md), and the
+    description, where `;` starts a comment, gets a fullwidth semicolon instead."""
+    _awkward(sqlite_led)
+    sqlite_led.post(ItemRow(code="MED-P", name=NAME, unit="pack; 10", hs_code="300490",
+                            category="medicine", tracks_expiry=False, name_uk=NAME_UK))  # fmt: skip
+    sqlite_led.post(ReceiptRow(receipt_ref="r.3", shipment_ref="s.KYIV", line_no=4,
+                               warehouse="Wh-1", date=dt.date(2023, 5, 4), received=D("7"),
+                               remarks=REMARK))  # fmt: skip
+    check_exports(sqlite_led, tmp_path)
+    journal = tmp_path / "books.journal"
+    text = journal.read_text(encoding="utf-8")
+    one_line = " ".join(REMARK.split())
+    # the remark: a `memo` tag on the entry, read back by hledger, and in the description
+    assert hledger_tag(journal, "memo", "tag:receipt=r.3") == [one_line.replace(",", COMMA)]
+    done = subprocess.run([HLEDGER, "-f", str(journal), "descriptions", "tag:receipt=r.3"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    described = one_line.replace(";", SEMICOLON)
+    assert done.stdout.splitlines() == [f"receipt:r.3/s.KYIV/4 | {described}"]
+    # the item's directive: hledger 1.25 reads no tags on directives, so its comment lines are
+    # read back as the comment of a transaction
+    block = text.split('commodity "MED-P"\n', 1)[1].split("\ncommodity ", 1)[0]
+    comments = [line for line in block.splitlines() if line.startswith("    ; ")]
+    probe = tmp_path / "probe.journal"
+    probe.write_text("2023-01-01 probe\n" + "\n".join(comments) + "\n    a  1\n    b\n",
+                     encoding="utf-8")  # fmt: skip
+    assert hledger_tag(probe, "name") == [NAME.replace(",", COMMA)]
+    assert hledger_tag(probe, "name_uk") == [NAME_UK.replace(",", COMMA)]
+    assert hledger_tag(probe, "unit") == ["pack; 10"]
+    assert hledger_tag(probe, "code") == ["MED-P"]
+    # Beancount keeps every character (bar line breaks, as in hledger)
+    bean = (tmp_path / "books.beancount").read_text(encoding="utf-8")
+    assert "  memo: " + '"' + one_line.replace('"', '\\"') + '"' in bean
+    assert '  name: "Paracetamol; 500 mg \\"forte\\", 10 tabs"' in bean
+
+
 def test_cli_export_writes_both_files(sqlite_url: str, tmp_path: Path) -> None:
     from cli import main
 

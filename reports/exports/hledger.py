@@ -1,10 +1,11 @@
 """hledger journal export (also read by ledger-cli): `aidledger export hledger --out F.journal`.
 
 One transaction per journal entry: `DATE (REF) REF | MEMO`, with tags `entry`, `kind`,
-`shipment`, `pledge` and the document (`receipt`, `distribution`, `writeoff`, `transfer`) on
-comment lines, and per posting a `lot` tag. Commodities are the same tickers as the Beancount
-export, double-quoted (`"MED-PARACET-500"`), each declared with its human name; accounts are
-declared with their AidLedger path. Goods postings carry their value as a total price
+`shipment`, `pledge`, the document (`receipt`, `distribution`, `writeoff`, `transfer`) and
+`memo` on comment lines, and per posting a `lot` tag. Commodities are the same tickers as the
+Beancount export, double-quoted (`"MED-PARACET-500"`), each declared with its human name, code,
+unit and Ukrainian name; accounts are declared with their AidLedger path. Human text keeps every
+character hledger reads back, bar `;` in a description and `,` in a tag value (`tag_value`). Goods postings carry their value as a total price
 (`@@ 35.50 CZK`) unless `values=False`. Closing transactions, dated the day after the last entry,
 assert the closing balance of every (account, commodity) (`0 "X" = 120 "X"`), one
 transaction per account.
@@ -39,19 +40,35 @@ def symbol(ticker: str) -> str:
     return ticker if ticker.isalpha() else f'"{ticker}"'
 
 
-def text(value: str) -> str:
-    """Free text safe in a description or tag value: one line, no comment or tag separators."""
-    return one_line(value).replace(";", ",")
+# What hledger's syntax reserves in human text, and what stands for it there: a `;` ends a
+# description (a comment starts), a `,` ends a tag value. Their fullwidth forms read the same
+# and are not syntax; everything else is kept (docs/exports.md, "Text in the hledger journal").
+DESCRIPTION_RESERVED = str.maketrans({";": "\uff1b"})
+TAG_RESERVED = str.maketrans({",": "\uff0c"})
+
+
+def description(value: str) -> str:
+    """Free text in a transaction's description: one line, no `;` (it would start a comment)."""
+    return one_line(value).translate(DESCRIPTION_RESERVED)
+
+
+def tag_value(value: str) -> str:
+    """Free text as a tag value (`; name: value`): one line, no `,` (hledger ends the value
+    there); a `;`, quotes and colons are kept, hledger reads them back as they are."""
+    return one_line(value).translate(TAG_RESERVED)
 
 
 def write_entry(out: IO[str], j: Journal, entry: OutEntry, values: bool, totals: Totals) -> int:
     chart = j.chart
-    desc = text(entry.ref) + (f" | {text(entry.memo)}" if entry.memo.strip() else "")
+    memo = entry.memo.strip()
+    desc = description(entry.ref) + (f" | {description(memo)}" if memo else "")
     lines = [f"{entry.date.isoformat()} ({entry.ref}) {desc}"]
     lines += [f"    ; {k}: {v}" for k, v in meta_items(entry) if k != "ref"]
     for link in j.links(entry):
         kind, _, rest = link.partition("/")
         lines.append(f"    ; {kind}: {rest}")
+    if memo:
+        lines.append(f"    ; memo: {tag_value(memo)}")
     with_value = values and priced(entry)
     written = 0
     for p in entry.postings:
@@ -100,8 +117,10 @@ def write_hledger(conn: Connection, path: Path, *, values: bool = True,
             info = j.items.get(code)
             if info is None:
                 continue
-            head.write(f"commodity {symbol(ticker)}\n    ; name: {text(info.name)}\n"
-                       f"    ; code: {code}\n    ; unit: {text(info.unit)}\n")  # fmt: skip
+            head.write(f"commodity {symbol(ticker)}\n    ; name: {tag_value(info.name)}\n"
+                       f"    ; code: {tag_value(code)}\n    ; unit: {tag_value(info.unit)}\n")  # fmt: skip
+            if info.name_uk:
+                head.write(f"    ; name_uk: {tag_value(info.name_uk)}\n")
         # value currencies (and money held as a commodity): declared too, for `check --strict`
         money = {cur for _a, cur in totals.money} | {
             symbol(ticker) for code, ticker in j.chart.tickers.items() if code not in j.items
