@@ -102,10 +102,16 @@ def check_exports(led: Ledger, tmp_path: Path, *, values: bool = True) -> None:
     assert beancount_balances(bean, tickers) == expected
 
     if HLEDGER:
-        done = subprocess.run([HLEDGER, "-f", str(journal), "check"], capture_output=True,
-                              text=True)  # fmt: skip
+        done = subprocess.run([HLEDGER, "-f", str(journal), "check", "--strict"],
+                              capture_output=True, text=True)  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert hledger_balances(journal, tickers) == expected
+    # every commodity is declared, value currencies too: hledger 1.25's `check --strict` looks
+    # at posting amounts only, not at prices (`@@ 35.50 CZK`)
+    text = journal.read_text(encoding="utf-8")
+    declared = set(re.findall(r"^commodity (\S+)$", text, re.M))
+    used = set(re.findall(r"^    \S+    -?[0-9.]+ (\S+)(?: @@ [0-9.]+ (\S+))?", text, re.M))
+    assert {c for pair in used for c in pair if c} <= declared
     if LEDGER:
         done = subprocess.run([LEDGER, "-f", str(journal), "bal"], capture_output=True,
                               text=True)  # fmt: skip

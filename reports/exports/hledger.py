@@ -121,10 +121,14 @@ def write_hledger(conn: Connection, path: Path, *, values: bool = True,
                        f"    ; code: {tag_value(code)}\n    ; unit: {tag_value(info.unit)}\n")  # fmt: skip
             if info.name_uk:
                 head.write(f"    ; name_uk: {tag_value(info.name_uk)}\n")
-        # value currencies (and money held as a commodity): declared too, for `check --strict`
-        money = {cur for _a, cur in totals.money} | {
-            symbol(ticker) for code, ticker in j.chart.tickers.items() if code not in j.items
-        }
+        # Value currencies (in prices and money postings) and money held as a commodity are
+        # declared too, so that every commodity in the file is. hledger 1.25's `check --strict`
+        # asks that of posting amounts only, not of prices (`@@ 35.50 CZK`).
+        money = (
+            j.currencies
+            | {cur for _a, cur in totals.money}
+            | {symbol(ticker) for code, ticker in j.chart.tickers.items() if code not in j.items}
+        )
         for cur in sorted(money):
             head.write(f"commodity {cur}\n")
         head.write("\n")
