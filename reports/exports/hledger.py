@@ -5,10 +5,11 @@ One transaction per journal entry: `DATE (REF) REF | MEMO`, with tags `entry`, `
 `memo` on comment lines, and per posting a `lot` tag. Commodities are the same tickers as the
 Beancount export, double-quoted (`"MED-PARACET-500"`), each declared with its human name, code,
 unit and Ukrainian name; accounts are declared with their AidLedger path. Human text keeps every
-character hledger reads back, bar `;` in a description and `,` in a tag value (`tag_value`). Goods postings carry their value as a total price
-(`@@ 35.50 CZK`) unless `values=False`. Closing transactions, dated the day after the last entry,
-assert the closing balance of every (account, commodity) (`0 "X" = 120 "X"`), one
-transaction per account.
+character hledger reads back, bar `;` in a description and `,` in a tag value (`tag_value`).
+Goods postings carry their value as a total price (`@@ 35.50 CZK`) unless `values=False`.
+Closing transactions, dated the day after the last entry, assert the stored closing balance of
+every (account, commodity) (`0 "X" = 120 "X"`) and the money of every (account, currency) that
+has some, one transaction per account.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def symbol(ticker: str) -> str:
 
 # What hledger's syntax reserves in human text, and what stands for it there: a `;` ends a
 # description (a comment starts), a `,` ends a tag value. Their fullwidth forms read the same
-# and are not syntax; everything else is kept (docs/exports.md, "Text in the hledger journal").
+# and are not syntax; everything else is kept (docs/exports.md, "Text: names, units, memos").
 DESCRIPTION_RESERVED = str.maketrans({";": "\uff1b"})
 TAG_RESERVED = str.maketrans({",": "\uff0c"})
 
