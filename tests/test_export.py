@@ -102,10 +102,16 @@ def check_exports(led: Ledger, tmp_path: Path, *, values: bool = True) -> None:
     assert beancount_balances(bean, tickers) == expected
 
     if HLEDGER:
-        done = subprocess.run([HLEDGER, "-f", str(journal), "check"], capture_output=True,
-                              text=True)  # fmt: skip
+        done = subprocess.run([HLEDGER, "-f", str(journal), "check", "--strict"],
+                              capture_output=True, text=True)  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert hledger_balances(journal, tickers) == expected
+    # every commodity is declared, value currencies too: hledger 1.25's `check --strict` looks
+    # at posting amounts only, not at prices (`@@ 35.50 CZK`)
+    text = journal.read_text(encoding="utf-8")
+    declared = set(re.findall(r"^commodity (\S+)$", text, re.M))
+    used = set(re.findall(r"^    \S+    -?[0-9.]+ (\S+)(?: @@ [0-9.]+ (\S+))?", text, re.M))
+    assert {c for pair in used for c in pair if c} <= declared
     if LEDGER:
         done = subprocess.run([LEDGER, "-f", str(journal), "bal"], capture_output=True,
                               text=True)  # fmt: skip
@@ -246,6 +252,131 @@ def test_a_wrong_closing_balance_fails_the_tools(sqlite_led: Ledger, tmp_path: P
                                                        '= 390.2 "FLOUR.WHEAT"'))  # fmt: skip
         done = subprocess.run([HLEDGER, "-f", str(journal), "check"], capture_output=True)
         assert done.returncode != 0
+
+
+def _tool_failures(led: Ledger, tmp_path: Path) -> list[str]:
+    """Export both formats and name the tools that refuse them."""
+    bean, journal = tmp_path / "t.beancount", tmp_path / "t.journal"
+    with reader(led.engine) as conn:
+        write_beancount(conn, bean)
+        write_hledger(conn, journal)
+    runs = {"bean-check": [str(BEAN_CHECK), str(bean)]}
+    if HLEDGER:
+        runs["hledger"] = [HLEDGER, "-f", str(journal), "check"]
+    if LEDGER:
+        runs["ledger"] = [LEDGER, "-f", str(journal), "bal"]
+    return [tool for tool, args in runs.items()
+            if subprocess.run(args, capture_output=True, text=True).returncode != 0]  # fmt: skip
+
+
+# the re-valued dispatch of `_awkward`: transit +160.2 EUR, pledged -133.3665, donor -26.8335
+TAMPERED_MONEY = {
+    "stored balance": [("UPDATE balance SET value = '-25.8335' WHERE account = 'donor:don.or' "
+                        "AND commodity = 'flour.wheat' AND kind = 'dispatch'")],
+    "stored postings": [  # still balanced by value: the tools' own balancing cannot see it
+        "UPDATE posting SET value = '-25.8335' WHERE value = '-26.8335'",
+        "UPDATE posting SET value = '159.2' WHERE value = '160.2'",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("tampered", sorted(TAMPERED_MONEY))
+def test_money_assertions_come_from_the_stored_balances(sqlite_url: str, tmp_path: Path,
+                                                        tampered: str) -> None:  # fmt: skip
+    """The money written to the donor (a re-valued dispatch) is asserted as AidLedger stores
+    it, not as the export added it up: a journal that disagrees with the stored balances
+    fails in every tool, as a wrong quantity does."""
+    import sqlite3
+
+    with Ledger(sqlite_url) as led:
+        _awkward(led)
+        assert _tool_failures(led, tmp_path / "before") == []
+    path = sqlite_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TRIGGER posting_no_update")  # the journal is append-only
+        for sql in TAMPERED_MONEY[tampered]:
+            assert db.execute(sql).rowcount == 1
+    db.close()
+    with Ledger(sqlite_url, migrate=False) as led:
+        failing = _tool_failures(led, tmp_path / "after")
+    assert failing == ["bean-check", *(["hledger"] if HLEDGER else []),
+                       *(["ledger"] if LEDGER else [])]  # fmt: skip
+
+
+def test_a_corrected_dispatch_asserts_the_money_of_its_new_value(sqlite_led: Ledger,
+                                                                 tmp_path: Path) -> None:  # fmt: skip
+    """The money asserted is the stored value beyond the goods' declared value: a dispatch
+    corrected to another unit value (reversed, booked again) keeps its lot, and the assertion
+    follows the new value, not the reversed one."""
+    _awkward(sqlite_led)
+    receipt = ReceiptRow(receipt_ref="r.1", shipment_ref="s.kyiv", line_no=1, warehouse="wh.1",
+                         date=dt.date(2023, 5, 3), received=D("390.25"), short=D("10.25"))  # fmt: skip
+    dispatch = ShipmentRow(shipment_ref="s.kyiv", line_no=1, dispatch_date=dt.date(2023, 5, 1),
+                           donor="don.or", recipient="kyiv", item="flour.wheat",
+                           quantity=D("400.5"), unit_value=D("0.4"), currency="EUR",
+                           carrier="carr_1", pledge_ref="p.1", pledge_line=1)  # fmt: skip
+    for row in (receipt, dispatch):
+        entry = sqlite_led.entry_of(row)
+        assert entry is not None
+        sqlite_led.reverse(entry, "wrong unit value")
+    for row in (dispatch.model_copy(update={"unit_value": D("0.45"), "quantity": D("500")}),
+                receipt.model_copy(update={"received": D("480")})):  # fmt: skip
+        assert sqlite_led.post(row, rebook_reversed=True) == "corrected"
+    check_exports(sqlite_led, tmp_path)
+    text = (tmp_path / "books.journal").read_text(encoding="utf-8")
+    assert "    Income:Donor:Don-or    0 EUR = -58.5 EUR\n" in text  # 500 × (0.45 − 0.333)
+
+
+NAME = 'Paracetamol; 500 mg "forte", 10 tabs'
+NAME_UK = "Парацетамол; 500 мг «форте», 10 табл."
+REMARK = 'крадіжка; 1 ящик "мокрий", see: [2023-01-01]\nnext line'
+COMMA, SEMICOLON = "\uff0c", "\uff1b"  # fullwidth: what hledger's syntax leaves of , and ;
+
+
+def hledger_tag(journal: Path, tag: str, *query: str) -> list[str]:
+    """The values of one tag as hledger itself parses them."""
+    assert HLEDGER
+    done = subprocess.run([HLEDGER, "-f", str(journal), "tags", f"^{tag}$", "--values", *query],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return done.stdout.splitlines()
+
+
+@pytest.mark.skipif(not HLEDGER, reason="hledger is not installed")
+def test_hledger_keeps_human_text_as_hledger_reads_it(sqlite_led: Ledger, tmp_path: Path) -> None:
+    """Names, units and remarks keep `;` and quotes in hledger's tags, as in Beancount; a comma,
+    which ends a tag value in hledger, becomes a fullwidth comma (docs/exports.md), and the
+    description, where `;` starts a comment, gets a fullwidth semicolon instead."""
+    _awkward(sqlite_led)
+    sqlite_led.post(ItemRow(code="MED-P", name=NAME, unit="pack; 10", hs_code="300490",
+                            category="medicine", tracks_expiry=False, name_uk=NAME_UK))  # fmt: skip
+    sqlite_led.post(ReceiptRow(receipt_ref="r.3", shipment_ref="s.KYIV", line_no=4,
+                               warehouse="Wh-1", date=dt.date(2023, 5, 4), received=D("7"),
+                               remarks=REMARK))  # fmt: skip
+    check_exports(sqlite_led, tmp_path)
+    journal = tmp_path / "books.journal"
+    text = journal.read_text(encoding="utf-8")
+    one_line = " ".join(REMARK.split())
+    # the remark: a `memo` tag on the entry, read back by hledger, and in the description
+    assert hledger_tag(journal, "memo", "tag:receipt=r.3") == [one_line.replace(",", COMMA)]
+    done = subprocess.run([HLEDGER, "-f", str(journal), "descriptions", "tag:receipt=r.3"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    described = one_line.replace(";", SEMICOLON)
+    assert done.stdout.splitlines() == [f"receipt:r.3/s.KYIV/4 | {described}"]
+    # the item's directive: hledger 1.25 reads no tags on directives, so its comment lines are
+    # read back as the comment of a transaction
+    block = text.split('commodity "MED-P"\n', 1)[1].split("\ncommodity ", 1)[0]
+    comments = [line for line in block.splitlines() if line.startswith("    ; ")]
+    probe = tmp_path / "probe.journal"
+    probe.write_text("2023-01-01 probe\n" + "\n".join(comments) + "\n    a  1\n    b\n",
+                     encoding="utf-8")  # fmt: skip
+    assert hledger_tag(probe, "name") == [NAME.replace(",", COMMA)]
+    assert hledger_tag(probe, "name_uk") == [NAME_UK.replace(",", COMMA)]
+    assert hledger_tag(probe, "unit") == ["pack; 10"]
+    assert hledger_tag(probe, "code") == ["MED-P"]
+    # Beancount keeps every character (bar line breaks, as in hledger)
+    bean = (tmp_path / "books.beancount").read_text(encoding="utf-8")
+    assert "  memo: " + '"' + one_line.replace('"', '\\"') + '"' in bean
+    assert '  name: "Paracetamol; 500 mg \\"forte\\", 10 tabs"' in bean
 
 
 def test_cli_export_writes_both_files(sqlite_url: str, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection
 
-from reports.exports.common import Totals, amount_text, priced
+from reports.exports.common import Totals, amount_text, money_assertions, priced
 from reports.exports.source import (
     ExportStats,
     Journal,
@@ -98,7 +98,7 @@ def write_beancount(conn: Connection, path: Path, *, values: bool = True,
         body.write("; closing balances of the ledger, as AidLedger holds them\n")
         assertions = [(j.chart.accounts[a], j.chart.tickers[c], q)
                       for (a, c), q in j.closing.items()]  # fmt: skip
-        assertions += [(j.chart.accounts[a], cur, v) for (a, cur), v in totals.money.items()]
+        assertions += money_assertions(j, totals, values)
         for account, commodity, q in sorted(assertions):
             body.write(f"{closing_day.isoformat()} balance {account}  "
                        f"{_balance_amount(q)} {commodity}\n")  # fmt: skip

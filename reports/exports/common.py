@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 
-from reports.exports.source import OutEntry, OutPosting
+from reports.exports.source import Journal, OutEntry, OutPosting
 
 ZERO = Decimal(0)
 
@@ -28,14 +27,30 @@ def priced(entry: OutEntry) -> bool:
 
 
 class Totals:
-    """Money written to accounts as plain currency postings (the value-only postings)."""
+    """Where money was written as plain currency postings (the value-only postings): the
+    (account, currency) pairs. Only where, never how much: the amounts asserted come from the
+    stored balances (`Journal.money`), so the assertions can fail."""
 
     def __init__(self) -> None:
-        self.money: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+        self.money: set[tuple[str, str]] = set()
 
     def add(self, p: OutPosting) -> None:
         assert p.currency is not None and p.value is not None
-        self.money[(p.account, p.currency)] += p.value
+        self.money.add((p.account, p.currency))
+
+
+def money_assertions(j: Journal, totals: Totals, values: bool) -> list[tuple[str, str, Decimal]]:
+    """(account name, currency, amount) to assert for the money of the export.
+
+    Every (account, currency) the export wrote money to, and every one where AidLedger holds
+    money, with AidLedger's stored figure (zero where it holds none): a journal whose money
+    disagrees with the stored balances fails in the tools, either way round. An export without
+    values (`--units-only`) writes no money and asserts none.
+    """
+    if not values:
+        return []
+    pairs = totals.money | {k for k, v in j.money.items() if v != 0}
+    return [(j.chart.accounts[a], cur, j.money.get((a, cur), ZERO)) for a, cur in pairs]
 
 
 def amount_text(p: OutPosting, ticker: str, with_value: bool, num: Callable[[Decimal], str],

@@ -3,7 +3,8 @@
 Reads only what a writer needs, in journal order (entry id, then posting sequence), in chunks,
 so exporting a million postings keeps memory flat. Closing balances come from the ledger's
 stored running balances (the `balance` table), not from re-adding the postings: the receiving
-tool's assertions then check the exported postings against AidLedger's own figures.
+tool's assertions then check the exported postings against AidLedger's own figures. That holds
+for the money the exports write as plain currency amounts too (`Journal.money`).
 """
 
 from __future__ import annotations
@@ -72,6 +73,10 @@ class ItemInfo:
     name_uk: str | None
 
 
+# ("lot", shipment line id) or ("pledge", pledge line id) -> (declared unit value, currency)
+UnitValues = dict[tuple[str, int | None], tuple[Decimal, str]]
+
+
 @dataclass
 class Journal:
     """Everything an export needs besides the entries themselves."""
@@ -83,6 +88,8 @@ class Journal:
     first_date: dt.date | None
     last_date: dt.date | None
     closing: dict[tuple[str, str], Decimal]  # (account, commodity) -> quantity
+    money: dict[tuple[str, str], Decimal]  # (account, currency) -> value beyond the goods'
+    currencies: set[str]  # the value currencies of the ledger
     entry_count: int
 
     def links(self, entry: OutEntry) -> list[str]:
@@ -122,18 +129,19 @@ def load_journal(conn: Connection) -> Journal:
         for r in conn.execute(select(t.Item.code, t.Item.name, t.Item.unit, t.Item.name_uk))
     }
     s = t.ShipmentLine
-    lots = {r.id: (r.shipment_ref, r.line_no, r.pledge_line_id)
-            for r in conn.execute(select(s.id, s.shipment_ref, s.line_no, s.pledge_line_id))}  # fmt: skip
+    lots: dict[int, tuple[str, int, int | None]] = {}
+    unit_values: UnitValues = {}
+    for r in conn.execute(select(s.id, s.shipment_ref, s.line_no, s.pledge_line_id,
+                                 s.unit_value, s.currency)):  # fmt: skip
+        lots[r.id] = (r.shipment_ref, r.line_no, r.pledge_line_id)
+        unit_values[("lot", r.id)] = (r.unit_value, r.currency)
     p = t.PledgeLine
-    pledges = {r.id: (r.donor, r.pledge_ref, r.line_no)
-               for r in conn.execute(select(p.id, p.donor, p.pledge_ref, p.line_no))}  # fmt: skip
-    b = t.Balance
-    closing: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    currencies: set[str] = set()
-    for r in conn.execute(select(b.account, b.commodity, b.quantity, b.currency)):
-        closing[(r.account, r.commodity)] += r.quantity
-        if r.currency:
-            currencies.add(r.currency)
+    pledges: dict[int, tuple[str, str, int]] = {}
+    for r in conn.execute(select(p.id, p.donor, p.pledge_ref, p.line_no, p.unit_value,
+                                 p.currency)):  # fmt: skip
+        pledges[r.id] = (r.donor, r.pledge_ref, r.line_no)
+        unit_values[("pledge", r.id)] = (r.unit_value, r.currency)
+    closing, money, currencies = _closing(conn, unit_values)
     e = t.Entry
     first, last, count = conn.execute(
         select(func.min(e.date), func.max(e.date), func.count())
@@ -151,7 +159,42 @@ def load_journal(conn: Connection) -> Journal:
     chart = Chart.build(accounts, goods, currencies)
     for c in commodities - goods:  # money held as a commodity keeps its ISO code
         chart.tickers[c] = c
-    return Journal(chart, items, lots, pledges, first, last, dict(closing), count or 0)
+    return Journal(chart, items, lots, pledges, first, last, closing, money, currencies,
+                   count or 0)  # fmt: skip
+
+
+def _closing(conn: Connection, unit_values: UnitValues
+             ) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal], set[str]]:  # fmt: skip
+    """Closing quantities per (account, commodity) and money per (account, currency), from
+    the stored running balances (the `balance` table), and the value currencies.
+
+    The money is what the exports write as plain currency amounts: the zero-quantity value
+    postings (a re-valued dispatch's difference, on the donor account). Every other posting
+    of a slot moves goods at the declared unit value of its lot or pledge line (`booking`),
+    so a slot's value beyond `quantity × unit value` is that money. Taken from the stored
+    slots and the declared unit values, never from the postings the export writes: a journal
+    whose values disagree with the stored balances then fails the tools' money assertions.
+    """
+    b = t.Balance
+    closing: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    money: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    currencies: set[str] = set()
+    query = select(b.account, b.commodity, b.quantity, b.value, b.currency, b.lot_id,
+                   b.pledge_line_id)  # fmt: skip
+    for r in conn.execute(query):
+        closing[(r.account, r.commodity)] += r.quantity
+        if not r.currency:
+            continue
+        currencies.add(r.currency)
+        declared = ZERO
+        if r.quantity != 0:
+            key = ("lot", r.lot_id) if r.lot_id is not None else ("pledge", r.pledge_line_id)
+            unit_value, currency = unit_values.get(key, (ZERO, ""))
+            if currency == r.currency:
+                declared = r.quantity * unit_value
+        if r.value != declared:
+            money[(r.account, r.currency)] += r.value - declared
+    return dict(closing), dict(money), currencies
 
 
 PROGRESS_ENTRIES = 5_000  # entries written between two reports to an export's progress
