@@ -39,6 +39,31 @@ def _total(figures: Iterable[Decimal | int | None]) -> Decimal | int | None:
     return sum(given[1:], given[0]) if given else None
 
 
+def _totals_by_currency(packing: list[dict[str, Any]]) -> dict[str, Decimal]:
+    """The value of the lines per currency, added up from the values the lines print (so every
+    total foots), in currency order: money is never added across currencies."""
+    totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for p in packing:
+        totals[p["currency"]] += p["total_value"]
+    return dict(sorted(totals.items()))
+
+
+def _packing_totals(packing: list[dict[str, Any]],
+                    by_currency: dict[str, Decimal]) -> list[dict[str, Any]]:  # fmt: skip
+    """The packing list's total rows. One currency: one row (value, weight, packages). Several:
+    a value row per currency, then a row of the weight and packages of all lines without a
+    value or currency, so no row reads as one currency's total of the whole consignment. The
+    last row always holds the weight and package totals."""
+    label = i18n.both("doc.total")
+    weights = {"item": label, "gross_kg": _total(p["gross_kg"] for p in packing),
+               "packages": _total(p["packages"] for p in packing)}  # fmt: skip
+    if len(by_currency) == 1:
+        ((currency, value),) = by_currency.items()
+        return [{**weights, "currency": currency, "total_value": value}]
+    values = [{"item": label, "currency": c, "total_value": v} for c, v in by_currency.items()]
+    return [*values, weights]
+
+
 def _first(rows: list[dict[str, Any]], key: str) -> Any:
     return next((r[key] for r in rows if r.get(key) not in (None, "")), None)
 
@@ -51,7 +76,6 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     names, cat = parties(conn), items(conn)
     donor, recipient = lines[0]["donor"], lines[0]["recipient"]
     d, r = names.get(donor, {}), names.get(recipient, {})
-    currency = lines[0]["currency"]
     head = {k: _first(lines, k) for k in ("vehicle_reg", "waybill_no", "carrier", "route",
                                            "aid_code", "aid_code_date")}  # fmt: skip
     packing: list[dict[str, Any]] = []
@@ -68,13 +92,9 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
             "currency": ln["currency"],
             "category": it.get("category", ""), "flags": it.get("flags") or "",
         })  # fmt: skip
-    totals_by_cur: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for p in packing:
-        totals_by_cur[p["currency"]] += p["total_value"]
-    total_row = {"item": i18n.both("doc.total"), "currency": currency,
-                 "gross_kg": _total(p["gross_kg"] for p in packing),
-                 "packages": _total(p["packages"] for p in packing),
-                 "total_value": totals_by_cur[currency] if len(totals_by_cur) == 1 else None}  # fmt: skip
+    totals_by_cur = _totals_by_currency(packing)
+    total_rows = _packing_totals(packing, totals_by_cur)
+    gross_kg, packages = total_rows[-1]["gross_kg"], total_rows[-1]["packages"]
     dispatch_date = min(ln["dispatch_date"] for ln in lines)
 
     # 1. donation letter / gift certificate
@@ -88,11 +108,8 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
         ("field.recipient_local", r.get("name_local") or "—"),
         ("field.edrpou", r.get("registry_id") or "—"),
         ("field.register_no", r.get("aid_register_no") or "—"),
-        ("field.total_value", Amount.money(total_row["total_value"], currency, locale,
-                                           f" — {i18n.both('text.free_of_charge')}")
-         if total_row["total_value"] is not None and currency
-         else f" — {i18n.both('text.free_of_charge')}"),
-    ])  # fmt: skip
+    ] + [("field.total_value", Amount.money(v, c, locale, f" — {i18n.both('text.free_of_charge')}"))
+         for c, v in totals_by_cur.items()])  # fmt: skip
     by_cat: dict[tuple[str, str, str], dict[str, Any]] = {}
     for p in packing:
         key = (p["category"], p["code"], p["currency"])
@@ -113,7 +130,7 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
 
     # 2. packing list (wide)
     packing_section = Section("packing_list", "section.packing_list", wide=True, page_break=True,
-                              rows=packing, totals=[total_row], columns=[
+                              rows=packing, totals=total_rows, columns=[
         Column("line", "col.line", "int", width="4%"), Column("item", "col.item", width="22%"),
         Column("hs_code", "col.hs_code", width="7%"), Column("quantity", "col.quantity", "qty", width="7%"),
         Column("unit", "col.unit", width="5%"), Column("batch", "col.batch", width="8%"),
@@ -128,9 +145,9 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     # 3. pro forma value statement
     proforma = Section("proforma", "section.proforma", paragraphs=[i18n.label("text.free_of_charge")],
                        fields=[("field.total_value", Amount.money(v, c, locale))
-                               for c, v in sorted(totals_by_cur.items())]
-                       + [("field.total_packages", Amount.quantity_or_dash(total_row["packages"], locale)),
-                          ("field.total_gross", Amount.quantity_or_dash(total_row["gross_kg"], locale))])  # fmt: skip
+                               for c, v in totals_by_cur.items()]
+                       + [("field.total_packages", Amount.quantity_or_dash(packages, locale)),
+                          ("field.total_gross", Amount.quantity_or_dash(gross_kg, locale))])  # fmt: skip
 
     # 4. transport details and customs events
     events = live(conn, t.CustomsEvent, t.CustomsEvent.shipment_ref == shipment,

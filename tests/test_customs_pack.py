@@ -1,0 +1,110 @@
+"""The customs pack on consignments built with the test factories, read back from the written
+PDF (pypdf) and XLSX (openpyxl): totals of a consignment in two currencies, the export and
+vehicle data its lines carry, and the export authorisations in its list of attached documents.
+
+Rendering is slow, so each pack is built and written once per module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from ledger import operations as ops
+from ledger.api import Ledger
+from reports import i18n
+from reports.produce import build, write
+from schemas.rows import ShipmentRow
+from tests import factories as f
+from tests.test_footing import MONEY, numbers, section_text
+from tests.test_reports import sheet_rows
+
+D = Decimal
+TOTAL = i18n.both("doc.total")
+
+
+def ship(ref: str, line: int, currency: str = "CZK", **kw: Any) -> ShipmentRow:
+    """A factory shipment line in any currency (the factory's are in CZK)."""
+    row = f.ship(ref, line, **kw)
+    return ShipmentRow.model_validate({**row.model_dump(), "currency": currency})
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    base = tmp_path_factory.mktemp("customs")
+    led = Ledger(f"sqlite:///{base / 'ledger.db'}")
+    f.world(led)
+    # MIX: line 1 in CZK, lines 2-3 in EUR; unit values of more decimals than the currency's
+    # minor unit, so a total of the exact values would not foot with the printed lines
+    ops.dispatch(led, ship("MIX", 1, qty="3", unit_value="10.005", gross_kg=D("12.5"),
+                           packages=2))  # fmt: skip
+    ops.dispatch(led, ship("MIX", 2, "EUR", qty="3", item="MED", unit_value="0.335",
+                           gross_kg=D("4"), packages=1))  # fmt: skip
+    ops.dispatch(led, ship("MIX", 3, "EUR", qty="1", unit_value="0.335", gross_kg=D("1.5"),
+                           packages=1))  # fmt: skip
+    docs = {"mix": build(led, "customs-pack", shipment="MIX")}
+    for name, doc in docs.items():
+        write(doc, [base / f"{name}.pdf", base / f"{name}.xlsx"])
+    yield {"led": led, "base": base, "docs": docs}
+    led.close()
+
+
+def d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def field_rows(path: Path, sheet: str) -> list[tuple[str, Any, Any]]:
+    """(English label, value, currency) of a section sheet's fields (above its table)."""
+    out = []
+    for row in load_workbook(path)[sheet].iter_rows(min_row=2, values_only=True):
+        if row[0] is None or "\n" in str(row[0]):  # a blank line or the table's header
+            break
+        out.append((str(row[0]).split(" / ")[0], row[1], row[2] if len(row) > 2 else None))
+    return out
+
+
+# ---------------------------------------------------------------- two currencies
+
+
+def test_a_consignment_in_two_currencies_has_a_total_per_currency_that_foots(packs) -> None:
+    """The letter printed "Total value — free of charge" with no amount, and the packing list's
+    one total row had a blank value under the currency CZK (read as a CZK total)."""
+    xlsx, pdf = packs["base"] / "mix.xlsx", packs["base"] / "mix.pdf"
+    rows = sheet_rows(xlsx, "packing_list")
+    lines = [r for r in rows if isinstance(r["line"], int)]
+    totals = [r for r in rows if r["item"] == TOTAL]
+    by_currency: dict[str, Decimal] = defaultdict(Decimal)
+    for r in lines:
+        by_currency[r["currency"]] += d(r["total value"])
+    assert set(by_currency) == {"CZK", "EUR"}
+    assert by_currency["EUR"] == D("1.35")  # 1.01 + 0.34 as printed, not 1.34 (exact sum)
+    # one value total per currency, each the sum of its lines; no total without its currency
+    valued = {r["currency"]: d(r["total value"]) for r in totals if r["total value"] is not None}
+    assert valued == by_currency
+    assert all((r["currency"] is None) == (r["total value"] is None) for r in totals)
+    weights = [r for r in totals if r["gross weight, kg"] is not None]
+    assert len(weights) == 1 and weights[0]["currency"] is None
+    assert d(weights[0]["gross weight, kg"]) == 18 and weights[0]["packages"] == 4
+    # the letter: one total per currency, the sum of its table's rows in that currency
+    letter = [r for r in sheet_rows(xlsx, "letter") if r["item"]]
+    stated = {c: d(v) for label, v, c in field_rows(xlsx, "letter") if label == "Total value"}
+    assert stated == by_currency
+    for currency, total in stated.items():
+        assert total == sum(d(r["total value"]) for r in letter if r["currency"] == currency)
+    proforma = {c: d(v) for label, v, c in field_rows(xlsx, "proforma") if label == "Total value"}
+    assert proforma == by_currency
+    # the same on paper: each currency's printed lines add up to its printed total
+    text = section_text(pdf, "section.letter", "section.packing_list")
+    for currency, total in by_currency.items():
+        assert f"{i18n.money_cur(total, currency)} — {i18n.both('text.free_of_charge')}" in text
+    packing = section_text(pdf, "section.packing_list", "section.proforma")
+    for currency, total in by_currency.items():
+        shown = [numbers(v) for v in re.findall(rf"({MONEY}) {currency}\b", packing)]
+        assert shown[-1] == sum(shown[:-1]) == total, (currency, shown)
+    assert re.search(rf"{re.escape(TOTAL)} 18 4\b", packing), packing  # weights: no currency
