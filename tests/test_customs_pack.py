@@ -20,10 +20,10 @@ from ledger import operations as ops
 from ledger.api import Ledger
 from reports import i18n
 from reports.produce import build, write
-from schemas.rows import ShipmentRow
+from schemas.rows import DocumentRow, ItemRow, ShipmentRow
 from tests import factories as f
 from tests.test_footing import MONEY, numbers, section_text
-from tests.test_reports import sheet_rows
+from tests.test_reports import pdf_text, sheet_rows
 
 D = Decimal
 TOTAL = i18n.both("doc.total")
@@ -48,7 +48,22 @@ def packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
                            gross_kg=D("4"), packages=1))  # fmt: skip
     ops.dispatch(led, ship("MIX", 3, "EUR", qty="1", unit_value="0.335", gross_kg=D("1.5"),
                            packages=1))  # fmt: skip
-    docs = {"mix": build(led, "customs-pack", shipment="MIX")}
+    # LIC: dual-use and military-list goods, with and without an export authorisation
+    for code, flags, extra in [("DRONE", "dual_use", {}), ("HELMET", "military", {}),
+                               ("CAMERA", None, {"dual_use_code": "6A003"})]:  # fmt: skip
+        led.post(ItemRow(code=code, name=code.title(), unit="pcs", hs_code="880699",
+                         category="equipment", tracks_expiry=False, flags=flags, **extra))  # fmt: skip
+    ops.dispatch(led, ship("LIC", 1, item="DRONE", licence_no="DU-1", licence_type="individual"))
+    ops.dispatch(led, ship("LIC", 2, item="CAMERA", licence_type="EU003"))  # general
+    ops.dispatch(led, ship("LIC", 3, item="HELMET", licence_type="EU003"))  # needs a number
+    ops.dispatch(led, ship("LIC", 4, item="DRONE", licence_no="DU-1"))
+    ops.dispatch(led, ship("LIC", 5, item="HELMET", licence_no="MIL-7"))
+    ops.dispatch(led, ship("LIC", 6))  # a generator: no authorisation needed
+    for number, subject, signed in [("DU-1", "LIC", True), ("MIL-7", "MIL-7", False)]:
+        led.post(DocumentRow.model_validate({"kind": "licence", "number": number, "date": f.DAY0,
+                                             "subject": subject, "signed": signed}))  # fmt: skip
+    docs = {"mix": build(led, "customs-pack", shipment="MIX"),
+            "lic": build(led, "customs-pack", shipment="LIC")}  # fmt: skip
     for name, doc in docs.items():
         write(doc, [base / f"{name}.pdf", base / f"{name}.xlsx"])
     yield {"led": led, "base": base, "docs": docs}
@@ -108,3 +123,49 @@ def test_a_consignment_in_two_currencies_has_a_total_per_currency_that_foots(pac
         shown = [numbers(v) for v in re.findall(rf"({MONEY}) {currency}\b", packing)]
         assert shown[-1] == sum(shown[:-1]) == total, (currency, shown)
     assert re.search(rf"{re.escape(TOTAL)} 18 4\b", packing), packing  # weights: no currency
+
+
+# ---------------------------------------------------------------- export authorisations
+
+
+def test_the_attached_documents_show_the_export_authorisation_given_on_the_line(packs) -> None:
+    """A dual-use line with its `licence_no` was listed "to be attached" with no reference,
+    though the rules engine takes the number as the licence. Now the list shows each
+    authorisation a line gives as the rules accept it (a number; for dual-use goods not on the
+    military list also a Union general authorisation, EU002-EU008), with the lines it covers,
+    merged with the licence on file; only the lines the rules find without one are to be
+    attached."""
+    from ledger.rules import findings_for_reports
+
+    name = i18n.both("attachment.export_authorisation", " · ")
+    line, on_file, todo = (
+        i18n.both("col.line"),
+        i18n.both("text.on_file"),
+        i18n.both("text.missing"),
+    )
+    rows = sheet_rows(packs["base"] / "lic.xlsx", "attachments")
+    licences = {r["document"]: (r["reference"], r["status"]) for r in rows if name in r["document"]}
+    assert licences == {
+        f"{name} — {line} 1, 4": ("DU-1", f"{on_file} signed · підписано"),
+        f"{name} — {line} 2": ("EU003", on_file),
+        f"{name} — {line} 3": ("—", todo),
+        f"{name} — {line} 5": ("MIL-7", f"{on_file} NOT signed · не підписано"),
+    }
+    assert [r["reference"] for r in rows].count("DU-1") == 1  # the licence on file: listed once
+    text = pdf_text(packs["base"] / "lic.pdf")
+    for number in ("DU-1", "EU003", "MIL-7"):
+        assert number in text
+    # the same notion as the rules engine: it finds no authorisation missing but on line 3
+    missing = {f.line for f in findings_for_reports(packs["led"])
+               if f.rule in ("CUS-013", "CUS-014") and f.shipment == "LIC"}  # fmt: skip
+    assert missing == {3}
+
+
+def test_the_general_authorisation_pattern_is_the_rules_engines() -> None:
+    from ledger.rules.customs import GENERAL_AUTHORISATION as RULES
+    from reports.packs.customs import GENERAL_AUTHORISATION
+
+    assert (GENERAL_AUTHORISATION.pattern, GENERAL_AUTHORISATION.flags) == (
+        RULES.pattern,
+        RULES.flags,
+    )

@@ -7,12 +7,13 @@ consignment and the list of attached documents. Error findings stamp it NOT READ
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, or_, select
 
 from ledger.db import tables as t
 from ledger.errors import LedgerError
@@ -23,12 +24,23 @@ from reports.packs.common import about, findings_section, finish, item_name, par
 from reports.rounding import round_money
 
 ZERO = Decimal(0)
+# Union general export authorisations for dual-use items that cover Ukraine: the rules engine
+# takes one in `licence_type` for a licence number (ledger.rules.customs.GENERAL_AUTHORISATION,
+# CUS-013; the packs do not need the rules engine installed, so the pattern is repeated here)
+GENERAL_AUTHORISATION = re.compile(r"^EU00[2-8]$", re.IGNORECASE)
 
 
-def _documents_on_file(conn: Connection, shipment: str) -> list[dict[str, Any]]:
-    """Documents registered for this consignment (documents.csv), oldest first."""
+def _documents_on_file(conn: Connection, shipment: str,
+                       licences: Iterable[str] = ()) -> list[dict[str, Any]]:  # fmt: skip
+    """Documents registered for this consignment (documents.csv), oldest first, and the
+    licences of its lines filed under their own number (the rules engine finds a licence by
+    either subject)."""
     d = t.Document
-    query = select(d.kind, d.number, d.date, d.signed).where(d.subject == shipment)
+    licences = list(licences)
+    query = select(d.kind, d.number, d.subject, d.date, d.signed).where(or_(
+        d.subject == shipment,
+        and_(d.kind == "licence", d.number.in_(licences), d.subject == d.number),
+    ))  # fmt: skip
     return [dict(r._mapping) for r in conn.execute(query.order_by(d.date, d.kind, d.number))]
 
 
@@ -66,6 +78,48 @@ def _packing_totals(packing: list[dict[str, Any]],
 
 def _first(rows: list[dict[str, Any]], key: str) -> Any:
     return next((r[key] for r in rows if r.get(key) not in (None, "")), None)
+
+
+def _given(line: dict[str, Any], key: str) -> Any:
+    """A column of a shipment line: a table column, else one of the optional columns kept in
+    the line's source row (docs/formats-extensions.md; top level or its `extra`, as the rules
+    engine reads them); None when blank."""
+    if key in line:
+        value = line[key]
+    else:
+        src = line.get("src") or {}
+        value = src.get(key)
+        if value in (None, ""):
+            value = (src.get("extra") or {}).get(key)
+    return None if value in (None, "") else value
+
+
+def _restrictions(conn: Connection, codes: Iterable[str]) -> dict[str, set[str]]:
+    """Item code -> "dual_use" and/or "military", as the rules engine tells them (CUS-013:
+    the `dual_use` flag or a `dual_use_code`; CUS-014: the `military` flag)."""
+    i = t.Item
+    out: dict[str, set[str]] = {}
+    query = select(i.code, i.flags, i.src).where(i.code.in_(set(codes)))
+    for code, flags, src in conn.execute(query):
+        kinds = {f.strip() for f in (flags or "").split(";")} & {"dual_use", "military"}
+        if _given({"src": src}, "dual_use_code"):
+            kinds.add("dual_use")
+        if kinds:
+            out[code] = kinds
+    return out
+
+
+def _licence(line: dict[str, Any], restricted: Collection[str] = ()) -> str | None:
+    """The export authorisation a line travels under, as the rules engine accepts it: its
+    `licence_no`; for goods that are not on the military list (CUS-014 wants a number) also a
+    Union general export authorisation named in `licence_type` (CUS-013)."""
+    number = _given(line, "licence_no")
+    if number is not None:
+        return str(number)
+    kind = _given(line, "licence_type")
+    if kind is not None and "military" not in restricted and GENERAL_AUTHORISATION.match(str(kind)):
+        return str(kind)
+    return None
 
 
 def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None = None,
@@ -194,6 +248,22 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
 
     # 6. findings, 7. attachments
     found = about(findings, shipment)
+    attachments = _attachments(conn, shipment, lines, packing, head, events, locale)
+    doc = Document("customs-pack", "doc.customs_pack",
+                   subtitle=f"{shipment}: {party_name(names, donor)} → {party_name(names, recipient)}",
+                   scope=[("col.shipment", shipment)],
+                   sections=[letter, packing_section, proforma, transport, declaration,
+                             findings_section(found, findings_note), attachments],
+                   findings=found, locale=locale)  # fmt: skip
+    return finish(conn, doc, "C", {"shipment": shipment}, gate=True)
+
+
+def _attachments(conn: Connection, shipment: str, lines: list[dict[str, Any]],
+                 packing: list[dict[str, Any]], head: dict[str, Any],
+                 events: list[dict[str, Any]], locale: str) -> Section:  # fmt: skip
+    """The list of attached documents: this pack's own papers, the papers every consignment
+    needs, the documents on file, and the papers its goods call for, each with its reference
+    (from the consignment's columns or the document on file) or "to be attached"."""
     flags = {f for p in packing for f in p["flags"].split(";") if f}
     cats = {p["category"] for p in packing}
     inc, todo, ref = (i18n.both("text.included"), i18n.both("text.missing"),
@@ -208,13 +278,15 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     fixed = {kind: {"document": name, "reference": number or "—",
                     "status": ref if number else todo}
              for kind, (name, number) in required.items()}  # fmt: skip
+    licences = _licence_rows(conn, lines, ref, todo)
     attach = [
         {"document": i18n.both("section.letter"), "reference": shipment, "status": inc},
         {"document": i18n.both("section.packing_list"), "reference": shipment, "status": inc},
         {"document": i18n.both("section.proforma"), "reference": shipment, "status": inc},
         *fixed.values(),
     ]  # fmt: skip
-    for d in _documents_on_file(conn, shipment):
+    numbers = [n for n in licences if n is not None]
+    for d in _documents_on_file(conn, shipment, numbers):
         signed = {True: "signed · підписано", False: "NOT signed · не підписано"}.get(
             d["signed"], ""
         )
@@ -222,31 +294,43 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
         if row is not None and row["reference"] in ("—", d["number"]):
             row["reference"], row["status"] = d["number"], f"{ref} {signed}".strip()
             continue
+        if d["kind"] == "licence" and d["number"] in numbers:  # the line's licence, on file
+            licences[d["number"]]["status"] = f"{ref} {signed}".strip()
+            continue
         name = i18n.both("doc_kind." + d["kind"], " · ")
         attach.append({"document": f"{name} ({i18n.date(d['date'], locale)})",
                        "reference": d["number"], "status": f"{ref} {signed}".strip()})  # fmt: skip
     for ev in events:
         if ev.get("declaration_no"):
-            attach.append({"document": "Customs declaration · митна декларація",
+            attach.append({"document": i18n.both("attachment.customs_declaration", " · "),
                            "reference": ev["declaration_no"], "status": ref})  # fmt: skip
             break
     if cats & {"medicine", "food"}:
-        attach.append({"document": "Quality / GMP or health certificates · сертифікати якості",
+        attach.append({"document": i18n.both("attachment.quality_certificates", " · "),
                        "reference": "—", "status": todo})  # fmt: skip
-    if "dual_use" in flags or "military" in flags:
-        attach.append({"document": "Export authorisation (dual-use / military) · дозвіл на експорт",
-                       "reference": "—", "status": todo})  # fmt: skip
+    attach.extend(licences.values())
     if "used" in flags or "vehicle" in cats:
-        attach.append({"document": "Vehicle registration certificate, VIN · свідоцтво про реєстрацію ТЗ",
+        attach.append({"document": i18n.both("attachment.vehicle_registration", " · "),
                        "reference": "—", "status": todo})  # fmt: skip
-    attachments = Section("attachments", "section.attachments", rows=attach, columns=[
+    return Section("attachments", "section.attachments", rows=attach, columns=[
         Column("document", "col.document", width="50%"), Column("reference", "col.reference", width="25%"),
         Column("status", "col.status", width="25%"),
     ])  # fmt: skip
-    doc = Document("customs-pack", "doc.customs_pack",
-                   subtitle=f"{shipment}: {party_name(names, donor)} → {party_name(names, recipient)}",
-                   scope=[("col.shipment", shipment)],
-                   sections=[letter, packing_section, proforma, transport, declaration,
-                             findings_section(found, findings_note), attachments],
-                   findings=found, locale=locale)  # fmt: skip
-    return finish(conn, doc, "C", {"shipment": shipment}, gate=True)
+
+
+def _licence_rows(conn: Connection, lines: list[dict[str, Any]], ref: str,
+                  todo: str) -> dict[str | None, dict[str, Any]]:  # fmt: skip
+    """One row per export authorisation the consignment's dual-use or military-list goods travel
+    under, naming its lines: given on the line as the rules engine accepts it (`_licence`), its
+    number is the reference; the lines without one share a row "to be attached" (key None)."""
+    restricted = _restrictions(conn, (ln["item"] for ln in lines))
+    by_licence: dict[str | None, list[int]] = {}
+    for ln in lines:
+        if ln["item"] in restricted:
+            number = _licence(ln, restricted[ln["item"]])
+            by_licence.setdefault(number, []).append(ln["line_no"])
+    name = i18n.both("attachment.export_authorisation", " · ")
+    where = i18n.both("col.line")
+    return {number: {"document": f"{name} — {where} {', '.join(str(n) for n in line_nos)}",
+                     "reference": number or "—", "status": ref if number else todo}
+            for number, line_nos in sorted(by_licence.items(), key=lambda kv: kv[1])}  # fmt: skip
