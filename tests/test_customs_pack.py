@@ -7,6 +7,7 @@ Rendering is slow, so each pack is built and written once per module.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from decimal import Decimal
@@ -27,6 +28,9 @@ from tests.test_reports import pdf_text, sheet_rows
 
 D = Decimal
 TOTAL = i18n.both("doc.total")
+VIN, MRN, EXIT = "WDB9066331S772154", "22IE9C0D8ACAC0247E", dt.date(2023, 3, 4)
+EXPORT_FIELDS = ("Seal numbers", "Export declaration MRN", "Customs office of export",
+                 "Exit endorsement date (proof of exit)", "Trailer registration")  # fmt: skip
 
 
 def ship(ref: str, line: int, currency: str = "CZK", **kw: Any) -> ShipmentRow:
@@ -62,8 +66,20 @@ def packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for number, subject, signed in [("DU-1", "LIC", True), ("MIL-7", "MIL-7", False)]:
         led.post(DocumentRow.model_validate({"kind": "licence", "number": number, "date": f.DAY0,
                                              "subject": subject, "signed": signed}))  # fmt: skip
+    # VEH: a used vehicle, used and new generators, a dual-use item; the export and transport
+    # data given once, on line 1 (header columns)
+    led.post(ItemRow(code="AMB", name="Ambulance", unit="pcs", hs_code="870332", category="vehicle",
+                     tracks_expiry=False, flags="used"))  # fmt: skip
+    ops.dispatch(led, ship("VEH", 1, qty="1", item="AMB", vin=VIN, make="Mercedes-Benz Sprinter",
+                           condition="used", depreciation_pct=D("40"), export_mrn=MRN,
+                           exit_confirmed_at=EXIT, seal_nos="S-1;S-2", trailer_reg="TR 1",
+                           export_office="IE001", vehicle_reg="08-D-1"))  # fmt: skip
+    ops.dispatch(led, ship("VEH", 2, qty="2", condition="used", depreciation_pct=D("25")))
+    ops.dispatch(led, ship("VEH", 3, qty="5"))
+    ops.dispatch(led, ship("VEH", 4, qty="1", item="DRONE", licence_no="DU-9"))
     docs = {"mix": build(led, "customs-pack", shipment="MIX"),
-            "lic": build(led, "customs-pack", shipment="LIC")}  # fmt: skip
+            "lic": build(led, "customs-pack", shipment="LIC"),
+            "veh": build(led, "customs-pack", shipment="VEH")}  # fmt: skip
     for name, doc in docs.items():
         write(doc, [base / f"{name}.pdf", base / f"{name}.xlsx"])
     yield {"led": led, "base": base, "docs": docs}
@@ -169,3 +185,52 @@ def test_the_general_authorisation_pattern_is_the_rules_engines() -> None:
         RULES.pattern,
         RULES.flags,
     )
+
+
+# ---------------------------------------------------------------- export and vehicle data
+
+
+def test_the_export_seal_and_vehicle_data_of_the_lines_are_in_the_pack(packs) -> None:
+    """The export MRN, exit endorsement date, seal numbers, the licence number and a vehicle's
+    VIN, make and wear % were carried by the shipment lines and shown nowhere in the pack."""
+    xlsx = packs["base"] / "veh.xlsx"
+    transport = {label: value for label, value, _ in field_rows(xlsx, "transport")}
+    assert {k: transport.get(k) for k in EXPORT_FIELDS} == {
+        "Seal numbers": "S-1; S-2", "Export declaration MRN": MRN,
+        "Customs office of export": "IE001",
+        "Exit endorsement date (proof of exit)": i18n.date(EXIT),
+        "Trailer registration": "TR 1",
+    }  # fmt: skip
+    (vehicle,) = sheet_rows(xlsx, "vehicles")
+    assert (vehicle["line"], vehicle["VIN"], vehicle["make, model"]) == (
+        1,
+        VIN,
+        "Mercedes-Benz Sprinter",
+    )
+    assert vehicle["condition"] == i18n.both("text.condition_used") and vehicle["wear, %"] == 40
+    licences = {r["line"]: r["export authorisation no."] for r in sheet_rows(xlsx, "packing_list")
+                if isinstance(r["line"], int)}  # fmt: skip
+    assert licences == {1: None, 2: None, 3: None, 4: "DU-9"}
+    # the declaration's product groups: by HS code, unit and wear (used goods of one HS code
+    # and different wear are two groups), the line's own condition counting
+    groups = {(r["HS code"], r["wear, %"]): (r["quantity"], r["condition"])
+              for r in sheet_rows(xlsx, "declaration")}  # fmt: skip
+    used, new = i18n.both("text.condition_used"), i18n.both("text.condition_new")
+    assert groups == {("870332", 40): (1, used), ("850220", 25): (2, used),
+                      ("850220", None): (5, new), ("880699", None): (1, new)}  # fmt: skip
+    registration = i18n.both("attachment.vehicle_registration", " · ")
+    (row,) = [r for r in sheet_rows(xlsx, "attachments") if r["document"] == registration]
+    assert row["reference"] == VIN
+    text = pdf_text(packs["base"] / "veh.pdf")
+    for words in (VIN, "Mercedes-Benz Sprinter", MRN, "S-1; S-2", "IE001", i18n.date(EXIT),
+                  "TR 1", "DU-9", "знос, %", "Vehicles (annex to the donation letter)"):  # fmt: skip
+        assert words in text, words
+
+
+def test_the_optional_export_and_vehicle_data_are_shown_only_when_given(packs) -> None:
+    xlsx = packs["base"] / "mix.xlsx"
+    assert not {label for label, _, _ in field_rows(xlsx, "transport")} & set(EXPORT_FIELDS)
+    assert "vehicles" not in load_workbook(xlsx).sheetnames
+    assert "export authorisation no." not in sheet_rows(xlsx, "packing_list")[0]
+    assert "wear, %" not in sheet_rows(xlsx, "declaration")[0]
+    assert "Vehicles" not in pdf_text(packs["base"] / "mix.pdf")

@@ -7,10 +7,11 @@ consignment and the list of attached documents. Error findings stamp it NOT READ
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
@@ -24,6 +25,10 @@ from reports.packs.common import about, findings_section, finish, item_name, par
 from reports.rounding import round_money
 
 ZERO = Decimal(0)
+# the consignment's header columns the pack shows (schemas/rows.py, docs/formats-extensions.md)
+HEADER = ("vehicle_reg", "trailer_reg", "waybill_no", "carrier", "route", "aid_code",
+          "aid_code_date", "seal_nos", "export_mrn", "export_office", "exit_confirmed_at")  # fmt: skip
+CONDITION = {"new": i18n.both("text.condition_new"), "used": i18n.both("text.condition_used")}
 # Union general export authorisations for dual-use items that cover Ukraine: the rules engine
 # takes one in `licence_type` for a licence number (ledger.rules.customs.GENERAL_AUTHORISATION,
 # CUS-013; the packs do not need the rules engine installed, so the pattern is repeated here)
@@ -76,8 +81,11 @@ def _packing_totals(packing: list[dict[str, Any]],
     return [*values, weights]
 
 
-def _first(rows: list[dict[str, Any]], key: str) -> Any:
-    return next((r[key] for r in rows if r.get(key) not in (None, "")), None)
+def _header(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """The consignment's header columns, each from the first line that gives it (they are
+    "repeated per line or filled on line 1", as the rules engine reads them)."""
+    return {key: next((v for ln in lines if (v := _given(ln, key)) is not None), None)
+            for key in HEADER}  # fmt: skip
 
 
 def _given(line: dict[str, Any], key: str) -> Any:
@@ -122,6 +130,102 @@ def _licence(line: dict[str, Any], restricted: Collection[str] = ()) -> str | No
     return None
 
 
+def _decimal(value: Any) -> Decimal | None:
+    """A number from a line's source row (text there, e.g. a wear % of "40"); None if none."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _date_text(value: Any, locale: str) -> str:
+    """A date from a line's source row (ISO text there) in the reader's locale; as given when it
+    does not read as one."""
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    return i18n.date(value, locale)
+
+
+def _condition(line: dict[str, Any], item: dict[str, Any]) -> str:
+    """The line's condition, "new" or "used": its `condition` column when given, else the
+    item's `used` flag."""
+    given = _given(line, "condition")
+    if given in CONDITION:
+        return str(given)
+    return "used" if "used" in (item.get("flags") or "").split(";") else "new"
+
+
+def _group_order(key: tuple[str, str, Decimal | None]) -> tuple[str, str, bool, Decimal]:
+    """Product groups by HS code and unit, then wear (none first)."""
+    hs_code, unit, wear = key
+    return hs_code, unit, wear is not None, wear if wear is not None else ZERO
+
+
+def _packing_columns(with_licence: bool) -> list[Column]:
+    """The packing list's columns; the export authorisation of each line only when a line has
+    one (its item column gives it the room)."""
+    licence = [Column("licence", "col.licence_no", width="11%")] if with_licence else []
+    return [
+        Column("line", "col.line", "int", width="4%"),
+        Column("item", "col.item", width="15%" if with_licence else "22%"),
+        Column("hs_code", "col.hs_code", width="7%"), *licence,
+        Column("quantity", "col.quantity", "qty", width="6%" if with_licence else "7%"),
+        Column("unit", "col.unit", width="5%"), Column("batch", "col.batch", width="8%"),
+        Column("expiry", "col.expiry", "date", width="8%"),
+        Column("gross_kg", "col.gross_kg", "qty", width="7%"),
+        Column("packages", "col.packages", "int", width="6%"),
+        Column("unit_value", "col.unit_value", "price", "currency", width="8%"),
+        Column("total_value", "col.total_value", "money", "currency",
+               width="9%" if with_licence else "11%"),
+        Column("currency", "col.currency", width="5%"),
+    ]  # fmt: skip
+
+
+def _transport_fields(head: dict[str, Any], names: dict[str, dict[str, Any]],
+                      dispatch_date: dt.date, locale: str) -> list[tuple[str, Any]]:  # fmt: skip
+    """Transport details, then the export declaration and proof of exit and the seals a broker
+    checks (catalogue §4(a)); the optional ones only when the consignment gives them."""
+    seals = head["seal_nos"] and "; ".join(x.strip() for x in str(head["seal_nos"]).split(";")
+                                           if x.strip())  # fmt: skip
+    optional = [
+        ("field.seal_nos", seals),
+        ("field.export_mrn", head["export_mrn"]),
+        ("field.export_office", head["export_office"]),
+        ("field.exit_confirmed_at", head["exit_confirmed_at"]
+         and _date_text(head["exit_confirmed_at"], locale)),
+    ]  # fmt: skip
+    trailer = [("field.trailer", head["trailer_reg"])] if head["trailer_reg"] else []
+    return [
+        ("field.vehicle", head["vehicle_reg"] or "—"), *trailer,
+        ("field.waybill", head["waybill_no"] or "—"),
+        ("field.carrier", party_name(names, head["carrier"]) or "—"),
+        ("field.route", head["route"] or "—"),
+        ("field.dispatch_date", i18n.date(dispatch_date, locale)),
+        *((key, str(value)) for key, value in optional if value),
+    ]  # fmt: skip
+
+
+def _vehicles(packing: list[dict[str, Any]]) -> list[Section]:
+    """The vehicles of the consignment, an annex to the donation letter (catalogue §4(a):
+    "for vehicles VIN, make"; wear % for the declaration): lines of the vehicle category or
+    giving a VIN or make; no such line, no section."""
+    rows = [{**p, "condition": CONDITION[p["condition"]]} for p in packing
+            if p["vin"] or p["make"] or p["category"] == "vehicle"]  # fmt: skip
+    if not rows:
+        return []
+    return [Section("vehicles", "section.vehicles", rows=rows, columns=[
+        Column("line", "col.line", "int", width="6%"), Column("item", "col.item", width="30%"),
+        Column("vin", "col.vin", width="24%"), Column("make", "col.make", width="18%"),
+        Column("condition", "col.condition", width="12%"),
+        Column("wear", "col.wear_pct", "qty", width="10%"),
+    ])]  # fmt: skip
+
+
 def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None = None,
           findings_note: str | None = None, locale: str = "en") -> Document:  # fmt: skip
     lines = list(lots(conn, t.ShipmentLine.shipment_ref == shipment).values())
@@ -130,8 +234,7 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     names, cat = parties(conn), items(conn)
     donor, recipient = lines[0]["donor"], lines[0]["recipient"]
     d, r = names.get(donor, {}), names.get(recipient, {})
-    head = {k: _first(lines, k) for k in ("vehicle_reg", "waybill_no", "carrier", "route",
-                                           "aid_code", "aid_code_date")}  # fmt: skip
+    head = _header(lines)
     packing: list[dict[str, Any]] = []
     for ln in lines:
         it = cat.get(ln["item"], {})
@@ -145,6 +248,8 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
             "total_value": round_money(ln["quantity"] * ln["unit_value"], ln["currency"]),
             "currency": ln["currency"],
             "category": it.get("category", ""), "flags": it.get("flags") or "",
+            "licence": _licence(ln), "vin": _given(ln, "vin"), "make": _given(ln, "make"),
+            "condition": _condition(ln, it), "wear": _decimal(_given(ln, "depreciation_pct")),
         })  # fmt: skip
     totals_by_cur = _totals_by_currency(packing)
     total_rows = _packing_totals(packing, totals_by_cur)
@@ -184,17 +289,8 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
 
     # 2. packing list (wide)
     packing_section = Section("packing_list", "section.packing_list", wide=True, page_break=True,
-                              rows=packing, totals=total_rows, columns=[
-        Column("line", "col.line", "int", width="4%"), Column("item", "col.item", width="22%"),
-        Column("hs_code", "col.hs_code", width="7%"), Column("quantity", "col.quantity", "qty", width="7%"),
-        Column("unit", "col.unit", width="5%"), Column("batch", "col.batch", width="8%"),
-        Column("expiry", "col.expiry", "date", width="8%"),
-        Column("gross_kg", "col.gross_kg", "qty", width="7%"),
-        Column("packages", "col.packages", "int", width="6%"),
-        Column("unit_value", "col.unit_value", "price", "currency", width="8%"),
-        Column("total_value", "col.total_value", "money", "currency", width="11%"),
-        Column("currency", "col.currency", width="5%"),
-    ])  # fmt: skip
+                              rows=packing, totals=total_rows,
+                              columns=_packing_columns(any(p["licence"] for p in packing)))  # fmt: skip
 
     # 3. pro forma value statement
     proforma = Section("proforma", "section.proforma", paragraphs=[i18n.label("text.free_of_charge")],
@@ -206,44 +302,45 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     # 4. transport details and customs events
     events = live(conn, t.CustomsEvent, t.CustomsEvent.shipment_ref == shipment,
                   order=(t.CustomsEvent.date, t.CustomsEvent.id))  # fmt: skip
-    transport = Section("transport", "section.transport", fields=[
-        ("field.vehicle", head["vehicle_reg"] or "—"), ("field.waybill", head["waybill_no"] or "—"),
-        ("field.carrier", party_name(names, head["carrier"]) or "—"),
-        ("field.route", head["route"] or "—"),
-        ("field.dispatch_date", i18n.date(dispatch_date, locale)),
-    ], rows=events, columns=[
+    transport = Section("transport", "section.transport",
+                        fields=_transport_fields(head, names, dispatch_date, locale),
+                        rows=events, columns=[
         Column("event", "col.event", width="12%"), Column("date", "col.date", "date", width="12%"),
         Column("declaration_no", "col.declaration_no", width="22%"),
         Column("office", "col.office", width="27%"), Column("note", "col.remarks", width="27%"),
     ])  # fmt: skip
 
-    # 5. humanitarian-aid declaration data: product groups by HS code and unit
-    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    # 5. humanitarian-aid declaration data: product groups by HS code, unit and wear
+    groups: dict[tuple[str, str, Decimal | None], dict[str, Any]] = {}
     for p in packing:
-        g = groups.setdefault((p["hs_code"], p["unit"]), {
+        g = groups.setdefault((p["hs_code"], p["unit"], p["wear"]), {
             "hs_code": p["hs_code"], "unit": p["unit"], "items": [], "quantity": ZERO,
-            "gross_kg": None, "expiry": None, "condition": "new / нове"})  # fmt: skip
+            "gross_kg": None, "expiry": None, "condition": CONDITION["new"],
+            "wear": p["wear"]})  # fmt: skip
         g["items"].append(p["item"])
         g["quantity"] += p["quantity"]
         g["gross_kg"] = _total((g["gross_kg"], p["gross_kg"]))
         if p["expiry"] and (g["expiry"] is None or p["expiry"] < g["expiry"]):
             g["expiry"] = p["expiry"]
-        if "used" in p["flags"]:
-            g["condition"] = "used / вживане"
+        if p["condition"] == "used":
+            g["condition"] = CONDITION["used"]
     for g in groups.values():
         g["item"] = "; ".join(dict.fromkeys(g.pop("items")))
+    worn = any(p["wear"] is not None for p in packing)
     declaration = Section("declaration", "section.declaration", fields=[
         ("field.recipient", party_name(names, recipient)),
         ("field.edrpou", r.get("registry_id") or "—"),
         ("field.register_no", r.get("aid_register_no") or "—"),
         ("field.aid_code", head["aid_code"] or "—"),
         ("field.aid_code_date", i18n.date(head["aid_code_date"], locale) or "—"),
-    ], rows=[groups[k] for k in sorted(groups)], columns=[
-        Column("hs_code", "col.hs_code", width="10%"), Column("item", "col.item", width="38%"),
+    ], rows=[groups[k] for k in sorted(groups, key=_group_order)], columns=[
+        Column("hs_code", "col.hs_code", width="10%"),
+        Column("item", "col.item", width="30%" if worn else "38%"),
         Column("quantity", "col.quantity", "qty", width="10%"), Column("unit", "col.unit", width="7%"),
         Column("gross_kg", "col.gross_kg", "qty", width="11%"),
         Column("expiry", "col.shelf_life", "date", width="12%"),
         Column("condition", "col.condition", width="12%"),
+        *([Column("wear", "col.wear_pct", "qty", width="8%")] if worn else []),
     ])  # fmt: skip
 
     # 6. findings, 7. attachments
@@ -252,8 +349,8 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     doc = Document("customs-pack", "doc.customs_pack",
                    subtitle=f"{shipment}: {party_name(names, donor)} → {party_name(names, recipient)}",
                    scope=[("col.shipment", shipment)],
-                   sections=[letter, packing_section, proforma, transport, declaration,
-                             findings_section(found, findings_note), attachments],
+                   sections=[letter, *_vehicles(packing), packing_section, proforma, transport,
+                             declaration, findings_section(found, findings_note), attachments],
                    findings=found, locale=locale)  # fmt: skip
     return finish(conn, doc, "C", {"shipment": shipment}, gate=True)
 
@@ -310,8 +407,9 @@ def _attachments(conn: Connection, shipment: str, lines: list[dict[str, Any]],
                        "reference": "—", "status": todo})  # fmt: skip
     attach.extend(licences.values())
     if "used" in flags or "vehicle" in cats:
+        vins = "; ".join(dict.fromkeys(str(p["vin"]) for p in packing if p["vin"]))
         attach.append({"document": i18n.both("attachment.vehicle_registration", " · "),
-                       "reference": "—", "status": todo})  # fmt: skip
+                       "reference": vins or "—", "status": todo})  # fmt: skip
     return Section("attachments", "section.attachments", rows=attach, columns=[
         Column("document", "col.document", width="50%"), Column("reference", "col.reference", width="25%"),
         Column("status", "col.status", width="25%"),
