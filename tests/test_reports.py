@@ -223,6 +223,11 @@ def test_customs_pack_packing_list_equals_ledger(world: dict[str, Any]) -> None:
         "UA205050/2023/629745",
     ):
         assert words in text, words
+    # its customs events, kept as English codes, are bilingual like every label
+    events = [r["event"] for r in sheet_rows(world["base"] / "customs.xlsx", "transport")
+              if r["event"]]  # fmt: skip
+    assert events == ["arrived / прибуло на митницю", "held / затримано", "released / випущено"]
+    assert "held / затримано" in text
 
 
 def test_customs_pack_with_error_findings_is_not_ready_on_every_page(world: dict[str, Any]) -> None:
@@ -275,6 +280,9 @@ def test_accounting_pack_register_and_stock_movement(world: dict[str, Any]) -> N
             - d(m["written off"]) == d(m["closing"])  # fmt: skip
     tb = assert_trial_balance_balances(path)
     assert any(str(r["account"]).startswith("donor:") for r in tb)
+    # a write-off's reason, kept as an English code, is bilingual like every label
+    reasons = [r["reason"] for r in sheet_rows(path, "writeoff_acts") if r["reason"]]
+    assert reasons == ["expired / закінчився термін придатності"]
     wo = sheet_rows(path, "writeoff_acts")
     assert wo[0]["act"] == "KV-SP-2023-001/1" and d(wo[0]["quantity"]) == 120
     assert "TXA2106B" in wo[0]["from lots"]
