@@ -347,10 +347,10 @@ def test_donor_pack_consignment_values_are_the_sums_of_its_lines(packs) -> None:
     for s in sheet_rows(path, "shipments"):
         if not s["shipment"]:
             continue
-        mine = [r for r in lines if (r["shipment"], r["currency"], r["unit"])
-                == (s["shipment"], s["currency"], s["unit"])]  # fmt: skip
+        mine = [r for r in lines if (r["shipment"], r["currency"], r["item"])
+                == (s["shipment"], s["currency"], s["item"])]  # fmt: skip
         assert mine and d(s["value"]) == sum(d(r["value"]) for r in mine), s
-        # and never pieces and boxes counted together
+        # and never different items (nor pieces and boxes) counted together
         assert d(s["dispatched"]) == sum(d(r["quantity"]) for r in mine), s
 
 
