@@ -132,6 +132,6 @@ def fmt_value(kind: str, value: Any, currency: str | None, locale: str) -> str:
         return qty(value, locale)
     if kind == "rate":
         return rate(value, locale)
-    if kind == "date":
-        return date(value, locale)
+    if kind == "date":  # a word where no date is (e.g. "not confirmed") is shown as it is
+        return date(value, locale) if isinstance(value, dt.date) else str(value)
     return str(value)

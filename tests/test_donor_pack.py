@@ -5,6 +5,7 @@ PDF text with pypdf).
   have a row per item (900 blankets and 4 generators printed as "904 pcs" before);
 - each pledge row adds up: outstanding = pledged − dispatched to date, and a period pack
   prints what its consignments sent next to what was sent up to the period's end;
+- the proof of export exit (MRN, exit date) is shown per consignment, "not confirmed" if none;
 - customs events, statuses and write-off reasons are bilingual in document tables.
 """
 
@@ -28,6 +29,7 @@ from tests.test_reports import pdf_text, sheet_rows
 D = Decimal
 APRIL = 40  # days after f.DAY0 (2023-03-01): 10 April
 MRN = "23CZ0000000000001E"
+NOT_CONFIRMED = i18n.both("text.not_confirmed")
 UNPLEDGED = i18n.both("text.unpledged")
 TO_DATE = "dispatched to the period's end"
 
@@ -106,6 +108,20 @@ def test_every_pledge_row_adds_up_in_the_whole_and_in_a_period_pack(
     text = pdf_text(april["pdf"])
     assert "dispatched to the period's end" in text.replace("‐ ", "").replace("‐", "")
     assert "P1/1" in text and " 100 40 70 " in text and " 30 pcs" in text
+
+
+def test_the_pack_shows_the_proof_of_export_exit_or_says_it_is_not_confirmed(
+    donor_led: Ledger, tmp_path: Path
+) -> None:
+    files = written(donor_led, tmp_path, "all")
+    exits = {r["shipment"]: r for r in rows(files["xlsx"], "export_exit")}
+    assert set(exits) == {"S1", "S2", "S3"}
+    assert exits["S1"]["export declaration (MRN)"] == MRN
+    assert exits["S1"]["exit confirmed on"].date() == on(1)
+    assert exits["S2"]["exit confirmed on"] == NOT_CONFIRMED
+    assert exits["S2"]["export declaration (MRN)"] == i18n.both("text.not_recorded")
+    text = pdf_text(files["pdf"])
+    assert "Proof of export exit" in text and MRN in text and NOT_CONFIRMED in text
 
 
 def test_events_statuses_and_reasons_are_bilingual_in_the_tables(

@@ -1,6 +1,7 @@
 """Donor's proof-of-delivery pack (catalogue §4(c)): where every consignment of one donor went.
 
-Per consignment: what was dispatched, how it passed customs, what was received (when, into whose warehouse, shortages and damage with their
+Per consignment: what was dispatched, the proof of its export exit (MRN and exit date), how it
+passed customs, what was received (when, into whose warehouse, shortages and damage with their
 acts), distributed (to which acquirers, where, from which lots) and written off; then totals per
 pledge line. With --period, the consignments dispatched (and pledges made) in that period,
 followed to today.
@@ -24,6 +25,8 @@ from ledger.errors import LedgerError
 from ledger.queries import require_role
 from reports import i18n
 from reports.data import (
+    header_date,
+    header_value,
     items,
     live,
     lots,
@@ -172,6 +175,27 @@ def _consignment_rows(mine: dict[int, Row], receipts: list[Row], dist_by_lot: di
     return list(per.values())  # in the order of the dispatched lines
 
 
+def _export_rows(mine: dict[int, Row]) -> list[Row]:
+    """Proof of export exit per consignment (catalogue §4(c), rule CUS-010): the export
+    declaration's MRN and the day the exit was confirmed, which the donor needs to claim its
+    VAT back; "not confirmed" (flagged) while the ledger has none."""
+    by_ref: dict[str, list[Row]] = defaultdict(list)
+    for lot in mine.values():
+        by_ref[lot["shipment_ref"]].append(lot)
+    rows = []
+    for ref in sorted(by_ref):
+        lines = by_ref[ref]
+        mrn, exit_day = header_value(lines, "export_mrn"), header_date(lines, "exit_confirmed_at")
+        rows.append({
+            "shipment": ref, "date": min(ln["dispatch_date"] for ln in lines),
+            "export_mrn": str(mrn) if mrn else i18n.both("text.not_recorded"),
+            "export_office": str(header_value(lines, "export_office") or ""),
+            "exit_confirmed_at": exit_day or i18n.both("text.not_confirmed"),
+            "_flag_export_mrn": not mrn, "_flag_exit_confirmed_at": exit_day is None,
+        })  # fmt: skip
+    return rows
+
+
 def _pledge_rows(conn: Connection, donor: str, span: tuple[dt.date, dt.date] | None,
                  mine: dict[int, Row], receipts: list[Row], dist_by_lot: dict[int, Decimal],
                  names: Names, cat: Names) -> list[Row]:  # fmt: skip
@@ -251,7 +275,8 @@ def _pledge_section(rows: list[Row], period: bool) -> Section:
     ], note=PERIOD_PLEDGE_NOTE if period else None)  # fmt: skip
 
 
-def _sections(consignments: list[Row], dispatched: list[Row], events: list[Row], received: list[Row], distributed: list[Row],
+def _sections(consignments: list[Row], dispatched: list[Row], exports: list[Row],
+              events: list[Row], received: list[Row], distributed: list[Row],
               written_off: list[Row], pledges: list[Row], period: bool) -> list[Section]:  # fmt: skip
     return [
         Section("shipments", "section.shipment", rows=consignments, columns=[
@@ -270,6 +295,12 @@ def _sections(consignments: list[Row], dispatched: list[Row], events: list[Row],
             Column("batch", "col.batch", width="10%"),
             Column("value", "col.value", "money", "currency", width="11%"),
             Column("currency", "col.currency", width="6%"),
+        ]),
+        Section("export_exit", "section.export_exit", rows=exports, columns=[
+            Column("shipment", "col.shipment", width="16%"), Column("date", "col.date", "date", width="12%"),
+            Column("export_mrn", "col.export_mrn", width="26%"),
+            Column("export_office", "col.export_office", width="24%"),
+            Column("exit_confirmed_at", "col.exit_confirmed_at", "date", width="22%"),
         ]),
         Section("customs", "section.customs", rows=events, columns=[
             Column("shipment_ref", "col.shipment", width="14%"), Column("event_label", "col.event", width="9%"),
@@ -322,6 +353,7 @@ def build(conn: Connection, donor: str, period: str | None = None,
     sections = _sections(
         _consignment_rows(mine, receipts, dist_by_lot, events, names, cat),
         _dispatched_rows(mine, names, cat),
+        _export_rows(mine),
         events,
         _received_rows(receipts, mine, names, cat, whs),
         distributed,
