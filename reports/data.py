@@ -171,6 +171,32 @@ def lots(conn: Connection, *where: Any, standing: bool = True) -> dict[int, dict
     return {r["id"]: r for r in rows}
 
 
+def header_value(lines: list[dict[str, Any]], name: str) -> Any:
+    """A consignment's header field kept in its lines' source rows (docs/formats-extensions.md:
+    "per line or line 1", e.g. `export_mrn`): the first line, by line number, that has it. Read
+    as the rules engine reads it (`ledger.rules.dataset`), so a pack and a finding never
+    disagree on whether it was given."""
+    for line in sorted(lines, key=lambda ln: ln["line_no"]):
+        src = line.get("src") or {}
+        value = src.get(name)
+        if value in (None, ""):
+            value = (src.get("extra") or {}).get(name)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def header_date(lines: list[dict[str, Any]], name: str) -> dt.date | None:
+    """`header_value` of a date field as a date (None when missing or not a date)."""
+    from schemas.fields import parse_date
+
+    value = header_value(lines, name)
+    try:
+        return parse_date(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 def entry_lots(
     conn: Connection, entry_ids: list[int], account_prefix: str
 ) -> dict[int, list[tuple[int, Decimal]]]:

@@ -46,6 +46,18 @@ def both(key: str, sep: str = " / ") -> str:
     return words["en"] if words["en"] == words["uk"] else f"{words['en']}{sep}{words['uk']}"
 
 
+def term(group: str, value: str | None) -> str:
+    """A value the ledger keeps as an English code (a customs event, a write-off reason, a
+    consignment's status) as a document shows it: bilingual, like every label, from the
+    `[group]` table of translations.toml ("held" -> "held / затримано"). A value the table does
+    not know is shown as recorded, never dropped. CSV files keep the code itself (FORMATS.md)."""
+    if not value:
+        return ""
+    if value not in _table().get(group, {}):
+        return value
+    return both(f"{group}.{value}")
+
+
 def money(amount: Decimal | None, currency: str | None, locale: str = "en") -> str:
     """Amount without the currency code, at the currency's minor unit: 1,234.50 / 1 234,50."""
     if amount is None:
@@ -120,6 +132,6 @@ def fmt_value(kind: str, value: Any, currency: str | None, locale: str) -> str:
         return qty(value, locale)
     if kind == "rate":
         return rate(value, locale)
-    if kind == "date":
-        return date(value, locale)
+    if kind == "date":  # a word where no date is (e.g. "not confirmed") is shown as it is
+        return date(value, locale) if isinstance(value, dt.date) else str(value)
     return str(value)

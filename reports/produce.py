@@ -54,7 +54,9 @@ def _variances_csv(doc: Document, path: Path) -> None:
     section = doc.section("variances")
     columns = ["donor", "recipient", "shipment", "item", "variance", "quantity", "value",
                "currency", "value_uah", "act", "date", "remarks"]  # fmt: skip
-    rows = [{**r, "remarks": ("UNEXPLAINED: " if r.get("_flag_remarks") else "") + str(r["remarks"])}
+    # data, not a filed document: the exact values, as the reconciliation CSV has them
+    rows = [{**r, "value": r.get("exact_value", r["value"]),
+             "remarks": ("UNEXPLAINED: " if r.get("_flag_remarks") else "") + str(r["remarks"])}
             for r in section.rows]  # fmt: skip
     path.write_text(to_csv(columns, rows), encoding="utf-8")
 

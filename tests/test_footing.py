@@ -11,6 +11,7 @@ the largest-remainder allocation the journal rounds with (reports/rounding.alloc
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,10 +23,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from ledger import operations as ops
 from ledger.api import Ledger
 from reports import i18n
 from reports.produce import build, write
 from reports.rounding import allocate, minor_unit, round_money, round_postings
+from tests import factories as f
 from tests.test_reports import assert_trial_balance_balances, pdf_text, sheet_rows
 
 D = Decimal
@@ -344,11 +347,45 @@ def test_donor_pack_consignment_values_are_the_sums_of_its_lines(packs) -> None:
     for s in sheet_rows(path, "shipments"):
         if not s["shipment"]:
             continue
-        mine = [r for r in lines if (r["shipment"], r["currency"], r["unit"])
-                == (s["shipment"], s["currency"], s["unit"])]  # fmt: skip
+        mine = [r for r in lines if (r["shipment"], r["currency"], r["item"])
+                == (s["shipment"], s["currency"], s["item"])]  # fmt: skip
         assert mine and d(s["value"]) == sum(d(r["value"]) for r in mine), s
-        # and never pieces and boxes counted together
+        # and never different items (nor pieces and boxes) counted together
         assert d(s["dispatched"]) == sum(d(r["quantity"]) for r in mine), s
+
+
+@pytest.fixture
+def losses(sqlite_led: Ledger) -> Ledger:
+    """30 generators at 10.005 CZK: 1 short and 1 damaged on receipt, 1 written off. Each loss
+    is 10.005 CZK (10.01 alone), together 30.015 (30.02)."""
+    led = sqlite_led
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="30", unit_value="10.005"))
+    ops.receive(led, f.receive(received="28", short="1", damaged="1", remarks="1 missing, 1 wet"))
+    ops.write_off(led, f.write_off("W1", "1", reason="stolen"))
+    return led
+
+
+def test_reconciliation_loss_lines_add_up_to_the_lost_value(losses: Ledger, tmp_path: Path) -> None:
+    """Rounded each on its own they printed 10.01 + 10.01 + 10.01 = 30.03 under a lost value
+    of 30.02 (KYOTO: 18,518 + 6,173 + 12,345 JPY under 37,035)."""
+    doc = build(losses, "reconciliation", donor="PRAGUE")
+    write(doc, [tmp_path / "r.xlsx", tmp_path / "r.pdf", tmp_path / "r.csv"])
+    (value,) = [r for r in sheet_rows(tmp_path / "r.xlsx", "values") if r["recipient"] == "KYIV"]
+    lines = [r for r in sheet_rows(tmp_path / "r.xlsx", "variances")
+             if (r["variance"] or "").split(" / ")[0] in ("short", "damaged", "written off")]  # fmt: skip
+    assert len(lines) == 3
+    assert d(value["lost value"]) == sum(d(r["value"]) for r in lines) == D("30.02")
+    assert all(abs(d(r["value"]) - D("10.005")) < D("0.01") for r in lines)
+    text = pdf_text(tmp_path / "r.pdf")
+    assert "30.02" in text and "30.03" not in text
+    assert text.count("10.01") == 2 and "10.00" in text
+    # the CSV files are data: exact values, which add up exactly
+    with (tmp_path / "r.csv").open() as fh:
+        (row,) = csv.DictReader(fh)
+    with (tmp_path / "r-variances.csv").open() as fh:
+        exact = [D(r["value"]) for r in csv.DictReader(fh)]
+    assert exact == [D("10.005")] * 3 and D(row["lost_value"]) == sum(exact) == D("30.015")
 
 
 def test_formatting_never_rounds_a_unit_value_or_prints_a_negative_zero() -> None:

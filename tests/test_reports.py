@@ -223,6 +223,11 @@ def test_customs_pack_packing_list_equals_ledger(world: dict[str, Any]) -> None:
         "UA205050/2023/629745",
     ):
         assert words in text, words
+    # its customs events, kept as English codes, are bilingual like every label
+    events = [r["event"] for r in sheet_rows(world["base"] / "customs.xlsx", "transport")
+              if r["event"]]  # fmt: skip
+    assert events == ["arrived / прибуло на митницю", "held / затримано", "released / випущено"]
+    assert "held / затримано" in text
 
 
 def test_customs_pack_with_error_findings_is_not_ready_on_every_page(world: dict[str, Any]) -> None:
@@ -275,6 +280,9 @@ def test_accounting_pack_register_and_stock_movement(world: dict[str, Any]) -> N
             - d(m["written off"]) == d(m["closing"])  # fmt: skip
     tb = assert_trial_balance_balances(path)
     assert any(str(r["account"]).startswith("donor:") for r in tb)
+    # a write-off's reason, kept as an English code, is bilingual like every label
+    reasons = [r["reason"] for r in sheet_rows(path, "writeoff_acts") if r["reason"]]
+    assert reasons == ["expired / закінчився термін придатності"]
     wo = sheet_rows(path, "writeoff_acts")
     assert wo[0]["act"] == "KV-SP-2023-001/1" and d(wo[0]["quantity"]) == 120
     assert "TXA2106B" in wo[0]["from lots"]
@@ -570,13 +578,17 @@ def test_narrow_column_headings_break_at_hyphenation_points_not_mid_word(
         assert not [c for c in cuts if c in text], word
 
 
-def test_the_donor_pack_never_counts_different_units_together(world: dict[str, Any]) -> None:
-    """KYOTO-2022-001 carries pieces and boxes: its summary has a row per unit, each the sum of
-    its own dispatched lines."""
+def test_the_donor_pack_never_counts_different_items_together(world: dict[str, Any]) -> None:
+    """KYOTO-2022-001 carries several items in pieces and in boxes: its summary has a row per
+    item, each the sum of that item's dispatched lines (pieces of one item are not pieces of
+    another)."""
     doc = world["docs"]["donor"]
     lines = doc.section("dispatched").rows
     summary = [r for r in doc.section("shipments").rows if r["shipment"] == "KYOTO-2022-001"]
     assert {r["unit"] for r in summary} == {"pcs", "box"}
+    mine = [x for x in lines if x["shipment"] == "KYOTO-2022-001"]
+    assert sorted(r["item"] for r in summary) == sorted({x["item"] for x in mine})
     for s in summary:
-        mine = [x for x in lines if (x["shipment"], x["unit"]) == ("KYOTO-2022-001", s["unit"])]
-        assert s["dispatched"] == sum(x["quantity"] for x in mine)
+        its = [x for x in mine if x["item"] == s["item"]]
+        assert {x["unit"] for x in its} == {s["unit"]}
+        assert s["dispatched"] == sum(x["quantity"] for x in its)

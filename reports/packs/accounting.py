@@ -258,7 +258,8 @@ def build(conn: Connection, recipient: str, period: str,
     wo_rows = [{**act(f"{w['writeoff_ref']}/{w['line_no']}", w),
                 "warehouse": w["warehouse"], "item": item_name(cat, w["item"]),
                 "unit": cat.get(w["item"], {}).get("unit", ""),
-                "reason": w["reason"], "lots": lots_of(w["entry_id"])} for w in wos]  # fmt: skip
+                "reason": i18n.term("reason", w["reason"]), "lots": lots_of(w["entry_id"])}
+               for w in wos]  # fmt: skip
 
     transfer_rows = _transfer_acts(conn, recipient, start, end, whs, all_lots, cat, locale)
 

@@ -300,12 +300,13 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
                           ("field.total_gross", Amount.quantity_or_dash(gross_kg, locale))])  # fmt: skip
 
     # 4. transport details and customs events
-    events = live(conn, t.CustomsEvent, t.CustomsEvent.shipment_ref == shipment,
-                  order=(t.CustomsEvent.date, t.CustomsEvent.id))  # fmt: skip
+    events = [{**ev, "event_label": i18n.term("event", ev["event"])}
+              for ev in live(conn, t.CustomsEvent, t.CustomsEvent.shipment_ref == shipment,
+                             order=(t.CustomsEvent.date, t.CustomsEvent.id))]  # fmt: skip
     transport = Section("transport", "section.transport",
                         fields=_transport_fields(head, names, dispatch_date, locale),
                         rows=events, columns=[
-        Column("event", "col.event", width="12%"), Column("date", "col.date", "date", width="12%"),
+        Column("event_label", "col.event", width="12%"), Column("date", "col.date", "date", width="12%"),
         Column("declaration_no", "col.declaration_no", width="22%"),
         Column("office", "col.office", width="27%"), Column("note", "col.remarks", width="27%"),
     ])  # fmt: skip

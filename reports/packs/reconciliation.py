@@ -24,7 +24,7 @@ from reports import charts, i18n
 from reports.data import entry_lots, last_entry, live, lots, parties, reversed_entries
 from reports.model import Column, Document, Section
 from reports.packs.common import about, findings_section, finish, party_name
-from reports.rounding import round_money
+from reports.rounding import allocate, round_money
 
 ZERO = Decimal(0)
 STALE_DAYS = 30
@@ -32,6 +32,7 @@ CSV_COLUMNS = ["donor", "recipient", "item", "pledged", "dispatched", "at_custom
                "received", "short", "damaged", "excess", "distributed", "written_off", "in_stock",
                "outstanding_pledge", "unit", "currency", "dispatched_value", "received_value",
                "received_value_uah", "uah_pending", "distributed_value", "lost_value"]  # fmt: skip
+LOSSES = ("short", "damaged", "written_off")  # the variances that make up the lost value
 VALUE_COLUMNS = ("dispatched_value", "received_value", "received_value_uah", "distributed_value",
                  "lost_value")  # fmt: skip
 
@@ -179,6 +180,30 @@ def _variances(conn: Connection, receipts: list[dict[str, Any]], donor: str | No
     return rows
 
 
+def _round_variances(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str, str], Decimal]:
+    """Round the variance lines' values as the document prints them; returns the printed lost
+    value per (donor, recipient, item, currency): the sum of its printed loss lines.
+
+    Why together: rounded each on its own, 18,517.5 + 6,172.5 + 12,345 JPY print 18,518 +
+    6,173 + 12,345 = 37,036 under a lost value of 37,035. The losses (short, damaged, written
+    off) of one value-table row are rounded with `allocate`, so they add up to their exact sum
+    rounded, which is that row's lost value. The exact value stays in `exact_value` for the
+    variances CSV, which is data and keeps exact figures (as the reconciliation CSV does)."""
+    losses: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        r["exact_value"] = r["value"]
+        if r["variance"] in LOSSES:
+            losses[(r["donor"], r["recipient"], r["item"], r["currency"])].append(r)
+        else:
+            r["value"] = round_money(r["value"], r["currency"])
+    printed: dict[tuple[str, str, str, str], Decimal] = {}
+    for key, group in losses.items():
+        for r, shown in zip(group, allocate([r["value"] for r in group], key[3]), strict=True):
+            r["value"] = shown
+        printed[key] = sum((r["value"] for r in group), ZERO)
+    return printed
+
+
 def build(conn: Connection, donor: str | None = None, recipient: str | None = None,
           findings: list[dict[str, Any]] | None = None, findings_note: str | None = None,
           locale: str = "en") -> Document:  # fmt: skip
@@ -232,6 +257,12 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
                 row[k] = round_money(
                     row[k], "UAH" if k == "received_value_uah" else row["currency"]
                 )
+    variances = _variances(conn, receipts, donor, recipient, last_date)
+    printed_lost = _round_variances(variances)
+    for row in value_rows:  # the lost value is the sum of its variance lines as printed
+        key = (row["donor"], row["recipient"], row["item"], row["currency"])
+        if key in printed_lost:
+            row["lost_value"] = printed_lost[key]
     totals: dict[tuple[str, str], dict[str, Any]] = {}
     pending_totals: set[tuple[str, str]] = set()
     for row in value_rows:
@@ -258,7 +289,6 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
                    "blank while a rate is pending.",
              "uk": "Гривня: вартість оприбуткування за офіційним курсом НБУ на дату отримання; "
                    "порожньо, доки курс не завантажено."})  # fmt: skip
-    variances = _variances(conn, receipts, donor, recipient, last_date)
     var_section = Section("variances", "section.variances", wide=True, rows=variances, columns=[
         Column("donor", "col.donor", width="7%"), Column("recipient", "col.recipient", width="7%"),
         Column("shipment", "col.shipment", width="10%"), Column("item", "col.item", width="10%"),
