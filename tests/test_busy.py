@@ -52,3 +52,35 @@ def test_a_db_folder_that_cannot_be_made_is_one_line(tmp_path) -> None:
     )
     assert result.exit_code == 1, result.output
     assert "Not a directory" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.postgres
+def test_ledgers_in_separate_schemas_of_one_database_write_independently(
+    pg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer lock is the ledger's (its schema's), not the database's: a long import into
+    one city's ledger does not hold up (nor is refused as "another command writing") an event
+    in another's, while a second writer of the same ledger still waits."""
+    from sqlalchemy import create_engine, text
+
+    url = pg.create_database("two_schemas")
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        for schema in ("kyiv", "lviv"):
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    admin.dispose()
+    monkeypatch.setattr(eng, "BUSY_TIMEOUT_MS", 700)
+    kyiv, lviv, kyiv_too = (Ledger(f"{url}?options=-csearch_path%3D{schema}")
+                            for schema in ("kyiv", "lviv", "kyiv"))  # fmt: skip
+    try:
+        f.world(kyiv)
+        f.world(lviv)
+        with writer(kyiv.engine):  # an import into Kyiv's ledger in progress
+            lviv.post(f.ship("S9", qty="1"))  # Lviv's ledger is not waiting for it
+            with pytest.raises(LedgerError, match="another command is writing to this ledger"):
+                kyiv_too.post(f.ship("S9", qty="1"))
+    finally:
+        for ledger in (kyiv, lviv, kyiv_too):
+            ledger.close()
+    assert [r.ref for r in lviv.entries(kind="dispatch")] == ["dispatch:S9/1"]
+    assert kyiv.entries(kind="dispatch") == []

@@ -18,7 +18,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
 DEFAULT_URL = "sqlite:///aidledger.db"
-WRITER_LOCK_KEY = 0x41494444  # "AIDD": one advisory lock for all AidLedger writers
+# "AIDD": the advisory lock AidLedger writers take, with the ledger's schema as its second key:
+# ledgers in separate schemas of one database write independently (`writer`)
+WRITER_LOCK_KEY = 0x41494444
+LOCK_LEDGER = text("SELECT pg_advisory_xact_lock(:k, hashtext(coalesce(current_schema(), '')))")
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # The newest migration; a test keeps it equal to Alembic's head, so opening an up-to-date
 # database costs one query instead of loading Alembic.
@@ -148,7 +151,7 @@ def writer(engine: Engine) -> Iterator[Connection]:
                 try:
                     conn.execute(text("SELECT set_config('lock_timeout', :t, true)"),
                                  {"t": f"{BUSY_TIMEOUT_MS}ms"})  # fmt: skip
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITER_LOCK_KEY})
+                    conn.execute(LOCK_LEDGER, {"k": WRITER_LOCK_KEY})
                     conn.execute(text("SET LOCAL lock_timeout TO DEFAULT"))  # the role's own
                 except OperationalError as exc:
                     raise _busy(exc) from None
