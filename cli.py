@@ -184,22 +184,28 @@ def _ledger(ctx: click.Context, *, create: bool = False) -> Ledger:
     folders = [d for d in file.absolute().parents if not d.exists()] if new and file else []
     with refusals():
         led = Ledger(ctx.obj["db"], create=create)
-    if new and file is not None:
+    if (new and file is not None) or led.created:
         ctx.obj["made"] = (led, file, folders, existed)
         # said, so that a mistyped --db does not quietly fill a second ledger
-        click.echo(f"note: starting a new ledger in {file}", err=True)
+        where = file or led.engine.url.render_as_string(hide_password=True)
+        click.echo(f"note: starting a new ledger in {where}", err=True)
     return led
 
 
 def _unmake_new_ledger() -> None:
-    """Remove the SQLite file this command created when it was refused: a refused import into
-    a new path leaves no empty ledger behind (the ledger "exactly as before" is no file)."""
+    """Remove the SQLite file (or a server database's schema) this command created when it was
+    refused: a refused import into a new path leaves no empty ledger behind (the ledger
+    "exactly as before" is no file, or an empty database)."""
     ctx = click.get_current_context(silent=True)
     made = ctx.obj.get("made") if ctx is not None and ctx.obj else None
     if made is None:
         return
     led, path, folders, existed = made
     del ctx.obj["made"]
+    if path is None:  # a server database: the schema this command laid into it goes again
+        led.drop_if_empty()
+        led.close()
+        return
     empty = led.holds_nothing()
     led.close()
     if not empty:  # another command wrote to the new file since: keep it

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, insert, inspect, select
+from sqlalchemy import Connection, Engine, insert, inspect, literal, select, text
 from sqlalchemy.engine import make_url
 
 from ledger import queries
@@ -25,6 +25,7 @@ from ledger.db.engine import (
     reader,
     resolve_url,
     schema_revision,
+    schema_revision_of,
     upgrade,
     writer,
 )
@@ -107,6 +108,11 @@ def refuse_other_database(shown: str, tables: list[str], create: bool) -> None:
                        "of an existing ledger, or import into this one first")  # fmt: skip
 
 
+def _holds_nothing(conn: Connection) -> bool:
+    return all(conn.execute(select(literal(1)).select_from(table).limit(1)).first() is None
+               for table in t.Base.metadata.sorted_tables)  # fmt: skip
+
+
 class Ledger:
     """One ledger database. Opens (and migrates) it on construction."""
 
@@ -123,15 +129,18 @@ class Ledger:
                 refuse_other_database(path, tables, create)
             refuse_unknown_schema(path, revision)
         self.engine: Engine = make_engine(self.url)
+        # a server database this opening laid the ledger's schema into (`drop_if_empty`)
+        self.created = False
         if migrate:
-            self._refuse_other_databases(create)
+            self.created = self._refuse_other_databases(create)
             upgrade(self.engine)
 
-    def _refuse_other_databases(self, create: bool) -> None:
+    def _refuse_other_databases(self, create: bool) -> bool:
         """Never lay our schema into another application's database, and let only writers
-        start a ledger: a read-only command given the wrong `--db` must change nothing there."""
+        start a ledger: a read-only command given the wrong `--db` must change nothing there.
+        Returns whether a server database is empty, so that opening it starts a ledger."""
         if self.engine.url.get_backend_name() == "sqlite":
-            return  # looked at before opening (`sqlite_tables`): opening switches it to WAL
+            return False  # looked at before opening (`sqlite_tables`): opening switches it to WAL
         revision = schema_revision(self.engine)
         if revision is not None:
             shown = self.engine.url.render_as_string(hide_password=True)
@@ -140,23 +149,40 @@ class Ledger:
             except NotFound:
                 self.close()
                 raise
-            return
+            return False
         with self.engine.connect() as conn:
             others = sorted(inspect(conn).get_table_names())
-        self.close()
+        if others or not create:
+            self.close()
         refuse_other_database(self.engine.url.render_as_string(hide_password=True), others, create)
+        return True
+
+    def drop_if_empty(self) -> bool:
+        """Take the ledger's schema out of a server database again while it holds nothing: a
+        refused first import into an empty PostgreSQL database leaves it as it was, as on
+        SQLite (where the new file goes), and later commands do not answer from an empty
+        ledger. Under the writer lock, so a command that wrote to it meanwhile keeps it."""
+        from ledger.db import guards
+
+        if self.engine.url.get_backend_name() == "sqlite":
+            return False
+        with writer(self.engine) as conn:
+            if schema_revision_of(conn) is None:  # another refused command took it out already
+                return False
+            if not _holds_nothing(conn):
+                return False
+            for statement in guards.drop_statements(conn.dialect.name):
+                conn.execute(text(statement))
+            t.Base.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE alembic_version"))
+            conn.execute(text("DROP FUNCTION IF EXISTS aidledger_versions_append_only()"))
+        return True
 
     def holds_nothing(self) -> bool:
         """Whether no table of the ledger has a row (read under the writer lock, so a writer
         that is about to commit has done so or waits)."""
-        from sqlalchemy import literal
-
         with writer(self.engine) as conn:
-            return all(
-                conn.execute(select(literal(1)).select_from(table).limit(1)).first() is None
-                for table in t.Base.metadata.sorted_tables
-                if table.name != "alembic_version"
-            )
+            return _holds_nothing(conn)
 
     @property
     def sqlite_path(self) -> str | None:

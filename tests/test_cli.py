@@ -428,6 +428,36 @@ def test_refused_writes_into_a_new_path_leave_no_ledger_behind(tmp_path, sample_
         p.name: p.read_bytes() for p in (tmp_path / "b2").iterdir()}  # fmt: skip
 
 
+@pytest.mark.postgres
+def test_a_refused_first_import_leaves_an_empty_postgresql_database_empty(pg, tmp_path):
+    """It left the ledger's tables behind, and `balance` then answered from an empty ledger
+    where SQLite (no file) refuses the mistyped --db."""
+    from sqlalchemy import create_engine, inspect
+
+    bad = tmp_path / "parties.csv"
+    bad.write_text("code,name\nX,\n", encoding="utf-8")
+    url = pg.create_database("refused_first")
+    result = CliRunner().invoke(main, ["--db", url, "import", str(bad)])
+    assert result.exit_code == 1 and "nothing was written" in result.output, result.output
+    assert "note: starting a new ledger in postgresql" in result.stderr
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert inspect(conn).get_table_names() == []
+        functions = "SELECT count(*) FROM pg_proc WHERE starts_with(proname, 'aidledger')"
+        assert conn.exec_driver_sql(functions).scalar() == 0
+    engine.dispose()
+    result = CliRunner().invoke(main, ["--db", url, "balance"])
+    assert result.exit_code == 1 and "no ledger in" in result.output, result.output
+    # once it holds something, a refusal leaves it as it was
+    good = tmp_path / "ok" / "parties.csv"
+    good.parent.mkdir()
+    good.write_text("code,name,kind,country\nX,Xity,city,UA\n", encoding="utf-8")
+    assert CliRunner().invoke(main, ["--db", url, "import", str(good)]).exit_code == 0
+    assert CliRunner().invoke(main, ["--db", url, "import", str(bad)]).exit_code == 1
+    result = CliRunner().invoke(main, ["--db", url, "verify"])
+    assert result.exit_code == 0, result.output
+
+
 def test_another_applications_database_is_refused_and_left_alone(tmp_path, sample_dir):
     """A read-only command (or an import) given another application's SQLite file laid the
     ledger's schema into it; an empty file became a ledger on `balance`."""
