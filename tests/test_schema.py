@@ -92,3 +92,28 @@ def test_a_ledger_with_sealed_records_refuses_to_go_below_0006(led):
     with pytest.raises(RuntimeError, match="cannot downgrade below 0006"):
         _alembic(led, "downgrade", "0005")
     assert schema_revision(led.engine) == SCHEMA_HEAD and led.verify().ok
+
+
+@pytest.mark.postgres
+def test_a_role_without_the_owner_s_rights_is_told_the_older_ledger_needs_its_owner(pg):
+    """An auditor's read-only role opening a ledger of an older schema met the upgrade's "must
+    be owner of table entry"; it is told what to do. Once upgraded, it reads."""
+    from sqlalchemy import text
+
+    from ledger.api import Ledger
+    from ledger.errors import LedgerError
+
+    url = pg.create_database("older_ledger", template="aidledger_template")
+    owner = Ledger(url)
+    _alembic(owner, "downgrade", "0006")
+    with owner.engine.begin() as conn:
+        conn.execute(text("CREATE ROLE auditor LOGIN"))
+        conn.execute(text("GRANT SELECT ON ALL TABLES IN SCHEMA public TO auditor"))
+    owner.close()
+    auditor_url = url.replace("postgres@", "auditor@", 1)
+    with pytest.raises(LedgerError, match=r"at revision 0006 .* run one command .* as the owner"):
+        Ledger(auditor_url, create=False)
+    Ledger(url).close()  # the owner opens it: upgraded
+    auditor = Ledger(auditor_url, create=False)
+    assert auditor.balances() == []
+    auditor.close()

@@ -206,16 +206,37 @@ def schema_revision_of(conn: Connection) -> str | None:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (a no-op when it already is)."""
-    if schema_revision(engine) == SCHEMA_HEAD:
+    revision = schema_revision(engine)
+    if revision == SCHEMA_HEAD:
         return
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy.exc import DBAPIError
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     # Under the writer lock: two commands opening a new ledger at once would otherwise both
     # create the schema, and one fail with "database is locked" instead of waiting. The second
     # then finds the schema at head (Alembic reads the version inside the lock) and does nothing.
-    with writer(engine) as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    try:
+        with writer(engine) as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except DBAPIError as exc:
+        if revision is None or not _no_privilege(exc):
+            raise
+        from ledger.errors import LedgerError
+
+        raise LedgerError(
+            f"this ledger's schema is at revision {revision} and this AidLedger needs "
+            f"{SCHEMA_HEAD}; the upgrade, made by the first command that opens the ledger, "
+            "needs the rights of the database's owner, which this role lacks: run one command "
+            "(e.g. aidledger verify) as the owner first"
+        ) from None
+
+
+def _no_privilege(exc: Exception) -> bool:
+    """A refusal for want of rights (SQLSTATE class 42501 on PostgreSQL; a read-only file on
+    SQLite)."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "42501" or "readonly database" in str(orig)
