@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, String, exists, or_, select, type_coerce
 
 from ledger.db import tables as t
+from ledger.db.ordering import bytewise
 from ledger.entries import ZERO
 from ledger.errors import NotFound
 from ledger.summaries import QUANTITY_COLUMNS, UAH_COLUMNS
@@ -247,7 +248,7 @@ def pending_receipts(conn: Connection, month: str) -> list[str]:
         select(r.receipt_ref, r.shipment_ref, r.line_no)
         .where(r.date >= first, r.date < after, r.value_uah.is_(None),
                r.entry_id.not_in(reversed_ids))
-        .order_by(r.date, r.receipt_ref, r.shipment_ref, r.line_no)
+        .order_by(*bytewise(conn.dialect.name, r.date, r.receipt_ref, r.shipment_ref, r.line_no))
     )  # fmt: skip
     return [f"{ref} {sref}/{line}" for ref, sref, line in conn.execute(query)]
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Select, Table, and_, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from ledger.db import tables as t
+from ledger.db.ordering import bytewise
 
 # a record table's name -> the table of its superseded versions
 VERSIONS_BY_TABLE = {v.name.removesuffix("_version"): v for v in t.VERSIONS.values()}
@@ -152,13 +153,14 @@ def _union(conn: Connection, table: Any, query: Callable[[Table], Select[Any]],
     if versions is not None:
         both = union_all(both, query(versions)).subquery()  # type: ignore[assignment]
         both = select(both)  # type: ignore[assignment]
-    q = both.order_by(*(both.selected_columns[name] for name in order))
+    q = both.order_by(*bytewise(conn.dialect.name, *(both.selected_columns[n] for n in order)))
     return [dict(r._mapping) for r in conn.execute(q)]
 
 
 def _ordered(conn: Connection, q: Any, order: Any) -> list[dict[str, Any]]:
     if order is not None:
-        q = q.order_by(*order) if isinstance(order, (list, tuple)) else q.order_by(order)
+        terms = order if isinstance(order, (list, tuple)) else (order,)
+        q = q.order_by(*bytewise(conn.dialect.name, *terms))
     return [dict(r._mapping) for r in conn.execute(q)]
 
 

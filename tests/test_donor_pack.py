@@ -142,3 +142,31 @@ def test_events_statuses_and_reasons_are_bilingual_in_the_tables(
     text = pdf_text(tmp_path / "uk.pdf")
     for word in ("отримано", "затримано", "прибуло на митницю", "пошкоджено"):
         assert word in text, word
+
+
+def _shipment_order(led: Ledger) -> list[str]:
+    f.world(led)
+    for ref in ("S-b", "S-B2", "S-a"):
+        ops.dispatch(led, f.ship(ref, 1, "1"))
+    doc = build(led, "donor-pack", donor="PRAGUE")
+    lines = next(s for s in doc.sections if s.key == "dispatched").rows
+    return [r["shipment"] for r in lines]
+
+
+@pytest.mark.postgres
+def test_a_postgresql_database_with_a_language_collation_orders_as_sqlite_does(
+    pg, sqlite_led: Ledger
+) -> None:
+    """A city's database in en-US ordered S-b before S-B2 (SQLite: by code point), so the same
+    pack differed by engine; documents order text by code point on both."""
+    from psycopg import sql
+
+    with pg._admin_connection() as conn:
+        conn.execute(sql.SQL("CREATE DATABASE en_us_ledger TEMPLATE template0 ENCODING 'UTF8' "
+                             "LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"))  # fmt: skip
+    led = Ledger(pg.url("en_us_ledger"))
+    try:
+        assert _shipment_order(led) == _shipment_order(sqlite_led) == ["S-B2", "S-a", "S-b"]
+    finally:
+        led.close()
+        pg.drop_database("en_us_ledger")

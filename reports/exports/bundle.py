@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, String, select, type_coerce
 
 from ledger.book import RECORD_TABLES
+from ledger.db.ordering import bytewise
 from ledger.errors import LedgerError
 from ledger.formulas import neutralise, writable
 from ledger.importer.readers import expand
@@ -54,7 +55,9 @@ def records(conn: Connection, kind: str, gone: set[int]) -> Iterator[dict[str, A
     table = RECORD_TABLES[kind].__table__
     has_entry = "entry_id" in table.c
     order = [table.c.entry_id, table.c.id] if has_entry else list(table.primary_key.columns)
-    query = select(_raw(table.c.src), *([table.c.entry_id] if has_entry else [])).order_by(*order)
+    query = select(_raw(table.c.src), *([table.c.entry_id] if has_entry else [])).order_by(
+        *bytewise(conn.dialect.name, *order)
+    )
     for row in conn.execution_options(yield_per=STREAM_ROWS).execute(query):
         if not (has_entry and row.entry_id in gone):
             yield _src(row.src)

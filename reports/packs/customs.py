@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select
 
 from ledger.db import tables as t
+from ledger.db.ordering import bytewise
 from ledger.errors import LedgerError
 from reports import i18n
 from reports.data import items, live, lots, parties
@@ -46,7 +47,12 @@ def _documents_on_file(conn: Connection, shipment: str,
         d.subject == shipment,
         and_(d.kind == "licence", d.number.in_(licences), d.subject == d.number),
     ))  # fmt: skip
-    return [dict(r._mapping) for r in conn.execute(query.order_by(d.date, d.kind, d.number))]
+    return [
+        dict(r._mapping)
+        for r in conn.execute(
+            query.order_by(*bytewise(conn.dialect.name, d.date, d.kind, d.number))
+        )
+    ]
 
 
 def _total(figures: Iterable[Decimal | int | None]) -> Decimal | int | None:
