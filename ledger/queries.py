@@ -16,6 +16,7 @@ from sqlalchemy import Connection, String, exists, or_, select, type_coerce
 
 from ledger.db import tables as t
 from ledger.db.ordering import bytewise
+from ledger.db.types import dstr
 from ledger.entries import ZERO
 from ledger.errors import NotFound
 from ledger.summaries import QUANTITY_COLUMNS, UAH_COLUMNS
@@ -143,7 +144,7 @@ def _holdings(conn: Connection, account_prefix: str | None) -> list[BalanceRow]:
         query = query.where(h.account.startswith(account_prefix, autoescape=True))
     rows = []
     for account, commodity, q, v, currency in conn.execute(query).all():
-        q, v = Decimal(q), Decimal(v)
+        q, v = exact(q), exact(v)
         if q == 0 and v == 0:
             continue
         rows.append(BalanceRow(account=account, commodity=commodity, quantity=q,
@@ -154,9 +155,16 @@ def _holdings(conn: Connection, account_prefix: str | None) -> list[BalanceRow]:
 
 def _raw(column: Any) -> Any:
     """An exact-decimal column read without per-value processing: text on SQLite, Decimal on
-    PostgreSQL; the caller makes it a `Decimal` (exact either way, and several times faster
-    for the hundred thousand rows of a large ledger)."""
+    PostgreSQL; the caller makes it a `Decimal` with `exact` (several times faster for the
+    hundred thousand rows of a large ledger)."""
     return type_coerce(column, String()).label(column.key)
+
+
+def exact(raw: str | Decimal) -> Decimal:
+    """A `_raw` value as `ExactDecimal` reads it: SQLite's text is canonical already; a
+    PostgreSQL NUMERIC keeps the scale it was written with (115000.00), which the Python API
+    would hand on, so it is made canonical (115000) as on SQLite."""
+    return Decimal(raw) if isinstance(raw, str) else Decimal(dstr(raw))
 
 
 def _figure_scope(donor: str | None, recipient: str | None) -> list[Any]:
@@ -177,7 +185,7 @@ def _currency_values(conn: Connection, scope: list[Any]) -> dict[tuple[str, str,
     value_query = select(f.donor, f.recipient, f.item, f.currency, _raw(f.dispatched_value),
                          _raw(f.dispatched_net), _raw(f.received_value))  # fmt: skip
     for r in conn.execute(value_query.where(f.currency != "", *scope)).all():
-        values[(r[0], r[1], r[2])].append((r[3], Decimal(r[4]), Decimal(r[5]), Decimal(r[6])))
+        values[(r[0], r[1], r[2])].append((r[3], exact(r[4]), exact(r[5]), exact(r[6])))
     return values
 
 
@@ -214,7 +222,7 @@ def reconcile(
     query = select(f.donor, f.recipient, f.item, *(_raw(f.__table__.c[c]) for c in columns))
     rows = []
     for r in conn.execute(query.where(f.currency == "", *scope)).all():
-        fig = dict(zip(columns, map(Decimal, r[3:]), strict=True))
+        fig = dict(zip(columns, map(exact, r[3:]), strict=True))
         per_currency = values.get((r[0], r[1], r[2]), [])
         # Values are shown in one currency only: that of the dispatches that still stand (a
         # reversed dispatch nets to zero and lends no currency).

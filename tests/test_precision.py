@@ -67,3 +67,15 @@ def test_entries_of_any_admitted_numbers_balance_exactly(q) -> None:
     Entry(f.DAY0, "receipt", "r", tuple(postings)).check_balanced()
     total = sum((p.value for p in postings[::2]), D(0))
     assert Fraction(total) == sum(Fraction(a) * Fraction(b) for a, b in q)
+
+
+def test_the_python_api_reads_decimals_canonically_on_both_engines(led):
+    """PostgreSQL's NUMERIC keeps the scale a number was written with: `reconcile` and
+    `balance` handed 115000.00 and 2384162.6000 to Python where SQLite gave 115000."""
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="1000.0", unit_value="115.00"))
+    (row,) = led.reconcile()
+    assert (str(row.dispatched), str(row.dispatched_value), str(row.in_transit)) == (
+        "1000", "115000", "1000")  # fmt: skip
+    transit = {r.account: r for r in led.balances("transit:")}["transit:S1"]
+    assert (str(transit.quantity), str(transit.value)) == ("1000", "115000")
