@@ -396,3 +396,34 @@ def test_formatting_never_rounds_a_unit_value_or_prints_a_negative_zero() -> Non
     assert i18n.money(D("-0.0000001"), "CZK") == "0.00"
     assert i18n.money_cur(D("-0.0000001"), "CZK") == i18n.money_cur(D(0), "CZK")
     assert i18n.rate(D("0.27123456")) == "0.27123456"
+
+
+def test_a_number_wider_than_its_column_wraps_inside_it(sqlite_led: Ledger) -> None:
+    """The largest values the importer takes (15 digits before the point) ran out of the
+    journal's value column over the next ones; laid out by WeasyPrint itself, every piece of
+    text of a number cell stays inside its cell."""
+    from weasyprint import HTML
+
+    from reports import render
+
+    f.world(sqlite_led)
+    ops.pledge(sqlite_led, f.pledge(qty="99999999999", unit_value="99999999.99"))
+    doc = build(sqlite_led, "accounting-pack", recipient="KYIV", period="2023-03")
+    markup = render.html(doc)
+    pages = HTML(string=markup, base_url=render.TEMPLATES.as_uri() + "/",
+                 url_fetcher=render.url_fetcher()).render().pages  # fmt: skip
+
+    def boxes(box: Any) -> Any:
+        yield box
+        for child in getattr(box, "children", ()):
+            yield from boxes(child)
+
+    checked = 0
+    for page in pages:
+        for cell in (b for b in boxes(page._page_box) if type(b).__name__ == "TableCellBox"):
+            right = cell.content_box_x() + cell.width
+            for text in (b for b in boxes(cell) if type(b).__name__ == "TextBox"):
+                if "999,999" in text.text:
+                    checked += 1
+                assert text.position_x + text.width <= right + 0.5, text.text
+    assert checked
