@@ -575,6 +575,11 @@ COLUMN_MEANING = {
     "batch": "batch (series); without it the earliest expiry is taken first (FEFO)",
     "pledge_ref": "the pledge this line is sent against, with --pledge-line",
 }
+# ... where it means something else for one kind of row
+KIND_MEANING = {
+    ("pledges", "pledge_ref"): "the pledge's reference (the donor's letter or decision)",
+    ("pledges", "line_no"): "the line of the pledge",
+}
 
 
 def _column_help(row_type: Any, column: str) -> str:
@@ -599,7 +604,8 @@ def _column_help(row_type: Any, column: str) -> str:
             takes = "a date, YYYY-MM-DD or DD.MM.YYYY"
         elif kind is Decimal:
             takes = "a number"
-    return "; ".join(x for x in (COLUMN_MEANING.get(column, ""), takes) if x)
+    meaning = KIND_MEANING.get((row_type.kind, column), COLUMN_MEANING.get(column, ""))
+    return "; ".join(x for x in (meaning, takes) if x)
 
 
 class EventCommand(click.Command):

@@ -54,6 +54,15 @@ def test_every_command_has_help_with_an_example():
         assert result.exit_code == 0 and "Example" in result.output, name
 
 
+def test_an_option_says_what_it_means_for_its_own_kind_of_row():
+    """`pledge --help` described --pledge-ref as a dispatch's "pledge this line is sent
+    against"; for a pledge it is the pledge's own reference."""
+    pledge = " ".join(CliRunner().invoke(main, ["pledge", "--help"]).output.split())
+    dispatch = " ".join(CliRunner().invoke(main, ["dispatch", "--help"]).output.split())
+    assert "--pledge-ref TEXT the pledge's reference" in pledge and "sent against" not in pledge
+    assert "--pledge-ref TEXT the pledge this line is sent against" in dispatch
+
+
 def test_import_twice_changes_nothing(imported, sample_dir):
     again = imported("import", str(sample_dir))
     assert again.exit_code == 0
