@@ -21,7 +21,13 @@ from ledger import accounts as acc
 from ledger.book import RECORD_TABLES, Book, Lot, PledgeLine
 from ledger.db import tables as t
 from ledger.entries import ZERO, Entry, Posting, balance_values
-from ledger.errors import BookingError, InsufficientStock, UnknownCode, UnknownCodes
+from ledger.errors import (
+    BookingError,
+    BookingErrors,
+    InsufficientStock,
+    UnknownCode,
+    UnknownCodes,
+)
 from schemas.fields import FIRST_DATE, LAST_DATE
 from schemas.rows import (
     CustomsRow,
@@ -171,12 +177,18 @@ def _text_limits(kind: str) -> tuple[tuple[str, str, int], ...]:
 
 
 def _check_lengths(row: Row) -> None:
-    """Refuse text longer than the ledger stores, as a row error rather than a database error."""
-    for attr, column, limit in _text_limits(row.kind):
-        value = getattr(row, attr, None)
-        if isinstance(value, str) and len(value) > limit:
-            raise BookingError(f"text of {len(value)} characters; at most {limit} are stored",
-                               column, value[:40] + "…")  # fmt: skip
+    """Refuse text longer than the ledger stores, as row errors rather than a database error:
+    every such cell of the row at once."""
+    problems = [
+        BookingError(f"text of {len(value)} characters; at most {limit} are stored",
+                     column, value[:40] + "…")
+        for attr, column, limit in _text_limits(row.kind)
+        if isinstance(value := getattr(row, attr, None), str) and len(value) > limit
+    ]  # fmt: skip
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise BookingErrors(problems)
 
 
 def _record(book: Book, row: Row, values: dict[str, Any]) -> None:

@@ -26,13 +26,18 @@ class UnknownCode(BookingError):
     """A code the row refers to is not in the ledger's master data."""
 
 
-class UnknownCodes(BookingError):
-    """Several codes of one row are not in the ledger: each is one problem to show at once."""
+class BookingErrors(BookingError):
+    """Several problems of one row, each to show at once (one line per cell): fixing one only
+    to meet the next on the following import wastes the coordinator's time."""
 
     def __init__(self, problems: list[BookingError]) -> None:
         super().__init__("; ".join(str(p) for p in problems), problems[0].column,
                          problems[0].value)  # fmt: skip
         self.problems = problems
+
+
+class UnknownCodes(BookingErrors):
+    """Several codes of one row are not in the ledger."""
 
 
 class ClosedPeriodError(BookingError):
@@ -62,9 +67,16 @@ class RowError:
     def __str__(self) -> str:
         where = self.file + (f", row {self.row}" if self.row is not None else "")
         col = f", column {self.column}" if self.column else ""
-        # The value as text, quoted: a number or date reads as the user wrote it, not as a repr.
-        val = "" if self.value in (None, "") else f", value {str(self.value)!r}"
+        # The value as text, quoted: a number or date reads as the user wrote it, not as a repr;
+        # a long one (a whole paragraph pasted into a code cell) shortened to what finds it.
+        text = "" if self.value in (None, "") else str(self.value)
+        if len(text) > SHOWN_CHARACTERS:
+            text = f"{text[:SHOWN_CHARACTERS]}… ({len(text)} characters)"
+        val = f", value {text!r}" if text else ""
         return f"{where}{col}{val}: {self.reason}"
+
+
+SHOWN_CHARACTERS = 60  # of a bad value, in an error line
 
 
 class ImportRejected(LedgerError):

@@ -1220,6 +1220,21 @@ def test_text_longer_than_the_ledger_stores_is_reported(
     check(only(rejected(loaded, path)), f"{file}.csv", 2, column, reason)
 
 
+def test_every_over_long_cell_of_a_row_is_reported_and_shown_shortened(masters, bad):
+    """Only the first too-long text cell of a row was named (the next met on the following
+    import), and a 3,000-character code was echoed whole into the error line."""
+    code = "S-" + "X" * 3000
+    path = write_rows(bad / "shipments.csv", [
+        {**SHIPMENT, "vehicle_reg": "AA" * 40, "waybill_no": "CMR-" + "9" * 200},
+        {**SHIPMENT, "shipment_ref": code},
+    ])  # fmt: skip
+    errors = rejected(masters, path)
+    assert sorted((e.row, e.column) for e in errors) == [
+        (2, "vehicle_reg"), (2, "waybill_no"), (3, "shipment_ref")]  # fmt: skip
+    line = str(next(e for e in errors if e.column == "shipment_ref"))
+    assert len(line) < 250 and "(3002 characters)" in line
+
+
 # ---------------------------------------------------------------- long imports flush in chunks
 
 

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from ledger.book import Book
 from ledger.booking import Outcome, book_row
-from ledger.errors import BookingError, ImportRejected, InsufficientStock, RowError, UnknownCodes
+from ledger.errors import BookingError, BookingErrors, ImportRejected, InsufficientStock, RowError
 from ledger.importer.headers import canonical, suggest
 from ledger.importer.readers import MalformedRow, Table, expand, read_path
 from schemas.fields import ColumnError
@@ -373,7 +373,7 @@ class _Booker:
         return None
 
     def _report(self, r: SourceRow, exc: BookingError) -> None:
-        if isinstance(exc, UnknownCodes):  # one problem per unknown code of the row
+        if isinstance(exc, BookingErrors):  # one problem per cell of the row (unknown codes …)
             for problem in exc.problems:
                 self._report(r, problem)
             return
