@@ -173,17 +173,26 @@ def lots(conn: Connection, *where: Any, standing: bool = True) -> dict[int, dict
     return {r["id"]: r for r in rows}
 
 
-def header_value(lines: list[dict[str, Any]], name: str) -> Any:
-    """A consignment's header field kept in its lines' source rows (docs/formats-extensions.md:
-    "per line or line 1", e.g. `export_mrn`): the first line, by line number, that has it. Read
-    as the rules engine reads it (`ledger.rules.dataset`), so a pack and a finding never
-    disagree on whether it was given."""
-    for line in sorted(lines, key=lambda ln: ln["line_no"]):
+def line_value(line: dict[str, Any], name: str) -> Any:
+    """A field of one shipment line: its table column, else one of the optional columns kept in
+    its source row (docs/formats-extensions.md; top level or its `extra`), as the rules engine
+    reads them (`ledger.rules.dataset`); None when blank."""
+    value = line.get(name)
+    if value in (None, ""):
         src = line.get("src") or {}
         value = src.get(name)
         if value in (None, ""):
             value = (src.get("extra") or {}).get(name)
-        if value not in (None, ""):
+    return None if value in (None, "") else value
+
+
+def header_value(lines: list[dict[str, Any]], name: str) -> Any:
+    """A consignment's header field (docs/formats-extensions.md: "per line or line 1", e.g.
+    `export_mrn`): the first line, by line number, that has it. The customs and donor packs
+    both read it so, as the rules engine does, so no pack and no finding disagree on whether it
+    was given."""
+    for line in sorted(lines, key=lambda ln: ln["line_no"]):
+        if (value := line_value(line, name)) is not None:
             return value
     return None
 

@@ -175,6 +175,11 @@ def test_the_attached_documents_show_the_export_authorisation_given_on_the_line(
     missing = {f.line for f in findings_for_reports(packs["led"])
                if f.rule in ("CUS-013", "CUS-014") and f.shipment == "LIC"}  # fmt: skip
     assert missing == {3}
+    # the packing list names the same authorisations: none for the military item's EU003
+    packed = {r["line"]: r["export authorisation no."]
+              for r in sheet_rows(packs["base"] / "lic.xlsx", "packing_list")
+              if isinstance(r["line"], int)}  # fmt: skip
+    assert (packed[1], packed[2], packed[3], packed[5]) == ("DU-1", "EU003", None, "MIL-7")
 
 
 def test_the_general_authorisation_pattern_is_the_rules_engines() -> None:

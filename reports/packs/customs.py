@@ -20,7 +20,7 @@ from ledger.db import tables as t
 from ledger.db.ordering import bytewise
 from ledger.errors import LedgerError
 from reports import i18n
-from reports.data import items, live, lots, parties
+from reports.data import header_date, header_value, items, line_value, live, lots, parties
 from reports.model import Amount, Column, Document, Section
 from reports.packs.common import about, findings_section, finish, item_name, party_name
 from reports.rounding import round_money
@@ -87,27 +87,6 @@ def _packing_totals(packing: list[dict[str, Any]],
     return [*values, weights]
 
 
-def _header(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    """The consignment's header columns, each from the first line that gives it (they are
-    "repeated per line or filled on line 1", as the rules engine reads them)."""
-    return {key: next((v for ln in lines if (v := _given(ln, key)) is not None), None)
-            for key in HEADER}  # fmt: skip
-
-
-def _given(line: dict[str, Any], key: str) -> Any:
-    """A column of a shipment line: a table column, else one of the optional columns kept in
-    the line's source row (docs/formats-extensions.md; top level or its `extra`, as the rules
-    engine reads them); None when blank."""
-    if key in line:
-        value = line[key]
-    else:
-        src = line.get("src") or {}
-        value = src.get(key)
-        if value in (None, ""):
-            value = (src.get("extra") or {}).get(key)
-    return None if value in (None, "") else value
-
-
 def _restrictions(conn: Connection, codes: Iterable[str]) -> dict[str, set[str]]:
     """Item code -> "dual_use" and/or "military", as the rules engine tells them (CUS-013:
     the `dual_use` flag or a `dual_use_code`; CUS-014: the `military` flag)."""
@@ -116,7 +95,7 @@ def _restrictions(conn: Connection, codes: Iterable[str]) -> dict[str, set[str]]
     query = select(i.code, i.flags, i.src).where(i.code.in_(set(codes)))
     for code, flags, src in conn.execute(query):
         kinds = {f.strip() for f in (flags or "").split(";")} & {"dual_use", "military"}
-        if _given({"src": src}, "dual_use_code"):
+        if line_value({"src": src}, "dual_use_code"):
             kinds.add("dual_use")
         if kinds:
             out[code] = kinds
@@ -127,10 +106,10 @@ def _licence(line: dict[str, Any], restricted: Collection[str] = ()) -> str | No
     """The export authorisation a line travels under, as the rules engine accepts it: its
     `licence_no`; for goods that are not on the military list (CUS-014 wants a number) also a
     Union general export authorisation named in `licence_type` (CUS-013)."""
-    number = _given(line, "licence_no")
+    number = line_value(line, "licence_no")
     if number is not None:
         return str(number)
-    kind = _given(line, "licence_type")
+    kind = line_value(line, "licence_type")
     if kind is not None and "military" not in restricted and GENERAL_AUTHORISATION.match(str(kind)):
         return str(kind)
     return None
@@ -146,21 +125,10 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _date_text(value: Any, locale: str) -> str:
-    """A date from a line's source row (ISO text there) in the reader's locale; as given when it
-    does not read as one."""
-    if not isinstance(value, dt.date):
-        try:
-            value = dt.date.fromisoformat(str(value))
-        except ValueError:
-            return str(value)
-    return i18n.date(value, locale)
-
-
 def _condition(line: dict[str, Any], item: dict[str, Any]) -> str:
     """The line's condition, "new" or "used": its `condition` column when given, else the
     item's `used` flag."""
-    given = _given(line, "condition")
+    given = line_value(line, "condition")
     if given in CONDITION:
         return str(given)
     return "used" if "used" in (item.get("flags") or "").split(";") else "new"
@@ -198,12 +166,12 @@ def _transport_fields(head: dict[str, Any], names: dict[str, dict[str, Any]],
     checks (catalogue §4(a)); the optional ones only when the consignment gives them."""
     seals = head["seal_nos"] and "; ".join(x.strip() for x in str(head["seal_nos"]).split(";")
                                            if x.strip())  # fmt: skip
+    exit_day = head["exit_confirmed_at"]
     optional = [
         ("field.seal_nos", seals),
         ("field.export_mrn", head["export_mrn"]),
         ("field.export_office", head["export_office"]),
-        ("field.exit_confirmed_at", head["exit_confirmed_at"]
-         and _date_text(head["exit_confirmed_at"], locale)),
+        ("field.exit_confirmed_at", exit_day and i18n.date(exit_day, locale)),
     ]  # fmt: skip
     trailer = [("field.trailer", head["trailer_reg"])] if head["trailer_reg"] else []
     return [
@@ -240,7 +208,9 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
     names, cat = parties(conn), items(conn)
     donor, recipient = lines[0]["donor"], lines[0]["recipient"]
     d, r = names.get(donor, {}), names.get(recipient, {})
-    head = _header(lines)
+    head = {key: header_value(lines, key) for key in HEADER}
+    head["exit_confirmed_at"] = header_date(lines, "exit_confirmed_at")  # as the donor pack
+    restricted = _restrictions(conn, (ln["item"] for ln in lines))
     packing: list[dict[str, Any]] = []
     for ln in lines:
         it = cat.get(ln["item"], {})
@@ -254,8 +224,8 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
             "total_value": round_money(ln["quantity"] * ln["unit_value"], ln["currency"]),
             "currency": ln["currency"],
             "category": it.get("category", ""), "flags": it.get("flags") or "",
-            "licence": _licence(ln), "vin": _given(ln, "vin"), "make": _given(ln, "make"),
-            "condition": _condition(ln, it), "wear": _decimal(_given(ln, "depreciation_pct")),
+            "licence": _licence(ln, restricted.get(ln["item"], ())), "vin": line_value(ln, "vin"), "make": line_value(ln, "make"),
+            "condition": _condition(ln, it), "wear": _decimal(line_value(ln, "depreciation_pct")),
         })  # fmt: skip
     totals_by_cur = _totals_by_currency(packing)
     total_rows = _packing_totals(packing, totals_by_cur)
