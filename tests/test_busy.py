@@ -84,3 +84,32 @@ def test_ledgers_in_separate_schemas_of_one_database_write_independently(
             ledger.close()
     assert [r.ref for r in lviv.entries(kind="dispatch")] == ["dispatch:S9/1"]
     assert kyiv.entries(kind="dispatch") == []
+
+
+@pytest.mark.postgres
+def test_a_search_path_that_reaches_the_ledger_through_another_schema_takes_its_lock(
+    pg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`search_path=odesa,public` with an empty schema odesa opens the ledger in public, and
+    must wait for public's writer: keyed by the first schema that exists, it got in beside it
+    (two writers could both take the last unit)."""
+    from sqlalchemy import create_engine, text
+
+    url = pg.create_database("path_through")
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text("CREATE SCHEMA odesa"))
+    admin.dispose()
+    monkeypatch.setattr(eng, "BUSY_TIMEOUT_MS", 700)
+    ledger = Ledger(url)
+    through = Ledger(f"{url}?options=-csearch_path%3Dodesa,public")
+    try:
+        f.world(ledger)
+        with writer(ledger.engine):
+            with pytest.raises(LedgerError, match="another command is writing to this ledger"):
+                through.post(f.ship("S9", qty="1"))
+        through.post(f.ship("S9", qty="1"))
+    finally:
+        through.close()
+    assert [r.ref for r in ledger.entries(kind="dispatch")] == ["dispatch:S9/1"]
+    ledger.close()

@@ -21,7 +21,12 @@ DEFAULT_URL = "sqlite:///aidledger.db"
 # "AIDD": the advisory lock AidLedger writers take, with the ledger's schema as its second key:
 # ledgers in separate schemas of one database write independently (`writer`)
 WRITER_LOCK_KEY = 0x41494444
-LOCK_LEDGER = text("SELECT pg_advisory_xact_lock(:k, hashtext(coalesce(current_schema(), '')))")
+# the ledger's schema: where its tables are found (the first schema of the search path that
+# holds one, not merely the first that exists); before it has any, where they will be made
+LOCK_LEDGER = text(
+    "SELECT pg_advisory_xact_lock(:k, hashtext(coalesce((SELECT relnamespace::regnamespace::text "
+    "FROM pg_class WHERE oid = to_regclass('alembic_version')), current_schema(), '')))"
+)
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # The newest migration; a test keeps it equal to Alembic's head, so opening an up-to-date
 # database costs one query instead of loading Alembic.
