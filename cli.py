@@ -203,8 +203,13 @@ def _unmake_new_ledger() -> None:
     led, path, folders, existed = made
     del ctx.obj["made"]
     if path is None:  # a server database: the schema this command laid into it goes again
-        led.drop_if_empty()
-        led.close()
+        try:
+            led.drop_if_empty()
+        except Exception as exc:  # the refusal is what to report; this is a footnote to it
+            click.echo(f"note: the new ledger's empty tables stay in the database ({exc})",
+                       err=True)  # fmt: skip
+        finally:
+            led.close()
         return
     empty = led.holds_nothing()
     led.close()

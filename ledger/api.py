@@ -22,6 +22,7 @@ from ledger.db import tables as t
 from ledger.db.engine import (
     known_revisions,
     make_engine,
+    others_connected,
     reader,
     resolve_url,
     schema_revision,
@@ -169,7 +170,9 @@ class Ledger:
         with writer(self.engine) as conn:
             if schema_revision_of(conn) is None:  # another refused command took it out already
                 return False
-            if not _holds_nothing(conn):
+            # another command that opened the ledger but has not taken the lock yet would
+            # find its tables gone: while any other session is connected, the schema stays
+            if not _holds_nothing(conn) or others_connected(conn):
                 return False
             for statement in guards.drop_statements(conn.dialect.name):
                 conn.execute(text(statement))

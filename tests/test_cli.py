@@ -467,6 +467,25 @@ def test_a_refused_first_import_leaves_an_empty_postgresql_database_empty(pg, tm
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.postgres
+def test_a_new_postgresql_ledger_another_command_has_opened_is_not_taken_out(pg, sample_dir):
+    """A refused first import took the new schema out under a command that had opened the
+    ledger too and not yet taken the writer lock: its good import then failed on a missing
+    table. While another session is connected, the schema stays."""
+    from ledger.api import Ledger
+
+    url = pg.create_database("opened_twice")
+    first = Ledger(url)
+    assert first.created
+    other = Ledger(f"{url}?application_name=another+command")  # another process's command
+    try:
+        assert not first.drop_if_empty()
+        assert other.import_files([sample_dir]).new > 0
+    finally:
+        other.close()
+        first.close()
+
+
 def test_another_applications_database_is_refused_and_left_alone(tmp_path, sample_dir):
     """A read-only command (or an import) given another application's SQLite file laid the
     ledger's schema into it; an empty file became a ledger on `balance`."""

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url, text
 
 DEFAULT_URL = "sqlite:///aidledger.db"
 # "AIDD": the advisory lock AidLedger writers take, with the ledger's schema as its second key:
@@ -118,9 +118,24 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url)
         _sqlite_events(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        given = "application_name" in make_url(url).query
+        engine = create_engine(url, pool_pre_ping=True,
+                               connect_args={} if given else {"application_name": APP_NAME})  # fmt: skip
         event.listen(engine, "first_connect", _check_encoding, insert=True)
     return engine
+
+
+# What this process's PostgreSQL sessions call themselves (unless the URL names one): the
+# database administrator sees AidLedger in pg_stat_activity, and a refused first import tells
+# its own sessions from another command's (`Ledger.drop_if_empty`).
+APP_NAME = f"aidledger {os.getpid()}"
+
+
+def others_connected(conn: Connection) -> bool:
+    """Whether a session of another process is connected to this PostgreSQL database."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND pid <> pg_backend_pid() AND application_name IS DISTINCT FROM :mine")  # fmt: skip
+    return bool(conn.execute(query, {"mine": APP_NAME}).scalar())
 
 
 def _check_encoding(dbapi_conn: Any, _record: Any) -> None:
