@@ -148,9 +148,12 @@ def verify(conn, code: str) -> Verdict:  # type: ignore[no-untyped-def]
     # parameters, and a large reconciliation shows more entries than that
     shown = entries_in_scope(scope.kind, scope.params, scope.as_of)
     e = t.Entry
-    later = conn.execute(
-        select(e.id, e.reverses_id, e.date).where(e.id > scope.as_of, e.reverses_id.in_(shown))
-    ).first()
+    undone = select(e.id, e.reverses_id, e.date).where(e.id > scope.as_of,
+                                                       e.reverses_id.in_(shown))  # fmt: skip
+    period = parse_period(scope.params.get("period")) if scope.kind == "A" else None
+    if period:  # it shows the period as it stood at its end: a reversal dated later is a
+        undone = undone.where(e.date <= period[1])  # storno line of a later period's pack
+    later = conn.execute(undone.order_by(e.id)).first()
     if later is not None:
         return Verdict(False, f"{what}: entry {later.reverses_id} shown in the document was "
                        f"reversed by entry {later.id} on {later.date}", scope)  # fmt: skip

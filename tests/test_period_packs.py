@@ -216,3 +216,30 @@ def _trigger_names(conn: Any, table: str) -> list[str]:
     else:
         q = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"
     return list(conn.execute(text(q), {"t": table}).scalars())
+
+
+def test_a_filed_pack_still_verifies_after_a_correction_in_a_later_period(led: Ledger) -> None:
+    """The filed March pack shows March as it stood at its end, as the pack made again does:
+    a reversal dated in April (a storno line of April's pack) reported it as no longer
+    matching; a reversal dated inside March still does."""
+    from reports.verification import code_for, verify
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=2))
+    ops.distribute(led, f.distribute("D1", qty="30", day=4))
+    ops.distribute(led, f.distribute("D2", qty="5", day=5))
+    params = {"recipient": "KYIV", "period": "2023-03"}
+    with led.engine.connect() as conn:
+        last = conn.exec_driver_sql("SELECT max(id) FROM entry").scalar()
+        code, _shown = code_for(conn, "A", params, last)
+    led.reverse(entry_of(led, t.DistributionLine, distribution_ref="D1"), "30 → 25", APRIL)
+    ops.distribute(led, f.distribute("D1", qty="25", day=(APRIL - f.DAY0).days))
+    with led.engine.connect() as conn:
+        assert verify(conn, code).ok, verify(conn, code).message
+    led.reverse(
+        entry_of(led, t.DistributionLine, distribution_ref="D2"), "never", dt.date(2023, 3, 20)
+    )
+    with led.engine.connect() as conn:
+        verdict = verify(conn, code)
+    assert not verdict.ok and "was reversed by entry" in verdict.message
