@@ -412,9 +412,18 @@ def _check_records(conn: Connection, seals: dict[int, tuple[str, str]],
     if found:
         return found
     held = {seals[entry_id][1] for entry_id in booked}  # refs whose record is where it belongs
+    kept_from = _versions_kept_from(conn)
+    by_ref: dict[str, list[int]] = defaultdict(list)  # ref -> its sealed entries, in id order
+    for entry_id in sorted(seals):
+        by_ref[seals[entry_id][1]].append(entry_id)
     for entry_id, (sealed, ref) in seals.items():
         records = booked.pop(entry_id, None)
         if records is None:
+            corrected_by = _correction_that_kept(entry_id, ref, by_ref[ref], kept_from)
+            if entry_id in reversed_ids and corrected_by is not None:
+                return (f"the version of {ref} that entry {entry_id} booked, kept when entry "
+                        f"{corrected_by} corrected it, is gone: it was deleted behind the "
+                        "ledger's back", entry_id)  # fmt: skip
             if entry_id in reversed_ids and ref in held:  # corrected: a later entry holds it
                 continue
             return (f"the record entry {entry_id} ({ref}) booked is gone: it was deleted or "
@@ -424,6 +433,25 @@ def _check_records(conn: Connection, seals: dict[int, tuple[str, str]],
             return (f"{names} (booked by entry {entry_id}, {ref}) was changed after it was "
                     "written: the entry's seal no longer matches", entry_id)  # fmt: skip
     return None
+
+
+def _correction_that_kept(entry_id: int, ref: str, same_ref: list[int],
+                          kept_from: int | None) -> int | None:  # fmt: skip
+    """The entry that corrected the record `entry_id` booked, if it was booked where
+    corrections keep the version they replace (its kind has versions, and it is not older than
+    `kept_from`); None when no version was to be kept."""
+    if kept_from is None or ref.split(":", 1)[0] not in t.VERSIONED_ENTRY_KINDS:
+        return None
+    later = same_ref[same_ref.index(entry_id) + 1 :]
+    return later[0] if later and later[0] >= kept_from else None
+
+
+def _versions_kept_from(conn: Connection) -> int | None:
+    """The first entry whose corrections keep superseded versions (None before revision
+    0007's ledger setting, i.e. never on this ledger)."""
+    s = t.LedgerSetting
+    value = conn.execute(select(s.value).where(s.name == t.VERSIONS_KEPT_FROM)).scalar()
+    return int(value) if value is not None else None
 
 
 def _check_versions(conn: Connection, seals: dict[int, tuple[str, str]], reversed_ids: set[int],
@@ -442,7 +470,8 @@ def _check_versions(conn: Connection, seals: dict[int, tuple[str, str]], reverse
                 return (f"{versions.name}: a version of {table.name} {values['id']} whose entry "
                         f"{entry_id} stands was added behind the ledger's back", entry_id)  # fmt: skip
             if entry_id in seals:
-                booked[entry_id].append((record_digest(table, values), table.name, values["id"]))
+                booked[entry_id].append((record_digest(table, values), versions.name,
+                                         values["id"]))  # fmt: skip
     return None
 
 

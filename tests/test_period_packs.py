@@ -206,6 +206,38 @@ def test_a_superseded_version_changed_behind_the_ledger_s_back_fails_verify(led:
         conn.execute(text(f"UPDATE {versions} SET quantity = '3'"))
     result = led.verify()
     assert not result.ok and "no longer matches" in (result.problem or "")
+    assert "distribution_line_version" in (result.problem or "")  # names where it was changed
+
+
+def test_a_kept_version_deleted_behind_the_ledger_s_back_fails_verify(led: Ledger) -> None:
+    """A deleted kept version took the act out of its closed period's pack (and its storno out
+    of the later one) while `verify` said intact: a correction booked since revision 0007 must
+    have left one."""
+    from sqlalchemy import text
+
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=2))
+    ops.distribute(led, f.distribute("D1", qty="30", day=4))
+    led.reverse(entry_of(led, t.DistributionLine, distribution_ref="D1"), "30 → 25")
+    ops.distribute(led, f.distribute("D1", qty="25", day=4))
+    assert led.verify().ok
+    versions = t.VERSIONS["distributions"].name
+    with led.engine.begin() as conn:
+        on = f" ON {versions}" if conn.dialect.name == "postgresql" else ""
+        for name in _trigger_names(conn, versions):
+            conn.execute(text(f"DROP TRIGGER {name}{on}"))
+        conn.execute(text(f"DELETE FROM {versions}"))
+    result = led.verify()
+    assert not result.ok and "is gone: it was deleted" in (result.problem or "")
+    assert "distribution:D1/1" in (result.problem or "")
+    # a correction booked before the ledger kept versions (revision 0007 came later) left none
+    with led.engine.begin() as conn:
+        on = " ON ledger_setting" if conn.dialect.name == "postgresql" else ""
+        for name in _trigger_names(conn, "ledger_setting"):
+            conn.execute(text(f"DROP TRIGGER {name}{on}"))
+        conn.execute(text("UPDATE ledger_setting SET value = '99'"))
+    assert led.verify().ok
 
 
 def _trigger_names(conn: Any, table: str) -> list[str]:

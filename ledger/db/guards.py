@@ -71,14 +71,14 @@ def drop_statements(dialect: str) -> list[str]:
 
 
 def append_only_statements(dialect: str, tables: tuple[str, ...]) -> list[str]:
-    """Append-only triggers for the superseded record versions (revision 0007); on PostgreSQL
-    with a function of their own, so the journal's guards can be dropped and made apart."""
+    """Append-only triggers for the superseded record versions and the ledger's settings
+    (revision 0007); on PostgreSQL with a function of their own, so the journal's guards can be
+    dropped and made apart."""
     if dialect == "postgresql":
         return [
             """CREATE OR REPLACE FUNCTION aidledger_versions_append_only() RETURNS trigger AS $$
                BEGIN
-                 RAISE EXCEPTION 'superseded versions are append-only: % on % refused',
-                   TG_OP, TG_TABLE_NAME;
+                 RAISE EXCEPTION 'append-only: % on % refused', TG_OP, TG_TABLE_NAME;
                END $$ LANGUAGE plpgsql""",
             *(f"""CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t}
                   FOR EACH ROW EXECUTE FUNCTION aidledger_versions_append_only()"""
@@ -89,7 +89,7 @@ def append_only_statements(dialect: str, tables: tuple[str, ...]) -> list[str]:
         ]  # fmt: skip
     return [
         f"""CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t}
-            BEGIN SELECT RAISE(ABORT, 'superseded versions are append-only: {op} on {t}
+            BEGIN SELECT RAISE(ABORT, 'append-only: {op} on {t}
             refused'); END"""
         for t in tables
         for op in ("UPDATE", "DELETE")

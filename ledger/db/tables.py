@@ -400,6 +400,18 @@ def _versions_of(record: type[Base]) -> Table:
     )
 
 
+class LedgerSetting(Base):
+    """Facts about the ledger itself. `versions_kept_from_entry`: the first entry id booked by
+    code that keeps superseded versions (revision 0007): a correction from there on must have
+    left one, so `verify` finds a kept version deleted behind the ledger's back. Append-only."""
+
+    __tablename__ = "ledger_setting"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+VERSIONS_KEPT_FROM = "versions_kept_from_entry"
+
 # record kind (as in the exchange format) -> the table of its superseded versions
 VERSIONS: dict[str, Table] = {
     "receipts": _versions_of(ReceiptLine),
@@ -407,3 +419,5 @@ VERSIONS: dict[str, Table] = {
     "writeoffs": _versions_of(WriteoffLine),
     "transfers": _versions_of(TransferLine),
 }
+# the entry kinds that book those records
+VERSIONED_ENTRY_KINDS = frozenset({"receipt", "distribution", "writeoff", "transfer"})

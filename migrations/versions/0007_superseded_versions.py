@@ -8,7 +8,8 @@ A correction (a reversed receipt, distribution, write-off or transfer imported o
 under its key) updates the record in place. Its earlier version is now copied first into
 `<table>_version`, with the entry that booked it, so a period's registers and acts keep showing
 what stood in that period (`reports.data.standing_on`). Versions replaced before this revision
-are not known; the journal still holds their entries.
+are not known; the journal still holds their entries. `ledger_setting` notes the first entry
+from which corrections keep them, so `verify` finds a kept version that was deleted.
 """
 
 from __future__ import annotations
@@ -72,6 +73,15 @@ TABLES = tuple(f"{name}_version" for name in COLUMNS)
 
 
 def upgrade() -> None:
+    op.create_table(
+        "ledger_setting",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
+    # corrections booked from the next entry on keep their versions (`verify` checks it)
+    op.execute("INSERT INTO ledger_setting (name, value) SELECT 'versions_kept_from_entry', "
+               "CAST(coalesce(max(id), 0) + 1 AS VARCHAR(200)) FROM entry")  # fmt: skip
     for name, columns in COLUMNS.items():
         op.create_table(
             f"{name}_version",
@@ -83,12 +93,13 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("version_id"),
         )
         op.create_index(f"ix_{name}_version_entry_id", f"{name}_version", ["entry_id"])
-    for statement in guards.append_only_statements(op.get_bind().dialect.name, TABLES):
+    for statement in guards.append_only_statements(op.get_bind().dialect.name,
+                                                   (*TABLES, "ledger_setting")):  # fmt: skip
         op.execute(statement)
 
 
 def downgrade() -> None:
-    for table in TABLES:  # the triggers go with their tables
+    for table in (*TABLES, "ledger_setting"):  # the triggers go with their tables
         op.drop_table(table)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS aidledger_versions_append_only()")
