@@ -659,6 +659,10 @@ class EventCommand(click.Command):
             entry = led.entry_of(row)
         click.echo(f"{self.name} {row.key_text}: {outcome}"
                    + (f" (entry {entry})" if entry is not None else ""))  # fmt: skip
+        if outcome == "unchanged" and entry is not None and led.rate_now_on_file(row):
+            click.echo(f"note: its UAH value is pending while the NBU rate of its day is now on "
+                       f"file; posted again unchanged it stays so: reverse it (aidledger reverse "
+                       f"{entry} --reason …), then post it again", err=True)  # fmt: skip
 
 
 for _name, _kind, _help, _example in [  # one sequence that books on the demo ledger, in order

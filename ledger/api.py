@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, insert, inspect, literal, select, text
+from sqlalchemy import Connection, Engine, and_, insert, inspect, literal, select, text
 from sqlalchemy.engine import make_url
 
 from ledger import queries
@@ -242,6 +242,21 @@ class Ledger:
         where = [table.c[k] == v for k, v in zip(RECORD_KEYS[row.kind], row.key, strict=True)]
         with reader(self.engine) as conn:
             return conn.execute(select(table.c.entry_id).where(*where)).scalar()
+
+    def rate_now_on_file(self, row: Row) -> bool:
+        """Whether the receipt under this row's key stands unvalued while the NBU rate of its
+        day is now on file: posting it again unchanged leaves it so (a UAH value is fixed when
+        a receipt is posted); reversing it and posting it again values it."""
+        if row.kind != "receipts":
+            return False
+        r, s, f = t.ReceiptLine, t.ShipmentLine, t.FxRate
+        keys = ("receipt_ref", "shipment_ref", "line_no")  # its natural key (FORMATS)
+        where = [r.__table__.c[k] == v for k, v in zip(keys, row.key, strict=True)]
+        query = (select(f.rate).select_from(r).join(s, s.id == r.shipment_line_id)
+                 .join(f, and_(f.date == r.date, f.currency == s.currency, f.base == "UAH"))
+                 .where(*where, r.value_uah.is_(None)))  # fmt: skip
+        with reader(self.engine) as conn:
+            return conn.execute(query).first() is not None
 
     def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
         from ledger.importer.pipeline import fewer_collections, import_into

@@ -92,6 +92,31 @@ def test_a_reversed_receipt_posted_again_unchanged_is_booked_with_the_new_rate(l
     assert led.verify().ok
 
 
+def test_a_pending_receipt_posted_again_unchanged_says_to_reverse_it_first(sqlite_led):
+    """Its day's rate now on file, `aidledger receive` with the same values answered
+    "unchanged" and nothing else, though the receipt stays unvalued until reversed."""
+    from click.testing import CliRunner
+
+    from cli import main
+    from schemas.rows import FxRateRow
+
+    led = sqlite_led
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=12))  # no rate for day 12 yet
+    receive = ["--db", led.url, "receive", "--receipt-ref", "R1", "--shipment-ref", "S1",
+               "--line-no", "1", "--date", "2023-03-13", "--warehouse", "WH1",
+               "--received", "100"]  # fmt: skip
+    quiet = CliRunner().invoke(main, receive)
+    assert quiet.exit_code == 0 and "unchanged" in quiet.output and "note:" not in quiet.output
+    led.post(FxRateRow(date=f.DAY0 + dt.timedelta(days=12), currency="CZK", rate=D("1.7"),
+                       base="UAH", source="NBU"))  # fmt: skip
+    told = CliRunner().invoke(main, receive)
+    entry = entry_of(led, t.ReceiptLine)
+    assert told.exit_code == 0 and "unchanged" in told.output
+    assert f"reverse it (aidledger reverse {entry} --reason …), then post it again" in told.stderr
+
+
 def test_importing_the_same_files_again_leaves_a_reversal_standing(led, tmp_path: Path):
     """Keeps the re-post deliberate: an import of the unchanged file says the row is still
     reversed and books nothing."""
