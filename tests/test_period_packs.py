@@ -275,3 +275,17 @@ def test_a_filed_pack_still_verifies_after_a_correction_in_a_later_period(led: L
     with led.engine.connect() as conn:
         verdict = verify(conn, code)
     assert not verdict.ok and "was reversed by entry" in verdict.message
+
+
+def test_the_storno_of_a_receipt_still_pending_says_pending_too(sqlite_led: Ledger) -> None:
+    """A receipt with no rate for its day is "pending" in its period; its storno line in a
+    later period had an empty status, as if it had been valued."""
+    led = sqlite_led
+    f.world(led)
+    ops.dispatch(led, f.ship("S1", qty="100"))
+    ops.receive(led, f.receive(received="100", day=12))  # the world has rates for days 0-9
+    led.reverse(entry_of(led, t.ReceiptLine, receipt_ref="R1"), "wrong warehouse", APRIL)
+    (march,) = rows(led, "2023-03", "fx_schedule")
+    (storno,) = rows(led, "2023-04", "fx_schedule")
+    assert march["value_uah"] is None and storno["value_uah"] is None
+    assert march["status"] and storno["status"] == march["status"]

@@ -203,7 +203,7 @@ def build(conn: Connection, recipient: str, period: str,
                 "shipment": f"{lot['shipment_ref']}/{lot['line_no']}",
                 "donor": lot["donor"], "item": item_name(cat, lot["item"]),
                 "unit": cat.get(lot["item"], {}).get("unit", ""), "currency": lot["currency"]}  # fmt: skip
-        status = "" if value_uah is not None or storno else i18n.both("doc.pending")
+        status = "" if value_uah is not None else i18n.both("doc.pending")  # storno lines too
         if value_uah is not None:
             uah_total += value_uah
         elif not storno:
