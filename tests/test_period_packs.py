@@ -289,3 +289,12 @@ def test_the_storno_of_a_receipt_still_pending_says_pending_too(sqlite_led: Ledg
     (storno,) = rows(led, "2023-04", "fx_schedule")
     assert march["value_uah"] is None and storno["value_uah"] is None
     assert march["status"] and storno["status"] == march["status"]
+
+
+def test_a_reversal_in_the_journal_says_which_entry_it_undoes(march: Ledger) -> None:
+    """It read as a plain receipt with negative stock."""
+    receipt = entry_of(march, t.ReceiptLine, receipt_ref="R1")
+    march.reverse(entry_of(march, t.DistributionLine, distribution_ref="D1"), "wrong act", APRIL)
+    march.reverse(receipt, "wrong warehouse", APRIL)
+    refs = {r["ref"] for r in rows(march, "2023-04", "journal")}
+    assert any(ref.endswith(f"of entry / сторно запису {receipt}") for ref in refs), refs

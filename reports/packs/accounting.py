@@ -88,11 +88,14 @@ def build(conn: Connection, recipient: str, period: str,
     credit: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for i in range(0, len(shown), 500):
         for r, value in _rounded_by_entry(conn.execute(
-            select(e.id, e.date, e.kind, e.ref, p.account, p.commodity, p.quantity, p.value,
-                   p.currency, p.lot_id).join(p, p.entry_id == e.id)
+            select(e.id, e.date, e.kind, e.ref, e.reverses_id, p.account, p.commodity,
+                   p.quantity, p.value, p.currency, p.lot_id).join(p, p.entry_id == e.id)
             .where(e.id.in_(shown[i : i + 500])).order_by(e.id, p.seq)
         )):  # fmt: skip
-            journal.append({"entry": r.id, "date": r.date, "kind": r.kind, "ref": r.ref,
+            ref = r.ref  # and a reversal says which entry it undoes
+            if r.reverses_id is not None:
+                ref += f" — {i18n.both('doc.storno_of_entry')} {r.reverses_id}"
+            journal.append({"entry": r.id, "date": r.date, "kind": r.kind, "ref": ref,
                             "account": r.account, "item": r.commodity, "quantity": r.quantity,
                             "value": value, "currency": r.currency,
                             "lot": _lot_text(all_lots.get(r.lot_id))})  # fmt: skip
