@@ -110,8 +110,10 @@ def refuse_other_database(shown: str, tables: list[str], create: bool) -> None:
 
 
 def _holds_nothing(conn: Connection) -> bool:
+    """No row in any table of the ledger's own (the schema's settings are not its content)."""
     return all(conn.execute(select(literal(1)).select_from(table).limit(1)).first() is None
-               for table in t.Base.metadata.sorted_tables)  # fmt: skip
+               for table in t.Base.metadata.sorted_tables
+               if table is not t.LedgerSetting.__table__)  # fmt: skip
 
 
 class Ledger:
