@@ -260,25 +260,30 @@ def _input_bytes(paths: tuple[Path, ...]) -> int:
 
 @main.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--correct-rates", is_flag=True,
+              help="A changed FX rate row replaces the stored one (a mistyped rate), while no "
+                   "standing receipt was valued at it; without this flag it is a conflict.")  # fmt: skip
 @click.pass_context
-def import_(ctx: click.Context, paths: tuple[Path, ...]) -> None:
+def import_(ctx: click.Context, paths: tuple[Path, ...], correct_rates: bool) -> None:
     """Import exchange-format CSV files, XLSX workbooks or folders, all or nothing.
 
     A folder is read master data first, then events in date order. Rows already in the
-    ledger are skipped; a changed row under an existing key is a conflict. Any problem:
-    every bad row is listed, nothing is written, exit code 1.
+    ledger are skipped; a changed row under an existing key is a conflict (an event is
+    corrected by reversing its entry first, a mistyped rate with --correct-rates). Any
+    problem: every bad row is listed, nothing is written, exit code 1.
 
     \b
     Example:
       aidledger import sample_data/
       aidledger import pledges.csv shipments.xlsx
+      aidledger import --correct-rates fx_rates.csv
     """
     led = _ledger(ctx, create=True)
     size = _input_bytes(paths)
     if size >= LARGE_INPUT:  # a long read: say so before the bar can start
         click.echo(f"reading and checking {size / 1e6:.0f} MB of input…", err=True)
     with refusals(), progress_bar("booking", "all rows booked; finishing…") as progress:
-        report = led.import_files(list(paths), progress)
+        report = led.import_files(list(paths), progress, correct_rates=correct_rates)
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     for kind, counts in report.counts.items():

@@ -220,7 +220,8 @@ class Ledger:
 
     # ---------------------------------------------------------------- writing
 
-    def post(self, row: Row, *, rebook_reversed: bool = False) -> Outcome:
+    def post(self, row: Row, *, rebook_reversed: bool = False,
+             correct_rates: bool = False) -> Outcome:  # fmt: skip
         """Book one row of any kind (master data or event); idempotent under its natural key.
 
         A row equal to a record whose entry was reversed is left so (`still reversed`) unless
@@ -231,7 +232,8 @@ class Ledger:
         from ledger.booking import book_row
 
         with self.booking() as book:
-            return book_row(book, row, rebook_reversed=rebook_reversed)
+            return book_row(book, row, rebook_reversed=rebook_reversed,
+                            correct_rates=correct_rates)  # fmt: skip
 
     def entry_of(self, row: Row) -> int | None:
         """The journal entry that booked the record under this row's natural key (the id
@@ -260,12 +262,15 @@ class Ledger:
         with reader(self.engine) as conn:
             return conn.execute(query).first() is not None
 
-    def import_files(self, paths: list[Path], progress: Progress | None = None) -> ImportReport:
+    def import_files(self, paths: list[Path], progress: Progress | None = None, *,
+                     correct_rates: bool = False) -> ImportReport:  # fmt: skip
+        """`correct_rates`: a changed FX rate replaces the stored (mistyped) one, while no
+        standing receipt was valued at it; otherwise it is a conflict like any changed row."""
         from ledger.importer.pipeline import fewer_collections, import_into
 
         # the importer chooses how it loads (`worth_bulk`); the journal is written on exit
         with fewer_collections(), self.booking() as book:
-            return import_into(book, paths, progress)
+            return import_into(book, paths, progress, correct_rates=correct_rates)
 
     def reverse(self, entry_id: int, reason: str, on: dt.date | None = None) -> int:
         from ledger.booking import book_reversal

@@ -71,12 +71,15 @@ class Conflict(BookingError):
         self.given = given
 
 
-def book_row(book: Book, row: Row, *, rebook_reversed: bool = False) -> Outcome:
+def book_row(book: Book, row: Row, *, rebook_reversed: bool = False,
+             correct_rates: bool = False) -> Outcome:  # fmt: skip
     """Book one row of any kind, honouring natural keys (invariant 7).
 
     A row equal to a record whose entry was reversed is booked again only with
     `rebook_reversed` (one event posted on purpose, e.g. a receipt re-posted once its day's
-    rate is on file); an import of the same files again leaves the reversal standing.
+    rate is on file); an import of the same files again leaves the reversal standing. A
+    changed FX rate is a conflict like any changed row unless `correct_rates` says the stored
+    one was mistyped (`import --correct-rates`).
     """
     kind = row.kind
     _check_lengths(row)
@@ -92,6 +95,10 @@ def book_row(book: Book, row: Row, *, rebook_reversed: bool = False) -> Outcome:
         if reversed_:
             corrected = True  # the old version was reversed: the key is free for the correction
         elif kind == "fx_rates":
+            if not correct_rates:  # never overwritten unasked (invariant 7)
+                raise Conflict(row.key_text, stored, given,
+                               "; if the stored rate was mistyped, import the file again with "
+                               "--correct-rates")  # fmt: skip
             _rate_correctable(book, row, stored, given)
             corrected = True
         elif existing.entry_id is not None:  # an event: corrected by reversing its entry
@@ -123,7 +130,8 @@ def _rate_correctable(book: Book, row: FxRateRow, stored: dict[str, Any],
         shown = ", ".join(valued[:5]) + (f" and {len(valued) - 5} more" if len(valued) > 5 else "")
         raise Conflict(row.key_text, stored, given,
                        f"; receipts valued at the stored rate: {shown} — reverse them (aidledger "
-                       "reverse), import the corrected rate, then post them again")  # fmt: skip
+                       "reverse), import the corrected rate (--correct-rates), then post them "
+                       "again")  # fmt: skip
 
 
 # The master-data codes each kind of row refers to: (column, master kind, what it is called).

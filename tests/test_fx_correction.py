@@ -1,6 +1,8 @@
-"""A mistyped rate can be corrected, but never under a receipt valued at it: a UAH value is
-fixed when its receipt is posted (DESIGN §4 Valuation), so the refusal names the receipts to
-reverse first, and posting them again values them at the corrected rate."""
+"""A changed rate is a conflict like any changed row (DESIGN §4 invariant 7). A mistyped rate
+is corrected on purpose (`correct_rates`, `import --correct-rates`), but never under a receipt
+valued at it: a UAH value is fixed when its receipt is posted (DESIGN §4 Valuation), so the
+refusal names the receipts to reverse first, and posting them again values them at the
+corrected rate."""
 
 from __future__ import annotations
 
@@ -51,11 +53,11 @@ def received(sqlite_led: Ledger) -> Ledger:
 
 def test_a_rate_no_receipt_was_valued_at_is_corrected(received: Ledger) -> None:
     other_day = RECEIPT_DAY + dt.timedelta(days=1)
-    assert received.post(rate("16", other_day)) == Outcome.CORRECTED
+    assert received.post(rate("16", other_day), correct_rates=True) == Outcome.CORRECTED
     assert stored_rate(received, other_day) == D(16)
     # a rate of another currency on the receipt's day is no obstacle either
     received.post(rate("40", currency="EUR"))
-    assert received.post(rate("40.5", currency="EUR")) == Outcome.CORRECTED
+    assert received.post(rate("40.5", currency="EUR"), correct_rates=True) == Outcome.CORRECTED
     assert received.verify().ok
 
 
@@ -64,7 +66,7 @@ def test_a_rate_a_standing_receipt_was_valued_at_is_a_conflict_naming_it(
 ) -> None:
     before = (stored_rate(received), uah_values(received), received.verify().entries)
     with pytest.raises(LedgerError) as caught:
-        received.post(rate("1.7"))
+        received.post(rate("1.7"), correct_rates=True)
     message = str(caught.value)
     assert "conflict" in message and "ledger has '1.6', file has '1.7'" in message
     assert "R1/S1/1" in message and "reverse them" in message
@@ -76,7 +78,7 @@ def test_reversed_receipts_free_the_rate_and_post_again_at_the_corrected_rate(
 ) -> None:
     assert uah_values(received) == [D(160_000)]
     received.reverse(2, reason="valued at a mistyped rate")
-    assert received.post(rate("1.7")) == Outcome.CORRECTED
+    assert received.post(rate("1.7"), correct_rates=True) == Outcome.CORRECTED
     assert received.post(f.receive("R1", "S1", 1, received="100"), rebook_reversed=True) == (
         Outcome.CORRECTED
     )
@@ -92,5 +94,31 @@ def test_a_rate_of_a_closed_month_is_not_corrected(received: Ledger) -> None:
     other_day = RECEIPT_DAY + dt.timedelta(days=1)
     received.close_period(other_day.strftime("%Y-%m"))
     with pytest.raises(LedgerError, match="is closed"):
-        received.post(rate("16", other_day))
+        received.post(rate("16", other_day), correct_rates=True)
     assert stored_rate(received, other_day) == D("1.6")
+
+
+def test_a_changed_rate_is_a_conflict_unless_its_correction_is_asked_for(
+    received: Ledger, tmp_path
+) -> None:
+    """Invariant 7: a changed row under an existing key is a conflict with both versions,
+    never an overwrite; the import said "fx_rates 1 corrected" and replaced it unasked."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    other_day = RECEIPT_DAY + dt.timedelta(days=1)
+    with pytest.raises(LedgerError) as caught:
+        received.post(rate("16", other_day))
+    assert "ledger has '1.6', file has '16'" in str(caught.value)
+    assert "--correct-rates" in str(caught.value)
+    assert stored_rate(received, other_day) == D("1.6")
+    rates = tmp_path / "fx_rates.csv"
+    rates.write_text(f"date,currency,rate,base,source\n{other_day},CZK,16,UAH,NBU\n",
+                     encoding="utf-8")  # fmt: skip
+    refused = CliRunner().invoke(main, ["--db", received.url, "import", str(rates)])
+    assert refused.exit_code == 1 and "conflict" in refused.output, refused.output
+    assert stored_rate(received, other_day) == D("1.6")
+    done = CliRunner().invoke(main, ["--db", received.url, "import", "--correct-rates", str(rates)])
+    assert done.exit_code == 0 and "1 corrected" in done.output, done.output
+    assert stored_rate(received, other_day) == D(16)

@@ -327,8 +327,10 @@ class _Booker:
     """
 
     def __init__(self, book: Book, errors: list[RowError], report: ImportReport,
-                 pledged_on: dict[tuple[str, str, int], Any] | None = None) -> None:  # fmt: skip
+                 pledged_on: dict[tuple[str, str, int], Any] | None = None,
+                 correct_rates: bool = False) -> None:  # fmt: skip
         self.book, self.errors, self.report = book, errors, report
+        self.correct_rates = correct_rates
         self.waiting: list[tuple[SourceRow, InsufficientStock]] = []
         self.day: Any = None
         self.pledged_on = pledged_on or {}  # this import's pledge lines: their dates
@@ -363,7 +365,7 @@ class _Booker:
     def _try(self, r: SourceRow) -> InsufficientStock | None:
         """Book one row; a shortage is handed back (the row may wait), other refusals reported."""
         try:
-            outcome = book_row(self.book, r.model)
+            outcome = book_row(self.book, r.model, correct_rates=self.correct_rates)
         except InsufficientStock as exc:
             return exc
         except BookingError as exc:
@@ -396,12 +398,12 @@ class _Booker:
 
 
 def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: ImportReport,
-             progress: Progress | None = None) -> None:  # fmt: skip
+             progress: Progress | None = None, correct_rates: bool = False) -> None:  # fmt: skip
     from ledger.journal import write
 
     pledged_on = {(m.donor, m.pledge_ref, m.line_no): m.date for r in rows
                   if (m := r.model).kind == "pledges"}  # type: ignore[attr-defined]  # fmt: skip
-    booker = _Booker(book, errors, report, pledged_on)
+    booker = _Booker(book, errors, report, pledged_on, correct_rates)
     total = len(rows)
     for i, r in enumerate(rows, start=1):
         rows[i - 1] = None  # type: ignore[call-overload]  # booked rows free their memory
@@ -447,11 +449,12 @@ def worth_bulk(rows: int, stored_entries: int) -> bool:
 
 
 def import_into(book: Book, paths: list[Path], progress: Progress | None = None,
-                bulk: bool | None = None) -> ImportReport:  # fmt: skip
+                bulk: bool | None = None, correct_rates: bool = False) -> ImportReport:  # fmt: skip
     """Book every row of `paths` into `book`, or raise ImportRejected with every problem.
 
     `bulk` None chooses how the book loads from the batch's size next to the ledger's
-    (`worth_bulk`); both ways give the same answers.
+    (`worth_bulk`); both ways give the same answers. `correct_rates`: a changed FX rate
+    replaces a mistyped one (`booking.book_row`) instead of being a conflict.
     """
     errors: list[RowError] = []
     notes: list[str] = []
@@ -460,7 +463,7 @@ def import_into(book: Book, paths: list[Path], progress: Progress | None = None,
     del rows  # booking releases each row once booked (see book_all)
     book.bulk = worth_bulk(len(ordered), book.stored_entries()) if bulk is None else bulk
     report = ImportReport(files=files, notes=notes)
-    book_all(book, ordered, errors, report, progress)
+    book_all(book, ordered, errors, report, progress, correct_rates)
     if errors:
         raise ImportRejected(errors, notes)
     return report

@@ -68,7 +68,7 @@ def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     params={"rate_source": "NBU", "base": "UAH"},
     fix="Add the official NBU rate for that currency and day to fx_rates.csv (source NBU). A "
         "receipt already valued at another rate keeps it: reverse the receipt, import the "
-        "corrected rate, then post the receipt again.",
+        "corrected rate (aidledger import --correct-rates), then post the receipt again.",
 )  # fmt: skip
 def acc_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """P(S)BO 21 covers enterprises; for budget institutions the standard was not read (grade C)."""
