@@ -218,6 +218,7 @@ def reconcile(
     f = t.Figure
     scope = _figure_scope(donor, recipient)
     values = _currency_values(conn, scope)
+    against = _dispatched_against_pledges(conn, donor, recipient)
     columns = QUANTITY_COLUMNS + UAH_COLUMNS
     query = select(f.donor, f.recipient, f.item, *(_raw(f.__table__.c[c]) for c in columns))
     rows = []
@@ -230,7 +231,11 @@ def reconcile(
         one = next(iter(live)) if len(live) == 1 else None
         pending = fig.pop("uah_pending")
         uah = fig.pop("received_value_uah")
-        fig["outstanding_pledge"] = max(fig["outstanding_pledge"], ZERO)
+        # FORMATS: max(pledged − dispatched against pledges, 0), whichever line of the pledge a
+        # shipment named (the `pledged` account keeps what is left per line: a line shipped
+        # beyond its own quantity does not lower the next line of the same item)
+        against_pledges = against.get((r[0], r[1], r[2]), ZERO)
+        fig["outstanding_pledge"] = max(fig["pledged"] - against_pledges, ZERO)
         if not (live or uah or pending or any(fig.values())):
             continue  # all its events were reversed: nothing to reconcile
         rows.append(ReconRow(
@@ -243,6 +248,24 @@ def reconcile(
         ))  # fmt: skip
     rows.sort(key=lambda x: (x.donor, x.recipient, x.item))  # code point order on every engine
     return rows
+
+
+def _dispatched_against_pledges(conn: Connection, donor: str | None,
+                                recipient: str | None) -> dict[tuple[str, str, str], Decimal]:  # fmt: skip
+    """Per (donor, recipient, item) of the pledges: the quantity of the standing shipment lines
+    sent against one of their lines."""
+    s, p, e = t.ShipmentLine, t.PledgeLine, t.Entry
+    query = (select(p.donor, p.recipient, p.item, _raw(s.quantity))
+             .join(p, p.id == s.pledge_line_id)
+             .where(s.entry_id.not_in(select(e.reverses_id).where(e.reverses_id.is_not(None)))))  # fmt: skip
+    if donor:
+        query = query.where(p.donor == donor)
+    if recipient:
+        query = query.where(p.recipient == recipient)
+    out: dict[tuple[str, str, str], Decimal] = defaultdict(lambda: ZERO)
+    for d, r, item, quantity in conn.execute(query):
+        out[(d, r, item)] += exact(quantity)
+    return out
 
 
 def pending_receipts(conn: Connection, month: str) -> list[str]:

@@ -45,6 +45,22 @@ def test_dispatch_beyond_pledge_credits_donor_for_the_excess(led):
     assert recon(led).outstanding_pledge == 0
 
 
+def test_outstanding_pledge_is_pledged_less_what_was_sent_against_the_pledges(led):
+    """FORMATS: max(pledged − dispatched against pledges, 0) per (donor, recipient, item). 15
+    sent against line 1 of a pledge of two lines of 10 left 10 outstanding (line 2's, as the
+    `pledged` account keeps per line) where 20 − 15 = 5 are; an unpledged dispatch counts not."""
+    f.world(led)
+    ops.pledge(led, f.pledge(qty="10"))
+    ops.pledge(led, f.pledge(line=2, qty="10"))
+    ops.dispatch(led, f.ship("S1", qty="15", pledge_ref="P1", pledge_line=1))
+    ops.dispatch(led, f.ship("S2", qty="3"))  # unpledged
+    r = recon(led)
+    assert (r.pledged, r.dispatched, r.outstanding_pledge) == (20, 18, 5)
+    assert bal(led, "pledged:PRAGUE:KYIV") == 10  # the account: what is left per line
+    led.reverse(next(e.id for e in led.entries(ref="S1")), "wrong line")
+    assert recon(led).outstanding_pledge == 20  # a reversed dispatch sends nothing
+
+
 def test_unpledged_dispatch_and_value_difference_balances(led):
     f.world(led)
     ops.pledge(led, f.pledge(qty="10", unit_value="900"))
