@@ -66,6 +66,13 @@ def _put(ws: Any, r: int, c: int, value: Any, col: Column | None = None,
     return cell
 
 
+def _stamp_printout(ws: Any, doc: Document) -> None:
+    """A pack that is NOT READY says so in the header of every printed page of every sheet."""
+    if doc.not_ready:
+        ws.oddHeader.center.text = i18n.both("doc.not_ready")
+        ws.oddHeader.center.color = "B00020"
+
+
 def write_xlsx(doc: Document, path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -94,6 +101,7 @@ def write_xlsx(doc: Document, path: Path) -> None:
         for reason in doc.not_ready:
             r += 1
             _put(cover, r, 2, reason)
+    _stamp_printout(cover, doc)
     cover.column_dimensions["A"].width = 45
     cover.column_dimensions["B"].width = 80
     used: set[str] = {"About"}
@@ -104,7 +112,11 @@ def write_xlsx(doc: Document, path: Path) -> None:
         used.add(name)
         ws = wb.create_sheet(name)
         words = i18n.label(section.title)
-        _put(ws, 1, 1, f"{words['en']} / {words['uk']}").font = bold
+        heading = f"{words['en']} / {words['uk']}"
+        if doc.not_ready:  # every sheet says it, as every PDF page does: one may be sent alone
+            heading += f" — {i18n.both('doc.not_ready')}"
+        _put(ws, 1, 1, heading).font = Font(bold=True, color="B00020") if doc.not_ready else bold
+        _stamp_printout(ws, doc)
         r = 2
         for p in section.paragraphs:
             _put(ws, r, 1, p["en"])

@@ -237,6 +237,12 @@ def test_customs_pack_with_error_findings_is_not_ready_on_every_page(world: dict
         assert "NOT READY" in page and "НЕ ГОТОВО" in page
         assert f"page {n} of {len(pages)}" in page and f"сторінка {n} з {len(pages)}" in page
     assert "CUS-013" in " ".join(pages)
+    # and on every sheet of its workbook, in a cell and in the header of every printed page
+    workbook = load_workbook(world["base"] / "customs.xlsx")
+    for ws in workbook.worksheets:
+        cells = " ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c)
+        assert "NOT READY" in cells and "НЕ ГОТОВО" in cells, ws.title
+        assert "NOT READY" in (ws.oddHeader.center.text or ""), ws.title
 
 
 def test_findings_not_available_is_said(world: dict[str, Any]) -> None:
