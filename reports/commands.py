@@ -154,9 +154,23 @@ def accounting_pack(ctx: click.Context, recipient: str, period: str, out: Path, 
         raise click.BadParameter(
             "use YYYY-MM, YYYY-Qn or YYYY, e.g. 2023-05", param_hint="--period"
         )
+    _not_over_yet(period)
     stem = out / f"accounting-pack-{recipient}-{period}"
     _make(ctx, "accounting-pack", [stem.with_suffix(".pdf"), stem.with_suffix(".xlsx")], locale,
           no_rules, recipient=recipient, period=period)  # fmt: skip
+
+
+def _not_over_yet(period: str | None) -> None:
+    """Say so when a period has not ended: its pack is a draft that later entries will change
+    (a typo such as 2032 for 2023 reads as an empty pack otherwise)."""
+    import datetime as dt
+
+    from reports.data import parse_period
+
+    span = parse_period(period) if period else None
+    if span and span[1] >= dt.date.today():
+        click.echo(f"note: the period {period} ends on {span[1].isoformat()}, not yet over: "
+                   "entries dated in it later will change this pack", err=True)  # fmt: skip
 
 
 @report.command("donor-pack")
@@ -182,6 +196,7 @@ def donor_pack(ctx: click.Context, donor: str, period: str | None, out: Path, lo
         raise click.BadParameter(
             "use YYYY-MM, YYYY-Qn or YYYY, e.g. 2023-05", param_hint="--period"
         )
+    _not_over_yet(period)
     _make(ctx, "donor-pack", [out], locale, no_rules, donor=donor, period=period)
 
 

@@ -530,6 +530,25 @@ def test_a_pack_for_a_party_that_never_acted_in_its_role_is_refused(world, tmp_p
     assert not out.exists()
 
 
+def test_a_pack_of_a_period_not_over_yet_says_so(world, tmp_path):
+    """A pack for 2030-05 (a typo for 2023-05, or a draft) was an empty pack, exit 0, with no
+    word that the period had not ended."""
+    import datetime as dt
+
+    future = f"{dt.date.today().year + 3}-05"
+    for args in (["accounting-pack", "--recipient", "KYIV", "--period", future,
+                  "--out", str(tmp_path / "a")],
+                 ["donor-pack", "--donor", "PRAGUE", "--period", future,
+                  "--out", str(tmp_path / "d.xlsx")]):  # fmt: skip
+        result = CliRunner().invoke(main, ["--db", world["url"], "report", *args, "--no-rules"])
+        assert result.exit_code == 0, result.output
+        assert f"note: the period {future} ends on {future}-31, not yet over" in result.stderr
+    past = CliRunner().invoke(main, ["--db", world["url"], "report", "donor-pack", "--donor",
+                                     "PRAGUE", "--period", "2023", "--no-rules",
+                                     "--out", str(tmp_path / "p.xlsx")])  # fmt: skip
+    assert past.exit_code == 0 and "not yet over" not in past.stderr
+
+
 def test_documents_are_the_same_bytes_when_written_again(world: dict[str, Any], tmp_path: Path):
     """The XLSX differed run to run by openpyxl's clock stamps (core properties and every zip
     member), though its cells were the same; the PDF is checked alike."""
