@@ -189,20 +189,11 @@ def test_a_correction_in_a_later_period_leaves_the_closed_period_and_stornos_the
 def test_a_superseded_version_changed_behind_the_ledger_s_back_fails_verify(led: Ledger) -> None:
     from sqlalchemy import text
 
-    f.world(led)
-    ops.dispatch(led, f.ship("S1", qty="100"))
-    ops.receive(led, f.receive(received="100", day=2))
-    ops.distribute(led, f.distribute("D1", qty="30", day=4))
-    led.reverse(entry_of(led, t.DistributionLine, distribution_ref="D1"), "30 → 25")
-    ops.distribute(led, f.distribute("D1", qty="25", day=4))
-    assert led.verify().ok
-    versions = t.VERSIONS["distributions"].name
+    versions = _corrected_act(led)
     with pytest.raises(Exception, match="append-only"), led.engine.begin() as conn:
         conn.execute(text(f"UPDATE {versions} SET quantity = '3'"))
-    with led.engine.begin() as conn:  # behind the guards' back: drop the table's triggers
-        on = f" ON {versions}" if conn.dialect.name == "postgresql" else ""
-        for name in _trigger_names(conn, versions):
-            conn.execute(text(f"DROP TRIGGER {name}{on}"))
+    with led.engine.begin() as conn:  # behind the guards' back
+        _unguard(conn, versions)
         conn.execute(text(f"UPDATE {versions} SET quantity = '3'"))
     result = led.verify()
     assert not result.ok and "no longer matches" in (result.problem or "")
@@ -215,6 +206,22 @@ def test_a_kept_version_deleted_behind_the_ledger_s_back_fails_verify(led: Ledge
     have left one."""
     from sqlalchemy import text
 
+    versions = _corrected_act(led)
+    with led.engine.begin() as conn:
+        _unguard(conn, versions)
+        conn.execute(text(f"DELETE FROM {versions}"))
+    result = led.verify()
+    assert not result.ok and "is gone: it was deleted" in (result.problem or "")
+    assert "distribution:D1/1" in (result.problem or "")
+    # a correction booked before the ledger kept versions (revision 0007 came later) left none
+    with led.engine.begin() as conn:
+        _unguard(conn, "ledger_setting")
+        conn.execute(text("UPDATE ledger_setting SET value = '99'"))
+    assert led.verify().ok
+
+
+def _corrected_act(led: Ledger) -> str:
+    """D1 handed out 30, reversed and posted again as 25: its versions table, holding the 30."""
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="100"))
     ops.receive(led, f.receive(received="100", day=2))
@@ -222,22 +229,16 @@ def test_a_kept_version_deleted_behind_the_ledger_s_back_fails_verify(led: Ledge
     led.reverse(entry_of(led, t.DistributionLine, distribution_ref="D1"), "30 → 25")
     ops.distribute(led, f.distribute("D1", qty="25", day=4))
     assert led.verify().ok
-    versions = t.VERSIONS["distributions"].name
-    with led.engine.begin() as conn:
-        on = f" ON {versions}" if conn.dialect.name == "postgresql" else ""
-        for name in _trigger_names(conn, versions):
-            conn.execute(text(f"DROP TRIGGER {name}{on}"))
-        conn.execute(text(f"DELETE FROM {versions}"))
-    result = led.verify()
-    assert not result.ok and "is gone: it was deleted" in (result.problem or "")
-    assert "distribution:D1/1" in (result.problem or "")
-    # a correction booked before the ledger kept versions (revision 0007 came later) left none
-    with led.engine.begin() as conn:
-        on = " ON ledger_setting" if conn.dialect.name == "postgresql" else ""
-        for name in _trigger_names(conn, "ledger_setting"):
-            conn.execute(text(f"DROP TRIGGER {name}{on}"))
-        conn.execute(text("UPDATE ledger_setting SET value = '99'"))
-    assert led.verify().ok
+    return t.VERSIONS["distributions"].name
+
+
+def _unguard(conn: Any, table: str) -> None:
+    """Drop a table's append-only triggers, as a writer behind the ledger's back would."""
+    from sqlalchemy import text
+
+    on = f" ON {table}" if conn.dialect.name == "postgresql" else ""
+    for name in _trigger_names(conn, table):
+        conn.execute(text(f"DROP TRIGGER {name}{on}"))
 
 
 def _trigger_names(conn: Any, table: str) -> list[str]:
