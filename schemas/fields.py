@@ -103,6 +103,18 @@ class ColumnError(ValueError):
         self.column = column
 
 
+def loose_decimal(v: Any) -> Decimal | None:
+    """A number from an optional column kept in a row's source (`extra`, text as typed, e.g.
+    a wear % of "40" or "40,5"); None when it reads as none. The rules engine and the packs
+    read such columns with this one function, so a pack never shows what a rule did not see."""
+    if v is None or isinstance(v, Decimal):
+        return v
+    try:
+        return Decimal(str(v).strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+
+
 def parse_decimal(v: Any, info: ValidationInfo) -> Any:
     """Exact decimal from text; a decimal comma only where the file allows it (`;` files)."""
     if v is None or isinstance(v, Decimal):

@@ -11,9 +11,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
+
+from schemas.fields import loose_decimal
 
 ZERO = Decimal(0)
 
@@ -531,13 +533,7 @@ def _date(v: Any) -> dt.date | None:
         return None
 
 
-def _dec(v: Any) -> Decimal | None:
-    if v is None or isinstance(v, Decimal):
-        return v
-    try:
-        return Decimal(str(v).strip().replace(",", "."))
-    except InvalidOperation:
-        return None
+_dec = loose_decimal
 
 
 def _bool(v: Any) -> bool | None:

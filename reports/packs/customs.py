@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
@@ -24,6 +24,7 @@ from reports.data import header_date, header_value, items, line_value, live, lot
 from reports.model import Amount, Column, Document, Section
 from reports.packs.common import about, findings_section, finish, item_name, party_name
 from reports.rounding import round_money
+from schemas.fields import loose_decimal
 
 ZERO = Decimal(0)
 # the consignment's header columns the pack shows (schemas/rows.py, docs/formats-extensions.md)
@@ -113,16 +114,6 @@ def _licence(line: dict[str, Any], restricted: Collection[str] = ()) -> str | No
     if kind is not None and "military" not in restricted and GENERAL_AUTHORISATION.match(str(kind)):
         return str(kind)
     return None
-
-
-def _decimal(value: Any) -> Decimal | None:
-    """A number from a line's source row (text there, e.g. a wear % of "40"); None if none."""
-    if value is None or isinstance(value, Decimal):
-        return value
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 def _condition(line: dict[str, Any], item: dict[str, Any]) -> str:
@@ -225,7 +216,7 @@ def build(conn: Connection, shipment: str, findings: list[dict[str, Any]] | None
             "currency": ln["currency"],
             "category": it.get("category", ""), "flags": it.get("flags") or "",
             "licence": _licence(ln, restricted.get(ln["item"], ())), "vin": line_value(ln, "vin"), "make": line_value(ln, "make"),
-            "condition": _condition(ln, it), "wear": _decimal(line_value(ln, "depreciation_pct")),
+            "condition": _condition(ln, it), "wear": loose_decimal(line_value(ln, "depreciation_pct")),
         })  # fmt: skip
     totals_by_cur = _totals_by_currency(packing)
     total_rows = _packing_totals(packing, totals_by_cur)
