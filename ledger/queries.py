@@ -16,7 +16,7 @@ from sqlalchemy import Connection, String, exists, or_, select, type_coerce
 
 from ledger.db import tables as t
 from ledger.db.ordering import bytewise
-from ledger.db.types import dstr
+from ledger.db.types import canonical as exact  # a `_raw` value as `ExactDecimal` reads it
 from ledger.entries import ZERO
 from ledger.errors import NotFound
 from ledger.summaries import QUANTITY_COLUMNS, UAH_COLUMNS
@@ -158,13 +158,6 @@ def _raw(column: Any) -> Any:
     PostgreSQL; the caller makes it a `Decimal` with `exact` (several times faster for the
     hundred thousand rows of a large ledger)."""
     return type_coerce(column, String()).label(column.key)
-
-
-def exact(raw: str | Decimal) -> Decimal:
-    """A `_raw` value as `ExactDecimal` reads it: SQLite's text is canonical already; a
-    PostgreSQL NUMERIC keeps the scale it was written with (115000.00), which the Python API
-    would hand on, so it is made canonical (115000) as on SQLite."""
-    return Decimal(raw) if isinstance(raw, str) else Decimal(dstr(raw))
 
 
 def _figure_scope(donor: str | None, recipient: str | None) -> list[Any]:

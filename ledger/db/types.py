@@ -57,8 +57,11 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return None
         if isinstance(value, float):  # never expected; refuse rather than guess
             raise TypeError("float read from an exact decimal column")
-        if isinstance(value, Decimal):
-            # PostgreSQL keeps the scale a number was written with (3200.0, 90.00); read back
-            # canonically, as SQLite's text is, so both engines word findings and reports alike.
-            return Decimal(dstr(value))
-        return Decimal(value)
+        return canonical(value)
+
+
+def canonical(value: str | Decimal) -> Decimal:
+    """A stored exact decimal as Python sees it. SQLite's text is canonical already;
+    PostgreSQL keeps the scale a number was written with (3200.0, 90.00), read back canonically
+    as SQLite's text is, so both engines word findings, reports and the Python API alike."""
+    return Decimal(dstr(value)) if isinstance(value, Decimal) else Decimal(value)
