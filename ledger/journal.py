@@ -9,11 +9,12 @@ batch atomic.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import groupby
+from itertools import chain, groupby, islice
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -131,15 +132,7 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
                 copy.write_row(row)
         return
     if conn.dialect.name == "sqlite":
-        statement = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608 - schema names only
-            f"VALUES ({', '.join('?' * len(columns))})"
-        )
-        cur = driver.cursor()  # type: ignore[union-attr]
-        try:
-            cur.executemany(statement, rows)  # Decimal and date: the adapters in db.engine
-        finally:
-            cur.close()
+        _sqlite_insert(driver, table.name, columns, rows)  # type: ignore[arg-type]
         return
     # any other engine: SQLAlchemy's types, which would quote JSON handed over as text again
     text_json = [c for c in columns if isinstance(table.c[c].type, JSON)]
@@ -148,6 +141,33 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
         p.update({c: json.loads(p[c]) for c in text_json if isinstance(p[c], str)})
     if params:
         conn.execute(insert(table), params)
+
+
+# Rows per SQLite INSERT statement. One statement of many rows binds them all, then steps once:
+# ~1.5-2x faster than executemany, which resets and steps the statement again for every row.
+SQLITE_ROWS_PER_STATEMENT = 250
+
+
+def _sqlite_insert(driver: sqlite3.Connection, name: str, columns: tuple[str, ...],
+                   rows: Iterable[tuple[Any, ...]]) -> None:  # fmt: skip
+    """Insert rows into `name` by statements of many rows each; the rest by executemany.
+
+    Decimals and dates are bound by the driver's adapters (registered in `ledger.db.engine`).
+    """
+    per = max(1, min(SQLITE_ROWS_PER_STATEMENT,
+                     driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns)))  # fmt: skip
+    head = f"INSERT INTO {name} ({', '.join(columns)}) VALUES "  # noqa: S608 - schema names only
+    one = f"({', '.join('?' * len(columns))})"
+    many = head + ", ".join([one] * per)
+    cur = driver.cursor()
+    try:
+        it = iter(rows)
+        while len(chunk := list(islice(it, per))) == per:
+            cur.execute(many, list(chain.from_iterable(chunk)))
+        if chunk:
+            cur.executemany(head + one, chunk)
+    finally:
+        cur.close()
 
 
 def bulk_update(conn: Connection, table: Table, keys: tuple[str, ...],
