@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ledger.db.types import dstr
+from ledger.decimals import dstr
 from ledger.errors import UnbalancedEntry
 
 ZERO = Decimal(0)

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from ledger.db.types import dstr
+from ledger.decimals import dstr
 
 
 @cache

@@ -122,7 +122,7 @@ def export_iati(ctx: click.Context, donor: str, org_ref: str | None, out: Path) 
     Example:
       aidledger export iati --donor PRAGUE --org-ref CZ-ICO-00064581 --out prague-iati.xml
     """
-    from ledger.db.types import dstr
+    from ledger.decimals import dstr
     from reports.exports.iati import write_iati
 
     stats = _written(ctx, out, lambda conn: write_iati(conn, out, donor, org_ref))

@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from ledger.db.types import dstr
+from ledger.decimals import dstr
 from ledger.formulas import FORMULA_START, is_number, neutralise
 
 _FORMULA_FIRST = frozenset(FORMULA_START)

@@ -21,7 +21,7 @@ from pydantic import (
     ValidationInfo,
 )
 
-from ledger.db.types import dstr
+from ledger.decimals import dstr
 
 CODE_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -38,7 +38,8 @@ from ledger import accounts as acc
 from ledger.api import Ledger
 from ledger.booking import Outcome
 from ledger.db import tables as t
-from ledger.db.types import ExactDecimal, dstr
+from ledger.db.types import ExactDecimal
+from ledger.decimals import dstr
 from ledger.entries import ZERO, Entry, Posting, entry_hash
 from ledger.errors import BookingError, ClosedPeriodError, LedgerError, UnbalancedEntry
 from schemas.outputs import ReconRow

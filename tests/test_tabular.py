@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tabulate import tabulate
 from wcwidth import wcswidth
 
-from ledger.db.types import dstr
+from ledger.decimals import dstr
 from reports.tabular import is_number, to_table
 
 # Printable text of every script the ledger meets (Latin, Czech, Ukrainian, Japanese), with

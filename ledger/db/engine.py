@@ -102,7 +102,7 @@ def _sqlite_adapters() -> None:
     import sqlite3
     from decimal import Decimal
 
-    from ledger.db.types import dstr
+    from ledger.decimals import dstr
 
     sqlite3.register_adapter(Decimal, dstr)
     sqlite3.register_adapter(dt.date, dt.date.isoformat)

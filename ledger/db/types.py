@@ -14,22 +14,9 @@ from sqlalchemy import Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from ledger.decimals import dstr
 
-def dstr(value: Decimal) -> str:
-    """Canonical text of a decimal: no exponent, no trailing zeros, '-0' folded to '0'.
-
-    `str()` first: it is C and exact, and only very large or very small numbers come out with
-    an exponent. A bulk write formats about ten decimals per posting and most of them are
-    distinct (money), so a cache costs more in hashing and eviction than it saves.
-    """
-    text = str(value)
-    if "E" in text:
-        text = format(value, "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text == "-0":
-        text = "0"
-    return text
+__all__ = ["ExactDecimal", "canonical", "dstr"]
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from ledger.db import tables as t
-from ledger.db.types import dstr
+from ledger.decimals import dstr
 from ledger.errors import LedgerError
 from ledger.formulas import writable
 from ledger.queries import reconcile

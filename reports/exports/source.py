@@ -23,7 +23,7 @@ from typing import IO, Any
 from sqlalchemy import Connection, func, select
 
 from ledger.db import tables as t
-from ledger.db.types import dstr
+from ledger.decimals import dstr
 from ledger.entries import ZERO
 from ledger.errors import LedgerError
 from reports.exports.chart import Chart
