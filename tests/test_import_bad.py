@@ -1593,3 +1593,84 @@ def test_a_formula_saved_with_an_empty_result_is_a_blank_cell(masters, bad):
             )
     err = only(rejected(masters, path))
     check(err, "book.xlsx[pledges]", 2, "quantity", "required value is missing")
+
+
+# ---------------------------------------------------------------- found by an independent test
+
+
+def test_a_float_cell_is_read_at_the_15_digits_a_spreadsheet_shows(masters, bad):
+    """A formula's result is saved as the nearest binary float: `<v>0.30000000000000004</v>`
+    was refused as "out of range" and `<v>370370.36699999997</v>` booked with all its digits,
+    where the program shows 0.3 and 370370.367. A text column (a batch) read the same float
+    as '0.30000000000000004'."""
+    ship = _ship_cells(quantity=0.3, unit_value=370370.367, batch=0.3, gross_kg=2.0)
+    path = _workbook(bad / "book.xlsx", {
+        "pledges": [PLEDGE_HEADER, _pledge_cells(quantity=0.3, unit_value=3.3)],
+        "shipments": [SHIP_HEADER, ship],
+    })  # fmt: skip
+    # openpyxl writes 15 digits; a program saves a formula's result with all 17
+    _save_floats(path, {"0.3": "0.30000000000000004", "370370.367": "370370.36699999997",
+                        "3.3": "3.3000000000000003"})  # fmt: skip
+    assert masters.import_files([path]).new == 2
+    assert pledge_qty(masters) == D("0.3")
+    pl, sl = t.PledgeLine, t.ShipmentLine
+    assert scalar(masters, select(pl.unit_value).where(pl.pledge_ref == "T-PLEDGE")) == D("3.3")
+    got = fetch(masters, select(sl.quantity, sl.unit_value, sl.batch, sl.gross_kg))
+    assert [tuple(r) for r in got] == [(D("0.3"), D("370370.367"), "0.3", D(2))]
+
+
+def _save_floats(path: Path, saved: dict[str, str]) -> None:
+    """Write number cells' values as a spreadsheet program saves a formula's float result."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            for shown, stored in saved.items():
+                data = data.replace(f"<v>{shown}</v>".encode(), f"<v>{stored}</v>".encode())
+            z.writestr(name, data)
+    assert all(f"<v>{v}</v>".encode() in b"".join(parts.values()) for v in saved)
+
+
+def test_a_float_given_to_a_row_schema_is_read_as_a_spreadsheet_shows_it():
+    """The row schemas' float path (openpyxl's numbers, a script's floats) read
+    Decimal(repr(v)): 0.30000000000000004, beyond the ledger's 12 decimals."""
+    from schemas.rows import PledgeRow
+
+    row = PledgeRow.model_validate({**PLEDGE, "quantity": 0.1 + 0.2, "unit_value": 1e-7,
+                                    "line_no": 3.0000000000000004})  # fmt: skip
+    assert (row.quantity, row.unit_value, row.line_no) == (D("0.3"), D("1E-7"), 3)
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value"),
+    [("pledges.csv", PLEDGE, "line_no", "24.5"), ("shipments.csv", SHIPMENT, "pledge_line", "1.5"),
+     ("shipments.csv", SHIPMENT, "packages", "2.25"), ("pledges.csv", PLEDGE, "line_no", "1e-1")],
+)  # fmt: skip
+def test_a_fraction_in_a_whole_number_column_says_it_must_be_whole(masters, bad, file, row,
+                                                                    column, value):  # fmt: skip
+    """It said pydantic's "Input should be a valid integer, unable to parse string as an
+    integer"."""
+    extra = {"pledge_ref": "P-1"} if column == "pledge_line" else {}
+    path = write_rows(bad / file, [{**row, **extra, column: value}])
+    err = only(rejected(masters, path))
+    check(err, file, 2, column, "must be a whole number")
+    assert "valid integer" not in err.reason and err.value == value
+
+
+def test_a_whole_number_written_with_zero_decimals_is_read(masters, bad):
+    path = write_rows(bad / "pledges.csv", [{**PLEDGE, "line_no": "2.0"}])
+    assert masters.import_files([path]).new == 1
+    assert pledge_qty(masters, line=2) == 10
+
+
+@pytest.mark.parametrize("column", ["quantity", "line_no"])
+def test_a_number_cell_formatted_as_a_date_says_so(masters, bad, column):
+    """A quantity of 5 in a cell formatted as a date (1900-01-05) said "not a number" of the
+    value '1900-01-05 00:00:00', leaving the user to guess why."""
+    path = _workbook(bad / "book.xlsx",
+                     {"pledges": [PLEDGE_HEADER, _pledge_cells(**{column: dt.datetime(1900, 1, 5)})]})  # fmt: skip
+    err = only(rejected(masters, path))
+    check(err, "book.xlsx[pledges]", 2, column, "the cell holds a date where a")
+    assert "number is expected (is the cell formatted as a date?)" in err.reason

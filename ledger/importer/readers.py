@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.formulas import restore_cells
-from schemas.fields import COMMA_GROUPS, EXCEL_EPOCH
+from schemas.fields import COMMA_GROUPS, EXCEL_EPOCH, spreadsheet_text
 
 SAMPLE_BYTES = 1 << 20
 
@@ -284,7 +284,9 @@ def _malformed(path: Path, encoding: str, delimiter: str, row: int, line: int,
 
 
 def _cell(value: Any) -> Any:
-    """Workbook cells as the row schemas expect them: text, or dates for date cells."""
+    """Workbook cells as the row schemas expect them: text, or dates for date cells. A number
+    is the text the program shows for it (15 significant digits, `spreadsheet_text`): a
+    formula's 0.30000000000000004 is 0.3, in a quantity and in a code or remark alike."""
     if value is None or value is UNCALCULATED or isinstance(value, str | dt.date):
         return value
     if isinstance(value, bool):
@@ -292,7 +294,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        return spreadsheet_text(value)
     return str(value)
 
 
@@ -315,7 +317,7 @@ def read_xlsx(path: Path) -> Iterator[Table]:
         first = next(it, None)
         if first is None:
             continue
-        header = restore_cells(["" if h is None or h is UNCALCULATED else str(h)
+        header = restore_cells(["" if h is None or h is UNCALCULATED else str(_cell(h))
                                 for h in first[1]])  # fmt: skip
 
         def rows(it: Iterator[tuple[int, list[Any]]] = it,
