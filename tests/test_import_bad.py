@@ -1674,3 +1674,34 @@ def test_a_number_cell_formatted_as_a_date_says_so(masters, bad, column):
     err = only(rejected(masters, path))
     check(err, "book.xlsx[pledges]", 2, column, "the cell holds a date where a")
     assert "number is expected (is the cell formatted as a date?)" in err.reason
+
+
+def test_a_receipt_or_customs_event_before_its_shipment_of_the_same_import_says_so(masters, bad):
+    """Rows are booked in date order, so a receipt dated before its shipment line's dispatch in
+    the same import said "unknown shipment 'T-SHIP': not in the ledger", though it is right
+    there; against a shipment already in the ledger it says "dated before the shipment's
+    dispatch". The same for a customs event."""
+    ships = write_rows(bad / "shipments.csv", [SHIPMENT, {**SHIPMENT, "line_no": "2",
+                                                          "dispatch_date": "2024-11-08"}])  # fmt: skip
+    receipt = {**RECEIPT, "shipment_ref": "T-SHIP", "warehouse": "KYIV-WH-CENTRAL",
+               "received": "100"}  # fmt: skip
+    receipts = write_rows(bad / "receipts.csv", [
+        {**receipt, "date": "2024-11-04"},
+        {**receipt, "receipt_ref": "T-PN-2", "line_no": "2", "date": "2024-11-07"},
+    ])  # fmt: skip
+    customs = write_rows(bad / "customs.csv", [
+        {"shipment_ref": "T-SHIP", "event": "arrived", "date": "2024-11-03"}])  # fmt: skip
+    errors = rejected(masters, ships, receipts, customs)
+    assert len(errors) == 3, "\n".join(map(str, errors))
+    by_row = {(e.file, e.row): e for e in errors}
+    check(by_row["receipts.csv", 2], "receipts.csv", 2, "shipment_ref",
+          "shipment line T-SHIP/1 is dispatched on 2024-11-05 in this import, after this "
+          "receipt's date (2024-11-04)")  # fmt: skip
+    check(by_row["receipts.csv", 3], "receipts.csv", 3, "line_no",
+          "shipment line T-SHIP/2 is dispatched on 2024-11-08 in this import, after this "
+          "receipt's date (2024-11-07)")  # fmt: skip
+    check(by_row["customs.csv", 2], "customs.csv", 2, "shipment_ref",
+          "shipment T-SHIP is dispatched on 2024-11-05 in this import, after this customs "
+          "event's date (2024-11-03)")  # fmt: skip
+    assert all("correct one of the dates" in e.reason for e in errors)
+    assert not any("not in the ledger" in e.reason for e in errors)

@@ -328,12 +328,14 @@ class _Booker:
 
     def __init__(self, book: Book, errors: list[RowError], report: ImportReport,
                  pledged_on: dict[tuple[str, str, int], Any] | None = None,
-                 correct_rates: bool = False) -> None:  # fmt: skip
+                 correct_rates: bool = False,
+                 shipped_on: dict[tuple[str, int], Any] | None = None) -> None:  # fmt: skip
         self.book, self.errors, self.report = book, errors, report
         self.correct_rates = correct_rates
         self.waiting: list[tuple[SourceRow, InsufficientStock]] = []
         self.day: Any = None
         self.pledged_on = pledged_on or {}  # this import's pledge lines: their dates
+        self.shipped_on = shipped_on or {}  # this import's shipment lines: their dispatch dates
 
     def add(self, r: SourceRow) -> None:
         day = _day(r)
@@ -385,8 +387,9 @@ class _Booker:
         self.errors.append(RowError(r.file, r.row, exc.column, value, self._why(r, exc)))
 
     def _why(self, r: SourceRow, exc: BookingError) -> str:
-        """The refusal as the user should read it: a shipment against a pledge line of this very
-        import that is dated later found "no pledge line", as it was not booked yet."""
+        """The refusal as the user should read it: a row against a line of this very import
+        that is dated later found "no pledge line" or "unknown shipment", as that line was not
+        booked yet (events are booked in date order)."""
         m = r.model
         if m.kind == "shipments" and exc.column == "pledge_ref":
             day = self.pledged_on.get((m.donor, m.pledge_ref, m.pledge_line))  # type: ignore[attr-defined]
@@ -394,7 +397,29 @@ class _Booker:
                 return (f"pledge line {m.donor}/{m.pledge_ref}/{m.pledge_line} is dated {day}, "  # type: ignore[attr-defined]
                         f"after this dispatch ({m.dispatch_date}): a shipment fulfils a pledge "  # type: ignore[attr-defined]
                         "made before it left; correct one of the dates")  # fmt: skip
+        if m.kind in ("receipts", "customs") and exc.column in ("shipment_ref", "line_no"):
+            return self._dispatched_later(m) or str(exc)
         return str(exc)
+
+    def _dispatched_later(self, m: Any) -> str | None:
+        """A receipt or customs event dated before its shipment (line) is dispatched in this
+        import: said so, where the ledger alone says the shipment is unknown. (Against a
+        shipment already in the ledger the booking says "dated before the shipment's
+        dispatch".)"""
+        what = "receipt" if m.kind == "receipts" else "customs event"
+        if m.kind == "receipts" and (m.shipment_ref, m.line_no) in self.shipped_on:
+            day = self.shipped_on[(m.shipment_ref, m.line_no)]
+            shipment = f"shipment line {m.shipment_ref}/{m.line_no}"
+        else:
+            days = [d for (ref, _), d in self.shipped_on.items() if ref == m.shipment_ref]
+            day = min(days, default=None)
+            shipment = f"shipment {m.shipment_ref}"
+        if day is None or day <= m.date:
+            return None
+        return (
+            f"{shipment} is dispatched on {day} in this import, after this {what}'s date "
+            f"({m.date}): goods arrive after they leave; correct one of the dates"
+        )
 
 
 def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: ImportReport,
@@ -403,7 +428,9 @@ def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: 
 
     pledged_on = {(m.donor, m.pledge_ref, m.line_no): m.date for r in rows
                   if (m := r.model).kind == "pledges"}  # type: ignore[attr-defined]  # fmt: skip
-    booker = _Booker(book, errors, report, pledged_on, correct_rates)
+    shipped_on = {(m.shipment_ref, m.line_no): m.dispatch_date for r in rows
+                  if (m := r.model).kind == "shipments"}  # type: ignore[attr-defined]  # fmt: skip
+    booker = _Booker(book, errors, report, pledged_on, correct_rates, shipped_on)
     total = len(rows)
     for i, r in enumerate(rows, start=1):
         rows[i - 1] = None  # type: ignore[call-overload]  # booked rows free their memory
