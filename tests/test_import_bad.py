@@ -896,6 +896,12 @@ def test_hidden_sheets_are_not_read(masters, bad):
         scalar(masters, select(func.count()).select_from(t.Party).where(t.Party.code == "ODESA"))
         == 0
     )
+    # a sheet named like a kind of row is not skipped silently (it may be hidden by mistake);
+    # a helper sheet of another name is no news
+    assert report.notes == [
+        "book.xlsx: sheet 'parties' was not read because it is hidden (unhide it to import its rows)"
+    ]
+    assert report.files == ["book.xlsx[pledges]"]
 
 
 def _pledge_cells(**kw: Any) -> list[Any]:

@@ -247,6 +247,9 @@ def read_all(paths: list[Path], errors: list[RowError],
             for table in read_path(path):
                 if names[path.name] > 1:  # a/shipments.csv and b/shipments.csv: say which
                     table.label = str(path) + table.label[len(path.name) :]
+                if table.hidden:
+                    _hidden_note(table, notes)
+                    continue
                 files.append(table.label)
                 rows += parse_table(table, errors, notes)
         except (
@@ -258,6 +261,16 @@ def read_all(paths: list[Path], errors: list[RowError],
         ) as exc:
             errors.append(RowError(str(path), None, None, None, f"cannot be read: {exc}"))
     return files, rows
+
+
+def _hidden_note(table: Table, notes: list[str] | None) -> None:
+    """A hidden sheet named like a kind of row is not read (FORMATS: a draft or a helper), but
+    the user may have hidden it by mistake: its rows would be missing without a word. A hidden
+    sheet of another name (notes, lookups) is left unmentioned."""
+    if notes is not None and table.kind in ROW_TYPES:
+        workbook, _, sheet = table.label.rpartition("[")
+        notes.append(f"{workbook}: sheet {sheet[:-1]!r} was not read because it is hidden "
+                     "(unhide it to import its rows)")  # fmt: skip
 
 
 def _once(given: list[Path], notes: list[str] | None) -> list[Path]:

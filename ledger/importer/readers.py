@@ -50,6 +50,7 @@ class Table:
     decimal_comma: bool = False
     comma_groups: bool = False  # a `;` file that also writes 1,234.50: its 12,500 is ambiguous
     excel_epoch: dt.date | None = None  # a workbook's day 0 for serial day numbers (1904 on Mac)
+    hidden: bool = False  # a hidden sheet: not read (no header, no rows), only named in a note
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -299,8 +300,9 @@ def _cell(value: Any) -> Any:
 
 
 def read_xlsx(path: Path) -> Iterator[Table]:
-    """Each non-empty sheet as a table; a file openpyxl refuses is a ValueError, as a bad CSV is
-    (so openpyxl, ~0.3 s to import, is loaded only when a workbook is read)."""
+    """Each non-empty sheet as a table, a hidden one as an unread `hidden` table; a file
+    openpyxl refuses is a ValueError, as a bad CSV is (so openpyxl, ~0.3 s to import, is
+    loaded only when a workbook is read)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -312,7 +314,11 @@ def read_xlsx(path: Path) -> Iterator[Table]:
     epoch = EXCEL_EPOCH if workbook.epoch.year < 1904 else workbook.epoch.date()
     for sheet in workbook.worksheets:
         if getattr(sheet, "sheet_state", "visible") != "visible":
-            continue  # a hidden sheet is a draft or a helper, not data to book
+            # a draft or a helper, not data to book; handed over unread, so the import can
+            # say it left out a sheet named like a kind of row
+            yield Table(f"{path.name}[{sheet.title}]", sheet.title.strip().lower(), [],
+                        iter(()), hidden=True)  # fmt: skip
+            continue
         it = _sheet_rows(sheet)
         first = next(it, None)
         if first is None:
