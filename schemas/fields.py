@@ -332,6 +332,24 @@ def _subject(s: str) -> str:
     return sys.intern(s)
 
 
+HS_CODE = re.compile(r"^\d{6,10}$", re.ASCII)
+
+
+def _hs_code(s: str) -> str:
+    """An HS code, 6 to 10 digits. Many start with 0 (040221, milk powder), which a spreadsheet
+    drops when it stores the column as numbers: say so, not pydantic's pattern."""
+    if HS_CODE.match(s):
+        return s
+    why = "an HS code is 6 to 10 digits"
+    if s.isascii() and s.isdigit() and len(s) < 6:
+        why += (f"; a spreadsheet may have dropped a leading zero ({s.zfill(6)} stored as the "
+                f"number {s}): store the column as text and type the code again")  # fmt: skip
+    raise ValueError(why)
+
+
+HsCode = Annotated[str, AfterValidator(_hs_code)]
+
+
 # what a document belongs to: a code, or two (`GRN1/S2`: receipt GRN1 of shipment S2)
 Subject = Annotated[str, StringConstraints(max_length=64), AfterValidator(_subject)]
 Date = Annotated[dt.date, BeforeValidator(_date_field)]

@@ -784,7 +784,7 @@ def test_many_bad_rows_in_several_files_are_all_reported_and_none_written(loaded
     write_rows(bad / "stuff.csv", [{"a": "1"}])
     errors = rejected(loaded, bad)
     expected = [
-        ("items.csv", 3, "hs_code", "String should match pattern"),
+        ("items.csv", 3, "hs_code", "an HS code is 6 to 10 digits; a spreadsheet may have dropped"),
         ("items.csv", 3, "tracks_expiry", "expected true or false"),
         ("pledges.csv", 3, "quantity", "greater than 0"),
         ("pledges.csv", 4, "currency", "unknown ISO 4217 currency code"),
@@ -1711,3 +1711,18 @@ def test_a_receipt_or_customs_event_before_its_shipment_of_the_same_import_says_
           "event's date (2024-11-03)")  # fmt: skip
     assert all("correct one of the dates" in e.reason for e in errors)
     assert not any("not in the ledger" in e.reason for e in errors)
+
+
+@pytest.mark.parametrize(("value", "leading_zero"), [(40221, True), ("12345678901", False)])
+def test_an_hs_code_that_lost_its_leading_zero_says_so(masters, bad, value, leading_zero):
+    """Milk powder's 040221 stored as the number 40221 said pydantic's "String should match
+    pattern '^\\d{6,10}$'"."""
+    item = {"code": "MILK", "name": "Milk powder", "unit": "kg", "hs_code": value,
+            "category": "food", "tracks_expiry": "true"}  # fmt: skip
+    path = _workbook(bad / "book.xlsx", {"items": [list(item), list(item.values())]})
+    err = only(rejected(masters, path))
+    check(err, "book.xlsx[items]", 2, "hs_code", "an HS code is 6 to 10 digits")
+    assert "pattern" not in err.reason and err.value == str(value)
+    advice = ("a spreadsheet may have dropped a leading zero (040221 stored as the number "
+              "40221): store the column as text")  # fmt: skip
+    assert (advice in err.reason) == leading_zero
