@@ -20,6 +20,7 @@ from sqlalchemy import String, or_, select
 from ledger import accounts as acc
 from ledger.book import RECORD_TABLES, Book, Lot, PledgeLine
 from ledger.db import tables as t
+from ledger.decimals import dstr
 from ledger.entries import ZERO, Entry, Posting, balance_values
 from ledger.errors import (
     BookingError,
@@ -295,9 +296,10 @@ def pick_lots(book: Book, account: str, item: str, quantity: Decimal, batch: str
         what = f"{item} batch {batch}" if batch else item
         when = f" that may leave on {on.isoformat()}" if on and book.back_dated(on) else ""
         raise InsufficientStock(
-            f"{account} holds only {available} of {what}{when}; cannot issue {quantity}",
+            f"{account} holds only {dstr(available)} of {what}{when}; cannot issue "
+            f"{dstr(quantity)}",
             "quantity",
-            str(quantity),
+            dstr(quantity),
         )
     picked: list[tuple[Lot, Decimal]] = []
     left = quantity
@@ -477,9 +479,10 @@ def _book_receipt(book: Book, row: ReceiptRow, src: str, rid: int | None) -> Non
     take = row.out_of_transit
     if take > in_transit:
         raise BookingError(
-            f"receipt takes {take} out of transit (received − excess + short + damaged) but only "
-            f"{in_transit} of line {row.line_no} is in transit; record a surplus in `excess`",
-            "received", str(row.received),
+            f"receipt takes {dstr(take)} out of transit (received − excess + short + damaged) "
+            f"but only {dstr(in_transit)} of shipment line {row.shipment_ref}/{row.line_no} is "
+            "in transit; record a surplus in `excess`",
+            "received", dstr(row.received),
         )  # fmt: skip
     postings = [_goods(transit, lot, -take)]
     if row.received:

@@ -667,7 +667,9 @@ def test_unknown_currency_code_is_refused(masters, bad, file, row, column, value
 def test_receipt_above_what_is_in_transit_needs_excess(loaded, bad):
     path = write_rows(bad / "receipts.csv", [{**RECEIPT, "received": "3"}])
     err = only(rejected(loaded, path))
-    check(err, "receipts.csv", 2, "received", "only 2 of line 1 is in transit")
+    check(
+        err, "receipts.csv", 2, "received", "only 2 of shipment line BXL-2024-001/1 is in transit"
+    )
     assert "record a surplus in `excess`" in err.reason and err.value == "3"
     # The same receipt with the surplus declared is accepted.
     write_rows(path, [{**RECEIPT, "received": "3", "excess": "1", "remarks": "1 extra unit"}])
@@ -1726,3 +1728,17 @@ def test_an_hs_code_that_lost_its_leading_zero_says_so(masters, bad, value, lead
     advice = ("a spreadsheet may have dropped a leading zero (040221 stored as the number "
               "40221): store the column as text")  # fmt: skip
     assert (advice in err.reason) == leading_zero
+
+
+def test_a_receipt_above_transit_names_the_shipment_and_writes_plain_numbers(loaded, bad):
+    """It said "receipt takes 1E-12 out of transit … but only 0.0 of line 1 is in transit":
+    no shipment named, and numbers as Decimal's repr writes them."""
+    path = write_rows(bad / "receipts.csv", [
+        {**RECEIPT, "received": "2.0"},
+        {**RECEIPT, "receipt_ref": "T-PN-2", "received": "0.000000000001"},
+    ])  # fmt: skip
+    err = only(rejected(loaded, path))
+    check(err, "receipts.csv", 3, "received",
+          "receipt takes 0.000000000001 out of transit (received − excess + short + damaged) "
+          "but only 0 of shipment line BXL-2024-001/1 is in transit")  # fmt: skip
+    assert err.value == "0.000000000001"

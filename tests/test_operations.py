@@ -162,7 +162,7 @@ def test_receipt_into_another_recipients_warehouse_is_refused(led):
 def test_receipt_above_transit_without_excess_is_refused(led):
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="10"))
-    with pytest.raises(BookingError, match="only 10 of line 1 is in transit"):
+    with pytest.raises(BookingError, match="only 10 of shipment line S1/1 is in transit"):
         ops.receive(led, f.receive(received="11"))
     assert bal(led, "transit:") == 10
 
