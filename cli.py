@@ -589,6 +589,11 @@ COLUMN_MEANING = {
 KIND_MEANING = {
     ("pledges", "pledge_ref"): "the pledge's reference (the donor's letter or decision)",
     ("pledges", "line_no"): "the line of the pledge",
+    # a dispatch picks no lot: it loads one batch, and creates the lot
+    ("shipments", "batch"): "batch (series) of the goods loaded; required for items that track "
+    "expiry",
+    ("shipments", "expiry"): "expiry date of the batch loaded; required for items that track "
+    "expiry",
 }
 
 

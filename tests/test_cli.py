@@ -76,6 +76,18 @@ def test_an_option_says_what_it_means_for_its_own_kind_of_row():
     assert "--pledge-ref TEXT the pledge this line is sent against" in dispatch
 
 
+def test_a_dispatchs_batch_is_the_batch_loaded_not_a_fefo_choice():
+    """`dispatch --help` said of --batch "without it the earliest expiry is taken first
+    (FEFO)": a dispatch picks no lot, it loads one batch (required for expiry-tracked items)."""
+    dispatch = " ".join(CliRunner().invoke(main, ["dispatch", "--help"]).output.split())
+    distribute = " ".join(CliRunner().invoke(main, ["distribute", "--help"]).output.split())
+    assert "FEFO" not in dispatch
+    assert ("--batch TEXT batch (series) of the goods loaded; required for items that track "
+            "expiry") in dispatch  # fmt: skip
+    assert "--expiry TEXT expiry date of the batch loaded" in dispatch
+    assert "without it the earliest expiry is taken first (FEFO)" in distribute
+
+
 def test_import_twice_changes_nothing(imported, sample_dir):
     again = imported("import", str(sample_dir))
     assert again.exit_code == 0
