@@ -298,7 +298,7 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], correct_rates: bool) ->
     elif report.new == 0:
         click.echo("nothing new: the ledger already holds every row of these files")
     else:
-        corrected = report.new - report.brand_new
+        corrected = report.corrected
         click.echo(f"imported {report.new} row(s) from {len(report.files)} file(s)"
                    + (f", {corrected} of them correction(s)" if corrected else ""))  # fmt: skip
 

@@ -635,6 +635,60 @@ def test_a_conflicting_event_row_says_which_entry_to_reverse(run, tmp_path):
     assert f"reverse entry {found[0]['id']} (aidledger reverse {found[0]['id']}" in result.stderr
 
 
+def _posted(run, *args: str) -> int:
+    """Post one event through its command; the entry id it printed."""
+    result = run(*args)
+    assert result.exit_code == 0, (result.output, result.stderr)
+    return int(result.output.split("(entry ")[1].split(")")[0])
+
+
+SHIP_S1 = ["dispatch", "--shipment-ref", "S-1", "--line-no", "1", "--dispatch-date", "2023-05-10",
+           "--donor", "PRAGUE", "--recipient", "KYIV", "--item", "GEN", "--quantity", "10",
+           "--unit-value", "25000", "--currency", "CZK"]  # fmt: skip
+RECEIVE_S1 = ["receive", "--receipt-ref", "GRN-1", "--shipment-ref", "S-1", "--line-no", "1",
+              "--date", "2023-05-14", "--warehouse", "WH1", "--received", "10"]  # fmt: skip
+
+
+def test_a_one_event_conflict_speaks_of_the_command_not_a_file(run):
+    """A receipt posted again with a remark said "remarks: ledger has None, file has 'NOSUCH'
+    … then import the row again", though no file was involved."""
+    from ledger.api import Ledger
+    from tests import factories as f
+
+    with Ledger(run.url, migrate=False) as led:
+        f.world(led)
+    _posted(run, *SHIP_S1)
+    entry = _posted(run, *RECEIVE_S1)
+    result = run(*RECEIVE_S1, "--remarks", "NOSUCH")
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert "remarks: ledger has (blank), the command has 'NOSUCH'" in message
+    assert f"reverse entry {entry} (aidledger reverse {entry} --reason …), then post it again" in (
+        message
+    )
+    assert "file" not in message and "None" not in message
+
+
+def test_an_unchanged_event_posted_again_after_its_reversal_is_booked_again_not_corrected(run):
+    """Re-posting the very receipt whose entry was reversed printed "corrected"; nothing was
+    corrected: the same record is booked again (an import says of it "not booked again")."""
+    from ledger.api import Ledger
+    from tests import factories as f
+
+    with Ledger(run.url, migrate=False) as led:
+        f.world(led)
+    _posted(run, *SHIP_S1)
+    entry = _posted(run, *RECEIVE_S1)
+    assert run("reverse", str(entry), "--reason", "valued without a rate").exit_code == 0
+    again = run(*RECEIVE_S1)
+    assert again.exit_code == 0, again.stderr
+    assert again.output.startswith("receive GRN-1/S-1/1: booked again (entry ")
+    changed = run("reverse", again.output.split("(entry ")[1].split(")")[0], "--reason", "9")
+    assert changed.exit_code == 0
+    corrected = run(*RECEIVE_S1[:-1], "9", "--short", "1")  # a changed record: a correction
+    assert corrected.output.startswith("receive GRN-1/S-1/1: corrected (entry ")
+
+
 def test_the_one_event_help_examples_book_in_order_on_the_sample_ledger(imported):
     """Each one-event command's `--help` example is a step of one sequence that books."""
     import shlex

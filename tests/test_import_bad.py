@@ -836,6 +836,17 @@ def test_changed_row_under_an_existing_key_is_a_conflict_showing_both(
     assert f"column {column}, value {new!r}:" in str(err)  # as written, not Decimal('…')
 
 
+def test_a_conflict_shows_an_empty_value_as_blank(loaded, bad):
+    """An empty stored value showed as Python's None ("ledger has None, file has 'x'")."""
+    path = write_rows(bad / "receipts.csv", [RECEIPT])
+    assert loaded.import_files([path]).new == 1
+    write_rows(path, [{**RECEIPT, "remarks": "2 wet boxes"}])
+    err = only(rejected(loaded, path))
+    check(err, "receipts.csv", 2, "remarks",
+          "remarks: ledger has (blank), file has '2 wet boxes'; to correct it, reverse entry")  # fmt: skip
+    assert err.reason.endswith("then import the row again")
+
+
 def test_identical_reimport_changes_nothing(loaded, base):
     before = snapshot(loaded)
     report = loaded.import_files([base])

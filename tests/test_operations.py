@@ -264,7 +264,7 @@ def test_same_row_twice_is_unchanged_and_changed_row_conflicts(led):
     f.world(led)
     assert ops.dispatch(led, f.ship("S1", qty="10")) is Outcome.NEW
     assert ops.dispatch(led, f.ship("S1", qty="10.000")) is Outcome.UNCHANGED
-    with pytest.raises(BookingError, match="quantity: ledger has '10', file has '11'"):
+    with pytest.raises(BookingError, match="quantity: ledger has '10', the command has '11'"):
         ops.dispatch(led, f.ship("S1", qty="11"))
 
 

@@ -52,12 +52,19 @@ class ImportReport:
 
     @property
     def new(self) -> int:
-        return sum(c[Outcome.NEW] + c[Outcome.CORRECTED] for c in self.counts.values())
+        """Rows booked: new keys, corrections, and records booked again."""
+        booked = (Outcome.NEW, Outcome.CORRECTED, Outcome.BOOKED_AGAIN)
+        return sum(c[o] for c in self.counts.values() for o in booked)
 
     @property
     def brand_new(self) -> int:
         """Rows booked under a key the ledger did not hold (`new` less the corrections)."""
         return sum(c[Outcome.NEW] for c in self.counts.values())
+
+    @property
+    def corrected(self) -> int:
+        """Rows that replaced a stored version whose entry was reversed (or a mistyped rate)."""
+        return sum(c[Outcome.CORRECTED] for c in self.counts.values())
 
     @property
     def unchanged(self) -> int:
