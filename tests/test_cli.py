@@ -717,9 +717,10 @@ def test_one_event_options_say_what_they_take(run):
     assert "--date TEXT a date, YYYY-MM-DD or DD.MM.YYYY" in customs
     receive = " ".join(run("receive", "--help").output.split())
     assert "--received TEXT units taken into the warehouse, any excess included" in receive
-    assert "--expiry TEXT a date, YYYY-MM-DD or DD.MM.YYYY" in " ".join(
-        run("dispatch", "--help").output.split()
-    )
+    assert (
+        "--expiry TEXT expiry date of the batch loaded; required for items that track expiry; "
+        "a date, YYYY-MM-DD or DD.MM.YYYY"
+    ) in " ".join(run("dispatch", "--help").output.split())
 
 
 def test_a_command_starting_a_new_ledger_says_so(tmp_path, sample_dir):
