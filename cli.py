@@ -295,11 +295,14 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], correct_rates: bool) ->
                    "receive …`), or change it in the file to book the correction.")  # fmt: skip
     if report.new == 0 and report.still_reversed:
         click.echo("nothing new booked")
+    elif report.new == 0 and report.unchanged == 0:
+        holds = "the file holds" if len(report.sources) == 1 else "the files hold"
+        click.echo(f"nothing imported: {holds} no rows ({report.read_from()} read)")
     elif report.new == 0:
         click.echo("nothing new: the ledger already holds every row of these files")
     else:
         corrected = report.corrected
-        click.echo(f"imported {report.new} row(s) from {len(report.files)} file(s)"
+        click.echo(f"imported {report.new} row(s) from {report.read_from()}"
                    + (f", {corrected} of them correction(s)" if corrected else ""))  # fmt: skip
 
 
@@ -512,7 +515,7 @@ def demo(data: Path, out: Path) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with refusals(), Ledger(f"sqlite:///{db}") as led:
         report = led.import_files([data])
-        click.echo(f"imported {report.new} rows from {len(report.files)} files into {db}")
+        click.echo(f"imported {report.new} rows from {report.read_from()} into {db}")
         result = led.verify()
         click.echo(
             f"verify: {'intact' if result.ok else result.problem} ({result.entries} entries)"

@@ -94,6 +94,40 @@ def test_import_twice_changes_nothing(imported, sample_dir):
     assert "nothing new" in again.output
 
 
+def test_an_import_counts_files_and_sheets_honestly(run, sample_dir, tmp_path):
+    """One workbook of 7 sheets said "from 7 file(s)"; header-only files said "the ledger
+    already holds every row of these files", of files that hold none."""
+    from openpyxl import Workbook
+
+    names = ["parties", "items", "warehouses", "partnerships", "pledges", "shipments", "customs"]
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in names:
+        ws = wb.create_sheet(name)
+        with (sample_dir / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+            for row in csv.reader(f):
+                ws.append(row)
+    wb.save(tmp_path / "book.xlsx")
+    result = run("import", str(tmp_path / "book.xlsx"))
+    assert result.exit_code == 0, result.stderr
+    assert result.output.splitlines()[-1].endswith(" row(s) from 1 file (7 sheets)")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for name in ("pledges", "receipts"):
+        (empty / f"{name}.csv").write_text((sample_dir / f"{name}.csv").read_text(
+            encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")  # fmt: skip
+    result = run("import", str(empty))
+    assert (
+        result.output.splitlines()[-1] == "nothing imported: the files hold no rows (2 files read)"
+    )
+    (tmp_path / "receipts.csv").write_text((sample_dir / "receipts.csv").read_text(
+        encoding="utf-8"), encoding="utf-8")  # fmt: skip
+    result = run("import", str(tmp_path / "receipts.csv"), str(tmp_path / "book.xlsx"))
+    assert result.output.splitlines()[-1].endswith(
+        " row(s) from 2 files (1 CSV, 1 workbook of 7 sheets)"
+    ), result.output
+
+
 def test_bad_import_exits_1_lists_rows_and_writes_nothing(run, tmp_path):
     (tmp_path / "parties.csv").write_text(
         "code,name,kind,country\nKYIV,Kyiv,city,UA\nBAD CODE,x,city,UA\nLVIV,Lviv,planet,UA\n",

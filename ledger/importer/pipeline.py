@@ -49,6 +49,24 @@ class ImportReport:
     files: list[str] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # worth a look, not a refusal
+    # per file read: how many sheets of it were read (a workbook), None for a CSV file
+    sources: list[int | None] = field(default_factory=list)
+
+    def read_from(self) -> str:
+        """The files read, as a summary line says it: "12 files", "1 file (7 sheets)", "3 files
+        (2 CSV, 1 workbook of 7 sheets)". `files` holds a label per table, so a workbook of
+        7 sheets was "7 file(s)"."""
+        n = len(self.sources)
+        workbooks = [k for k in self.sources if k is not None]
+        text = _count(n, "file")
+        if not workbooks:
+            return text
+        sheets = _count(sum(workbooks), "sheet")
+        if len(workbooks) == n:
+            return f"{text} ({sheets})"
+        return (
+            f"{text} ({n - len(workbooks)} CSV, {_count(len(workbooks), 'workbook')} of {sheets})"
+        )
 
     @property
     def new(self) -> int:
@@ -73,6 +91,10 @@ class ImportReport:
     @property
     def still_reversed(self) -> int:
         return sum(c[Outcome.STILL_REVERSED] for c in self.counts.values())
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _pydantic_errors(
@@ -236,10 +258,13 @@ def _share_fields_set(model: Row, shared: dict[frozenset[str], set[str]]) -> Non
         object.__setattr__(model, "__pydantic_fields_set__", one)
 
 
-def read_all(paths: list[Path], errors: list[RowError],
-             notes: list[str] | None = None) -> tuple[list[str], list[SourceRow]]:  # fmt: skip
+def read_all(paths: list[Path], errors: list[RowError], notes: list[str] | None = None,
+             sources: list[int | None] | None = None) -> tuple[list[str], list[SourceRow]]:  # fmt: skip
+    """Every table's rows, validated; the tables' labels. `sources` gets, per file read, the
+    number of its sheets read (a workbook) or None (a CSV file)."""
     rows: list[SourceRow] = []
     files: list[str] = []
+    sources = [] if sources is None else sources
     for folder in paths:
         if folder.is_dir() and not expand([folder]):
             errors.append(RowError(str(folder), None, None, None,
@@ -251,6 +276,7 @@ def read_all(paths: list[Path], errors: list[RowError],
             errors.append(RowError(str(path), None, None, None, "no such file or folder"))
             continue
         try:
+            read = len(files)
             for table in read_path(path):
                 if names[path.name] > 1:  # a/shipments.csv and b/shipments.csv: say which
                     table.label = str(path) + table.label[len(path.name) :]
@@ -259,6 +285,7 @@ def read_all(paths: list[Path], errors: list[RowError],
                     continue
                 files.append(table.label)
                 rows += parse_table(table, errors, notes)
+            sources.append(None if path.suffix.lower() == ".csv" else len(files) - read)
         except (
             ValueError,
             OSError,
@@ -505,11 +532,12 @@ def import_into(book: Book, paths: list[Path], progress: Progress | None = None,
     """
     errors: list[RowError] = []
     notes: list[str] = []
-    files, rows = read_all(paths, errors, notes)
+    sources: list[int | None] = []
+    files, rows = read_all(paths, errors, notes, sources)
     ordered = order(rows, errors)
     del rows  # booking releases each row once booked (see book_all)
     book.bulk = worth_bulk(len(ordered), book.stored_entries()) if bulk is None else bulk
-    report = ImportReport(files=files, notes=notes)
+    report = ImportReport(files=files, notes=notes, sources=sources)
     book_all(book, ordered, errors, report, progress, correct_rates)
     if errors:
         raise ImportRejected(errors, notes)
