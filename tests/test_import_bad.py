@@ -1753,3 +1753,19 @@ def test_a_receipt_above_transit_names_the_shipment_and_writes_plain_numbers(loa
           "receipt takes 0.000000000001 out of transit (received − excess + short + damaged) "
           "but only 0 of shipment line BXL-2024-001/1 is in transit")  # fmt: skip
     assert err.value == "0.000000000001"
+
+
+def test_errors_are_listed_by_file_then_row(masters, bad):
+    """Errors came in the order they were found: reading problems first, then booking ones in
+    date order across files (pledges.csv row 4, row 3, row 2, then distributions.csv)."""
+    write_rows(bad / "pledges.csv", [
+        {**PLEDGE, "date": "2024-12-01", "item": "NO-SUCH-1"},       # 2 booked last
+        {**PLEDGE, "line_no": "2", "date": "2024-11-01", "item": "NO-SUCH-2"},  # 3 booked first
+        {**PLEDGE, "line_no": "3", "quantity": "-1"},                # 4 refused as it is read
+    ])  # fmt: skip
+    write_rows(bad / "distributions.csv", [{**DISTRIBUTION, "date": "2025-01-01"}])
+    errors = rejected(masters, bad, bad / "nosuch.csv")
+    assert [(e.file, e.row) for e in errors] == [
+        (str(bad / "nosuch.csv"), None), ("distributions.csv", 2), ("pledges.csv", 2),
+        ("pledges.csv", 3), ("pledges.csv", 4),
+    ], "\n".join(map(str, errors))  # fmt: skip

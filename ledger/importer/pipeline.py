@@ -540,5 +540,15 @@ def import_into(book: Book, paths: list[Path], progress: Progress | None = None,
     report = ImportReport(files=files, notes=notes, sources=sources)
     book_all(book, ordered, errors, report, progress, correct_rates)
     if errors:
-        raise ImportRejected(errors, notes)
+        raise ImportRejected(in_file_order(errors, files), notes)
     return report
+
+
+def in_file_order(errors: list[RowError], files: list[str]) -> list[RowError]:
+    """Errors by file (in the order the files were read), then row, as the user goes through
+    them to fix them. They are found in booking order (master data, then events by date across
+    files), so a file's row 9 came before its row 3 and receipts.csv before pledges.csv.
+    A file that could not be read at all (no table of it was read) comes first; within a file
+    a problem of the whole file first; equal places keep the order they were found in."""
+    rank = {label: i for i, label in enumerate(files)}
+    return sorted(errors, key=lambda e: (rank.get(e.file, -1), -1 if e.row is None else e.row))
