@@ -295,11 +295,14 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], correct_rates: bool) ->
                    "receive …`), or change it in the file to book the correction.")  # fmt: skip
     if report.new == 0 and report.still_reversed:
         click.echo("nothing new booked")
+    elif report.new == 0 and report.unchanged == 0:
+        holds = "the file holds" if len(report.sources) == 1 else "the files hold"
+        click.echo(f"nothing imported: {holds} no rows ({report.read_from()} read)")
     elif report.new == 0:
         click.echo("nothing new: the ledger already holds every row of these files")
     else:
-        corrected = report.new - report.brand_new
-        click.echo(f"imported {report.new} row(s) from {len(report.files)} file(s)"
+        corrected = report.corrected
+        click.echo(f"imported {report.new} row(s) from {report.read_from()}"
                    + (f", {corrected} of them correction(s)" if corrected else ""))  # fmt: skip
 
 
@@ -512,7 +515,7 @@ def demo(data: Path, out: Path) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     with refusals(), Ledger(f"sqlite:///{db}") as led:
         report = led.import_files([data])
-        click.echo(f"imported {report.new} rows from {len(report.files)} files into {db}")
+        click.echo(f"imported {report.new} rows from {report.read_from()} into {db}")
         result = led.verify()
         click.echo(
             f"verify: {'intact' if result.ok else result.problem} ({result.entries} entries)"
@@ -589,6 +592,11 @@ COLUMN_MEANING = {
 KIND_MEANING = {
     ("pledges", "pledge_ref"): "the pledge's reference (the donor's letter or decision)",
     ("pledges", "line_no"): "the line of the pledge",
+    # a dispatch picks no lot: it loads one batch, and creates the lot
+    ("shipments", "batch"): "batch (series) of the goods loaded; required for items that track "
+    "expiry",
+    ("shipments", "expiry"): "expiry date of the batch loaded; required for items that track "
+    "expiry",
 }
 
 

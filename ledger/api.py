@@ -229,15 +229,16 @@ class Ledger:
         """Book one row of any kind (master data or event); idempotent under its natural key.
 
         A row equal to a record whose entry was reversed is left so (`still reversed`) unless
-        `rebook_reversed`: then it is booked again (`corrected`), as the CLI's one-event
-        commands do (e.g. a receipt posted again once the rate of its day is on file). A script
-        replaying its rows keeps its reversals.
+        `rebook_reversed`: then it is booked again (`booked again`, no correction), as the
+        CLI's one-event commands do (e.g. a receipt posted again once the rate of its day is on
+        file). A script replaying its rows keeps its reversals. A conflict speaks of the posted
+        event ("the command has …, then post it again"), not of a file.
         """
         from ledger.booking import book_row
 
         with self.booking() as book:
             return book_row(book, row, rebook_reversed=rebook_reversed,
-                            correct_rates=correct_rates)  # fmt: skip
+                            correct_rates=correct_rates, one_event=True)  # fmt: skip
 
     def entry_of(self, row: Row) -> int | None:
         """The journal entry that booked the record under this row's natural key (the id

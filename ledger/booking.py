@@ -20,6 +20,7 @@ from sqlalchemy import String, or_, select
 from ledger import accounts as acc
 from ledger.book import RECORD_TABLES, Book, Lot, PledgeLine
 from ledger.db import tables as t
+from ledger.decimals import dstr
 from ledger.entries import ZERO, Entry, Posting, balance_values
 from ledger.errors import (
     BookingError,
@@ -52,16 +53,27 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     CORRECTED = "corrected"
     STILL_REVERSED = "still reversed"  # as a record whose entry was reversed: not booked again
+    # the same record as one whose entry was reversed, posted again on purpose: no correction
+    BOOKED_AGAIN = "booked again"
+
+
+def _shown(value: Any) -> str:
+    """A stored or given value in a conflict: an empty one as "(blank)", not Python's None."""
+    return "(blank)" if value is None else repr(value)
 
 
 class Conflict(BookingError):
-    """A row whose natural key is taken by a different stored version. Nothing is overwritten."""
+    """A row whose natural key is taken by a different stored version. Nothing is overwritten.
+
+    `given_by` names where the new version comes from: a row of a file, or one event posted on
+    its own (a command: "the command has …"), which the user did not type into any file."""
 
     def __init__(self, key: str, stored: dict[str, Any], given: dict[str, Any],
-                 advice: str = "") -> None:  # fmt: skip
+                 advice: str = "", given_by: str = "file") -> None:  # fmt: skip
         diff = sorted(k for k in set(stored) | set(given) if stored.get(k) != given.get(k))
         shown = "; ".join(
-            f"{k}: ledger has {stored.get(k)!r}, file has {given.get(k)!r}" for k in diff
+            f"{k}: ledger has {_shown(stored.get(k))}, {given_by} has {_shown(given.get(k))}"
+            for k in diff
         )
         super().__init__(
             f"conflict with the record already stored under {key}: {shown}{advice}",
@@ -72,55 +84,69 @@ class Conflict(BookingError):
 
 
 def book_row(book: Book, row: Row, *, rebook_reversed: bool = False,
-             correct_rates: bool = False) -> Outcome:  # fmt: skip
+             correct_rates: bool = False, one_event: bool = False) -> Outcome:  # fmt: skip
     """Book one row of any kind, honouring natural keys (invariant 7).
 
     A row equal to a record whose entry was reversed is booked again only with
     `rebook_reversed` (one event posted on purpose, e.g. a receipt re-posted once its day's
-    rate is on file); an import of the same files again leaves the reversal standing. A
-    changed FX rate is a conflict like any changed row unless `correct_rates` says the stored
-    one was mistyped (`import --correct-rates`).
+    rate is on file: `booked again`, no correction); an import of the same files again leaves
+    the reversal standing. A changed FX rate is a conflict like any changed row unless
+    `correct_rates` says the stored one was mistyped (`import --correct-rates`). `one_event`:
+    the row was posted on its own (a command, `Ledger.post`), not read from a file, and a
+    conflict says so.
     """
     kind = row.kind
     _check_lengths(row)
     src = row.canonical()
     key = _store_key(row)
     existing = book.record(kind, key)
-    corrected = False
+    replaces = False  # the stored version is replaced (its id kept) by this one
+    outcome = Outcome.NEW
     if existing is not None:
         stored, given = book.stored_src(existing, key), json.loads(src)
         reversed_ = existing.entry_id is not None and book.is_reversed(existing.entry_id)
         if stored == given and not (reversed_ and rebook_reversed):
             return Outcome.STILL_REVERSED if reversed_ else Outcome.UNCHANGED
-        if reversed_:
-            corrected = True  # the old version was reversed: the key is free for the correction
-        elif kind == "fx_rates":
-            if not correct_rates:  # never overwritten unasked (invariant 7)
-                raise Conflict(row.key_text, stored, given,
-                               "; if the stored rate was mistyped, import the file again with "
-                               "--correct-rates")  # fmt: skip
-            _rate_correctable(book, row, stored, given)
-            corrected = True
-        elif existing.entry_id is not None:  # an event: corrected by reversing its entry
-            raise Conflict(row.key_text, stored, given,
-                           f"; to correct it, reverse entry {existing.entry_id} (aidledger reverse "
-                           f"{existing.entry_id} --reason …), then import the row again")  # fmt: skip
-        else:
-            raise Conflict(row.key_text, stored, given)
+        _refuse_change(book, row, existing, stored, given, reversed_, correct_rates, one_event)
+        replaces = True  # its entry was reversed (the key is free), or a rate to correct
+        outcome = Outcome.BOOKED_AGAIN if stored == given else Outcome.CORRECTED
     if row.date_field is not None:  # a closed month first: before stock or pledge checks
         day = getattr(row, row.date_field)
         if isinstance(day, dt.date):
             book.check_open(day, row.date_field)
     try:
-        BOOKERS[kind](book, row, src, existing.id if corrected and existing else None)
+        BOOKERS[kind](book, row, src, existing.id if replaces and existing else None)
     except UnknownCode as first:  # raised before anything is booked: say every unknown code
         _all_unknown(book, row, first)
         raise
-    return Outcome.CORRECTED if corrected else Outcome.NEW
+    return outcome
+
+
+def _refuse_change(book: Book, row: Row, existing: Any, stored: dict[str, Any],
+                   given: dict[str, Any], reversed_: bool, correct_rates: bool,
+                   one_event: bool) -> None:  # fmt: skip
+    """Raise a Conflict unless the stored version may be replaced: its entry was reversed, or
+    it is a mistyped rate to correct (`correct_rates`). The advice says what to do again: post
+    the one event, or import the row."""
+    if reversed_:
+        return
+    given_by, again = ("the command", "post it again") if one_event else ("file", "import the row again")  # fmt: skip
+    if row.kind == "fx_rates":
+        if not correct_rates:  # never overwritten unasked (invariant 7)
+            raise Conflict(row.key_text, stored, given,
+                           "; if the stored rate was mistyped, import it again with "
+                           "--correct-rates", given_by)  # fmt: skip
+        _rate_correctable(book, row, stored, given, given_by)  # type: ignore[arg-type]
+    elif existing.entry_id is not None:  # an event: corrected by reversing its entry
+        raise Conflict(row.key_text, stored, given,
+                       f"; to correct it, reverse entry {existing.entry_id} (aidledger reverse "
+                       f"{existing.entry_id} --reason …), then {again}", given_by)  # fmt: skip
+    else:
+        raise Conflict(row.key_text, stored, given, given_by=given_by)
 
 
 def _rate_correctable(book: Book, row: FxRateRow, stored: dict[str, Any],
-                      given: dict[str, Any]) -> None:  # fmt: skip
+                      given: dict[str, Any], given_by: str = "file") -> None:  # fmt: skip
     """A mistyped rate must be correctable, or it would stay in the books for good; but a UAH
     value is fixed when its receipt is posted (never re-translated, DESIGN §4), so only while
     no standing receipt was valued at it. Otherwise the conflict names those receipts."""
@@ -131,7 +157,7 @@ def _rate_correctable(book: Book, row: FxRateRow, stored: dict[str, Any],
         raise Conflict(row.key_text, stored, given,
                        f"; receipts valued at the stored rate: {shown} — reverse them (aidledger "
                        "reverse), import the corrected rate (--correct-rates), then post them "
-                       "again")  # fmt: skip
+                       "again", given_by)  # fmt: skip
 
 
 # The master-data codes each kind of row refers to: (column, master kind, what it is called).
@@ -295,9 +321,10 @@ def pick_lots(book: Book, account: str, item: str, quantity: Decimal, batch: str
         what = f"{item} batch {batch}" if batch else item
         when = f" that may leave on {on.isoformat()}" if on and book.back_dated(on) else ""
         raise InsufficientStock(
-            f"{account} holds only {available} of {what}{when}; cannot issue {quantity}",
+            f"{account} holds only {dstr(available)} of {what}{when}; cannot issue "
+            f"{dstr(quantity)}",
             "quantity",
-            str(quantity),
+            dstr(quantity),
         )
     picked: list[tuple[Lot, Decimal]] = []
     left = quantity
@@ -477,9 +504,10 @@ def _book_receipt(book: Book, row: ReceiptRow, src: str, rid: int | None) -> Non
     take = row.out_of_transit
     if take > in_transit:
         raise BookingError(
-            f"receipt takes {take} out of transit (received − excess + short + damaged) but only "
-            f"{in_transit} of line {row.line_no} is in transit; record a surplus in `excess`",
-            "received", str(row.received),
+            f"receipt takes {dstr(take)} out of transit (received − excess + short + damaged) "
+            f"but only {dstr(in_transit)} of shipment line {row.shipment_ref}/{row.line_no} is "
+            "in transit; record a surplus in `excess`",
+            "received", dstr(row.received),
         )  # fmt: skip
     postings = [_goods(transit, lot, -take)]
     if row.received:

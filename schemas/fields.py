@@ -70,8 +70,9 @@ def _parse_date(v: Any, epoch: dt.date) -> Any:
             raise ValueError("expected a date without a time of day")
         return v.date()
     if isinstance(v, int | float) and not isinstance(v, bool):
-        if float(v).is_integer() and 20000 < v < 80000:
-            return epoch + dt.timedelta(days=int(v))
+        n = spreadsheet_number(v) if isinstance(v, float) else Decimal(v)
+        if n == n.to_integral_value() and 20000 < n < 80000:
+            return epoch + dt.timedelta(days=int(n))
         raise ValueError("not a date")
     if isinstance(v, str):
         s = v.strip()
@@ -115,6 +116,29 @@ def loose_decimal(v: Any) -> Decimal | None:
         return None
 
 
+SPREADSHEET_DIGITS = 15  # significant digits a spreadsheet program keeps of a number
+
+
+def spreadsheet_number(v: float) -> Decimal:
+    """A binary float (a workbook's number cell) as the spreadsheet program shows it: its
+    value at 15 significant digits, whole numbers unchanged.
+
+    A formula's result is stored as the nearest binary float (`=0.1+0.2` as
+    0.30000000000000004, 370370.367 as 370370.36699999997); Excel shows and computes with 15
+    digits, so that is the number the user sees and means. Every float out of a workbook turns
+    into a number or text here, so a cell reads the same in a number, a code or a text column.
+    """
+    if v.is_integer():
+        return Decimal(int(v))
+    return Decimal(format(v, f".{SPREADSHEET_DIGITS}g"))
+
+
+def spreadsheet_text(v: float) -> str:
+    """A float cell as text (a code, a remark, a number column's input): canonical digits,
+    without an exponent, as `spreadsheet_number` reads it."""
+    return dstr(spreadsheet_number(v))
+
+
 def parse_decimal(v: Any, info: ValidationInfo) -> Any:
     """Exact decimal from text; a decimal comma only where the file allows it (`;` files)."""
     if v is None or isinstance(v, Decimal):
@@ -123,9 +147,10 @@ def parse_decimal(v: Any, info: ValidationInfo) -> Any:
         raise ValueError("not a number")
     if isinstance(v, int):
         return Decimal(v)
-    if isinstance(v, float):
-        # openpyxl hands numeric cells over as floats; repr() is the shortest exact round-trip.
-        return Decimal(repr(v))
+    if isinstance(v, float):  # a number cell handed over as a float: as the program shows it
+        return _in_range(_finite(spreadsheet_number(v)))
+    if isinstance(v, dt.date):
+        raise ValueError(DATE_FOR_NUMBER)
     if not isinstance(v, str):
         raise ValueError("not a number")
     s = v.strip().replace("\u00a0", "").replace("\u202f", "")
@@ -170,14 +195,32 @@ def parse_decimal(v: Any, info: ValidationInfo) -> Any:
         else:  # 12.500,75 or 12,5: the comma is the decimal mark
             s = s.replace(".", "").replace(",", ".")
     try:
-        d = Decimal(s)
+        d = _finite(Decimal(s))
     except InvalidOperation:
         raise ValueError("not a number") from None
-    if not d.is_finite():
-        raise ValueError("not a finite number")
     if not PLAIN_NUMBER.match(s):  # Decimal also reads 1_000, ٣ and ５: FORMATS says digits
         raise ValueError("not a plain number: write ASCII digits 0-9 with a decimal point, "
                          "without _ or other separators")  # fmt: skip
+    return _in_range(d)
+
+
+# A date cell where a number belongs: a number column the spreadsheet formatted as dates shows
+# 5 as 1900-01-05, which "not a number" alone leaves the user puzzling over
+DATE_FOR_NUMBER = (
+    "the cell holds a date where a number is expected (is the cell formatted as a date?): "
+    "format it as a number"
+)
+
+
+def _finite(d: Decimal) -> Decimal:
+    if not d.is_finite():
+        raise ValueError("not a finite number")
+    return d
+
+
+def _in_range(d: Decimal) -> Decimal:
+    """What the ledger's exact columns hold (`MAX_DIGITS`, `MAX_SCALE`), for text and float
+    input alike."""
     if d != 0 and not (-MAX_SCALE <= d.as_tuple().exponent and d.adjusted() < MAX_DIGITS):
         raise ValueError(
             f"number out of range: at most {MAX_DIGITS} digits before and {MAX_SCALE} after the point"
@@ -249,15 +292,31 @@ def _bool(v: Any) -> Any:
 
 
 def _int(v: Any) -> Any:
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
+    """A whole number (a line number, a count of packages) from text or a number cell.
+
+    A fraction (24.5) or a date cell is refused in words the user can act on, not pydantic's
+    "unable to parse string as an integer"; other text is left to pydantic's int check."""
+    if isinstance(v, bool) or v is None or isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return _whole(spreadsheet_number(v))
+    if isinstance(v, dt.date):
+        raise ValueError(DATE_FOR_NUMBER)
     if isinstance(v, str):
         s = v.strip()
         if s.isascii() and s.isdigit():
             return int(s)
         if "_" in s or not s.isascii():  # int() reads 1_000, ٣ and ５ too
             raise ValueError("not a whole number: write ASCII digits 0-9")
+        if PLAIN_NUMBER.match(s):  # 24.5, 24.0, 1e3: a number, but is it whole?
+            return _whole(Decimal(s))
     return v
+
+
+def _whole(d: Decimal) -> int:
+    if not d.is_finite() or d != d.to_integral_value():
+        raise ValueError(f"must be a whole number, not {dstr(d) if d.is_finite() else d}")
+    return int(d)
 
 
 Code = Annotated[str, StringConstraints(max_length=64), AfterValidator(_code)]
@@ -271,6 +330,24 @@ def _subject(s: str) -> str:
             "'/' to say whose it is: receipt_ref/shipment_ref, donor/pledge_ref"
         )
     return sys.intern(s)
+
+
+HS_CODE = re.compile(r"^\d{6,10}$", re.ASCII)
+
+
+def _hs_code(s: str) -> str:
+    """An HS code, 6 to 10 digits. Many start with 0 (040221, milk powder), which a spreadsheet
+    drops when it stores the column as numbers: say so, not pydantic's pattern."""
+    if HS_CODE.match(s):
+        return s
+    why = "an HS code is 6 to 10 digits"
+    if s.isascii() and s.isdigit() and len(s) < 6:
+        why += (f"; a spreadsheet may have dropped a leading zero ({s.zfill(6)} stored as the "
+                f"number {s}): store the column as text and type the code again")  # fmt: skip
+    raise ValueError(why)
+
+
+HsCode = Annotated[str, AfterValidator(_hs_code)]
 
 
 # what a document belongs to: a code, or two (`GRN1/S2`: receipt GRN1 of shipment S2)

@@ -21,6 +21,7 @@ from schemas.fields import (
     Currency,
     Date,
     Flag,
+    HsCode,
     LineNo,
     NonNegative,
     Quantity,
@@ -169,7 +170,7 @@ class ItemRow(Row):
     code: Code
     name: str = Field(min_length=1)
     unit: str = Field(min_length=1, max_length=16)
-    hs_code: str = Field(pattern=r"^\d{6,10}$")
+    hs_code: HsCode
     category: Category
     tracks_expiry: Flag
     name_uk: str | None = None

@@ -76,10 +76,56 @@ def test_an_option_says_what_it_means_for_its_own_kind_of_row():
     assert "--pledge-ref TEXT the pledge this line is sent against" in dispatch
 
 
+def test_a_dispatchs_batch_is_the_batch_loaded_not_a_fefo_choice():
+    """`dispatch --help` said of --batch "without it the earliest expiry is taken first
+    (FEFO)": a dispatch picks no lot, it loads one batch (required for expiry-tracked items)."""
+    dispatch = " ".join(CliRunner().invoke(main, ["dispatch", "--help"]).output.split())
+    distribute = " ".join(CliRunner().invoke(main, ["distribute", "--help"]).output.split())
+    assert "FEFO" not in dispatch
+    assert ("--batch TEXT batch (series) of the goods loaded; required for items that track "
+            "expiry") in dispatch  # fmt: skip
+    assert "--expiry TEXT expiry date of the batch loaded" in dispatch
+    assert "without it the earliest expiry is taken first (FEFO)" in distribute
+
+
 def test_import_twice_changes_nothing(imported, sample_dir):
     again = imported("import", str(sample_dir))
     assert again.exit_code == 0
     assert "nothing new" in again.output
+
+
+def test_an_import_counts_files_and_sheets_honestly(run, sample_dir, tmp_path):
+    """One workbook of 7 sheets said "from 7 file(s)"; header-only files said "the ledger
+    already holds every row of these files", of files that hold none."""
+    from openpyxl import Workbook
+
+    names = ["parties", "items", "warehouses", "partnerships", "pledges", "shipments", "customs"]
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in names:
+        ws = wb.create_sheet(name)
+        with (sample_dir / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+            for row in csv.reader(f):
+                ws.append(row)
+    wb.save(tmp_path / "book.xlsx")
+    result = run("import", str(tmp_path / "book.xlsx"))
+    assert result.exit_code == 0, result.stderr
+    assert result.output.splitlines()[-1].endswith(" row(s) from 1 file (7 sheets)")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for name in ("pledges", "receipts"):
+        (empty / f"{name}.csv").write_text((sample_dir / f"{name}.csv").read_text(
+            encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")  # fmt: skip
+    result = run("import", str(empty))
+    assert (
+        result.output.splitlines()[-1] == "nothing imported: the files hold no rows (2 files read)"
+    )
+    (tmp_path / "receipts.csv").write_text((sample_dir / "receipts.csv").read_text(
+        encoding="utf-8"), encoding="utf-8")  # fmt: skip
+    result = run("import", str(tmp_path / "receipts.csv"), str(tmp_path / "book.xlsx"))
+    assert result.output.splitlines()[-1].endswith(
+        " row(s) from 2 files (1 CSV, 1 workbook of 7 sheets)"
+    ), result.output
 
 
 def test_bad_import_exits_1_lists_rows_and_writes_nothing(run, tmp_path):
@@ -623,6 +669,60 @@ def test_a_conflicting_event_row_says_which_entry_to_reverse(run, tmp_path):
     assert f"reverse entry {found[0]['id']} (aidledger reverse {found[0]['id']}" in result.stderr
 
 
+def _posted(run, *args: str) -> int:
+    """Post one event through its command; the entry id it printed."""
+    result = run(*args)
+    assert result.exit_code == 0, (result.output, result.stderr)
+    return int(result.output.split("(entry ")[1].split(")")[0])
+
+
+SHIP_S1 = ["dispatch", "--shipment-ref", "S-1", "--line-no", "1", "--dispatch-date", "2023-05-10",
+           "--donor", "PRAGUE", "--recipient", "KYIV", "--item", "GEN", "--quantity", "10",
+           "--unit-value", "25000", "--currency", "CZK"]  # fmt: skip
+RECEIVE_S1 = ["receive", "--receipt-ref", "GRN-1", "--shipment-ref", "S-1", "--line-no", "1",
+              "--date", "2023-05-14", "--warehouse", "WH1", "--received", "10"]  # fmt: skip
+
+
+def test_a_one_event_conflict_speaks_of_the_command_not_a_file(run):
+    """A receipt posted again with a remark said "remarks: ledger has None, file has 'NOSUCH'
+    … then import the row again", though no file was involved."""
+    from ledger.api import Ledger
+    from tests import factories as f
+
+    with Ledger(run.url, migrate=False) as led:
+        f.world(led)
+    _posted(run, *SHIP_S1)
+    entry = _posted(run, *RECEIVE_S1)
+    result = run(*RECEIVE_S1, "--remarks", "NOSUCH")
+    assert result.exit_code == 1
+    message = " ".join(result.stderr.split())
+    assert "remarks: ledger has (blank), the command has 'NOSUCH'" in message
+    assert f"reverse entry {entry} (aidledger reverse {entry} --reason …), then post it again" in (
+        message
+    )
+    assert "file" not in message and "None" not in message
+
+
+def test_an_unchanged_event_posted_again_after_its_reversal_is_booked_again_not_corrected(run):
+    """Re-posting the very receipt whose entry was reversed printed "corrected"; nothing was
+    corrected: the same record is booked again (an import says of it "not booked again")."""
+    from ledger.api import Ledger
+    from tests import factories as f
+
+    with Ledger(run.url, migrate=False) as led:
+        f.world(led)
+    _posted(run, *SHIP_S1)
+    entry = _posted(run, *RECEIVE_S1)
+    assert run("reverse", str(entry), "--reason", "valued without a rate").exit_code == 0
+    again = run(*RECEIVE_S1)
+    assert again.exit_code == 0, again.stderr
+    assert again.output.startswith("receive GRN-1/S-1/1: booked again (entry ")
+    changed = run("reverse", again.output.split("(entry ")[1].split(")")[0], "--reason", "9")
+    assert changed.exit_code == 0
+    corrected = run(*RECEIVE_S1[:-1], "9", "--short", "1")  # a changed record: a correction
+    assert corrected.output.startswith("receive GRN-1/S-1/1: corrected (entry ")
+
+
 def test_the_one_event_help_examples_book_in_order_on_the_sample_ledger(imported):
     """Each one-event command's `--help` example is a step of one sequence that books."""
     import shlex
@@ -651,9 +751,10 @@ def test_one_event_options_say_what_they_take(run):
     assert "--date TEXT a date, YYYY-MM-DD or DD.MM.YYYY" in customs
     receive = " ".join(run("receive", "--help").output.split())
     assert "--received TEXT units taken into the warehouse, any excess included" in receive
-    assert "--expiry TEXT a date, YYYY-MM-DD or DD.MM.YYYY" in " ".join(
-        run("dispatch", "--help").output.split()
-    )
+    assert (
+        "--expiry TEXT expiry date of the batch loaded; required for items that track expiry; "
+        "a date, YYYY-MM-DD or DD.MM.YYYY"
+    ) in " ".join(run("dispatch", "--help").output.split())
 
 
 def test_a_command_starting_a_new_ledger_says_so(tmp_path, sample_dir):

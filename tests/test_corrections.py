@@ -86,7 +86,7 @@ def test_a_reversed_receipt_posted_again_unchanged_is_booked_with_the_new_rate(l
     led.reverse(entry_of(led, t.ReceiptLine), "valued without a rate")
     again = f.receive(received="100", day=12)
     assert led.post(again) is Outcome.STILL_REVERSED  # a script replaying rows: left reversed
-    assert led.post(again, rebook_reversed=True) is Outcome.CORRECTED  # posted on purpose
+    assert led.post(again, rebook_reversed=True) is Outcome.BOOKED_AGAIN  # posted on purpose
     (row,) = led.reconcile()
     assert (row.received, row.uah_pending, row.received_value_uah) == (100, 0, D(170_000))
     assert led.verify().ok
@@ -213,7 +213,7 @@ def test_a_dispatch_a_later_one_exhausted_the_pledge_after_is_not_reversed_alone
     led.reverse(a, "was 50")
     assert led.post(f.ship("SH-A", qty="50", pledge_ref="P1", pledge_line=1)) is Outcome.CORRECTED
     again = f.ship("SH-B", qty="60", pledge_ref="P1", pledge_line=1)
-    assert led.post(again, rebook_reversed=True) is Outcome.CORRECTED
+    assert led.post(again, rebook_reversed=True) is Outcome.BOOKED_AGAIN
     (row,) = led.reconcile(donor="PRAGUE", recipient="KYIV")
     assert row.outstanding_pledge == 0 and row.dispatched == 110
     # a later dispatch that stayed within the pledge does not stand in the way

@@ -68,7 +68,7 @@ def test_a_rate_a_standing_receipt_was_valued_at_is_a_conflict_naming_it(
     with pytest.raises(LedgerError) as caught:
         received.post(rate("1.7"), correct_rates=True)
     message = str(caught.value)
-    assert "conflict" in message and "ledger has '1.6', file has '1.7'" in message
+    assert "conflict" in message and "ledger has '1.6', the command has '1.7'" in message
     assert "R1/S1/1" in message and "reverse them" in message
     assert (stored_rate(received), uah_values(received), received.verify().entries) == before
 
@@ -80,7 +80,7 @@ def test_reversed_receipts_free_the_rate_and_post_again_at_the_corrected_rate(
     received.reverse(2, reason="valued at a mistyped rate")
     assert received.post(rate("1.7"), correct_rates=True) == Outcome.CORRECTED
     assert received.post(f.receive("R1", "S1", 1, received="100"), rebook_reversed=True) == (
-        Outcome.CORRECTED
+        Outcome.BOOKED_AGAIN
     )
     assert uah_values(received) == [D(170_000)]
     assert received.verify().ok
@@ -110,7 +110,7 @@ def test_a_changed_rate_is_a_conflict_unless_its_correction_is_asked_for(
     other_day = RECEIPT_DAY + dt.timedelta(days=1)
     with pytest.raises(LedgerError) as caught:
         received.post(rate("16", other_day))
-    assert "ledger has '1.6', file has '16'" in str(caught.value)
+    assert "ledger has '1.6', the command has '16'" in str(caught.value)
     assert "--correct-rates" in str(caught.value)
     assert stored_rate(received, other_day) == D("1.6")
     rates = tmp_path / "fx_rates.csv"

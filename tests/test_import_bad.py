@@ -667,7 +667,9 @@ def test_unknown_currency_code_is_refused(masters, bad, file, row, column, value
 def test_receipt_above_what_is_in_transit_needs_excess(loaded, bad):
     path = write_rows(bad / "receipts.csv", [{**RECEIPT, "received": "3"}])
     err = only(rejected(loaded, path))
-    check(err, "receipts.csv", 2, "received", "only 2 of line 1 is in transit")
+    check(
+        err, "receipts.csv", 2, "received", "only 2 of shipment line BXL-2024-001/1 is in transit"
+    )
     assert "record a surplus in `excess`" in err.reason and err.value == "3"
     # The same receipt with the surplus declared is accepted.
     write_rows(path, [{**RECEIPT, "received": "3", "excess": "1", "remarks": "1 extra unit"}])
@@ -784,7 +786,7 @@ def test_many_bad_rows_in_several_files_are_all_reported_and_none_written(loaded
     write_rows(bad / "stuff.csv", [{"a": "1"}])
     errors = rejected(loaded, bad)
     expected = [
-        ("items.csv", 3, "hs_code", "String should match pattern"),
+        ("items.csv", 3, "hs_code", "an HS code is 6 to 10 digits; a spreadsheet may have dropped"),
         ("items.csv", 3, "tracks_expiry", "expected true or false"),
         ("pledges.csv", 3, "quantity", "greater than 0"),
         ("pledges.csv", 4, "currency", "unknown ISO 4217 currency code"),
@@ -832,6 +834,17 @@ def test_changed_row_under_an_existing_key_is_a_conflict_showing_both(
     check(err, file, row, column, "conflict with the record already stored under")
     assert f"ledger has {old!r}, file has {new!r}" in err.reason
     assert f"column {column}, value {new!r}:" in str(err)  # as written, not Decimal('…')
+
+
+def test_a_conflict_shows_an_empty_value_as_blank(loaded, bad):
+    """An empty stored value showed as Python's None ("ledger has None, file has 'x'")."""
+    path = write_rows(bad / "receipts.csv", [RECEIPT])
+    assert loaded.import_files([path]).new == 1
+    write_rows(path, [{**RECEIPT, "remarks": "2 wet boxes"}])
+    err = only(rejected(loaded, path))
+    check(err, "receipts.csv", 2, "remarks",
+          "remarks: ledger has (blank), file has '2 wet boxes'; to correct it, reverse entry")  # fmt: skip
+    assert err.reason.endswith("then import the row again")
 
 
 def test_identical_reimport_changes_nothing(loaded, base):
@@ -896,6 +909,12 @@ def test_hidden_sheets_are_not_read(masters, bad):
         scalar(masters, select(func.count()).select_from(t.Party).where(t.Party.code == "ODESA"))
         == 0
     )
+    # a sheet named like a kind of row is not skipped silently (it may be hidden by mistake);
+    # a helper sheet of another name is no news
+    assert report.notes == [
+        "book.xlsx: sheet 'parties' was not read because it is hidden (unhide it to import its rows)"
+    ]
+    assert report.files == ["book.xlsx[pledges]"]
 
 
 def _pledge_cells(**kw: Any) -> list[Any]:
@@ -1593,3 +1612,160 @@ def test_a_formula_saved_with_an_empty_result_is_a_blank_cell(masters, bad):
             )
     err = only(rejected(masters, path))
     check(err, "book.xlsx[pledges]", 2, "quantity", "required value is missing")
+
+
+# ---------------------------------------------------------------- found by an independent test
+
+
+def test_a_float_cell_is_read_at_the_15_digits_a_spreadsheet_shows(masters, bad):
+    """A formula's result is saved as the nearest binary float: `<v>0.30000000000000004</v>`
+    was refused as "out of range" and `<v>370370.36699999997</v>` booked with all its digits,
+    where the program shows 0.3 and 370370.367. A text column (a batch) read the same float
+    as '0.30000000000000004'."""
+    ship = _ship_cells(quantity=0.3, unit_value=370370.367, batch=0.3, gross_kg=2.0)
+    path = _workbook(bad / "book.xlsx", {
+        "pledges": [PLEDGE_HEADER, _pledge_cells(quantity=0.3, unit_value=3.3)],
+        "shipments": [SHIP_HEADER, ship],
+    })  # fmt: skip
+    # openpyxl writes 15 digits; a program saves a formula's result with all 17
+    _save_floats(path, {"0.3": "0.30000000000000004", "370370.367": "370370.36699999997",
+                        "3.3": "3.3000000000000003"})  # fmt: skip
+    assert masters.import_files([path]).new == 2
+    assert pledge_qty(masters) == D("0.3")
+    pl, sl = t.PledgeLine, t.ShipmentLine
+    assert scalar(masters, select(pl.unit_value).where(pl.pledge_ref == "T-PLEDGE")) == D("3.3")
+    got = fetch(masters, select(sl.quantity, sl.unit_value, sl.batch, sl.gross_kg))
+    assert [tuple(r) for r in got] == [(D("0.3"), D("370370.367"), "0.3", D(2))]
+
+
+def _save_floats(path: Path, saved: dict[str, str]) -> None:
+    """Write number cells' values as a spreadsheet program saves a formula's float result."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            for shown, stored in saved.items():
+                data = data.replace(f"<v>{shown}</v>".encode(), f"<v>{stored}</v>".encode())
+            z.writestr(name, data)
+    assert all(f"<v>{v}</v>".encode() in b"".join(parts.values()) for v in saved)
+
+
+def test_a_float_given_to_a_row_schema_is_read_as_a_spreadsheet_shows_it():
+    """The row schemas' float path (openpyxl's numbers, a script's floats) read
+    Decimal(repr(v)): 0.30000000000000004, beyond the ledger's 12 decimals."""
+    from schemas.rows import PledgeRow
+
+    row = PledgeRow.model_validate({**PLEDGE, "quantity": 0.1 + 0.2, "unit_value": 1e-7,
+                                    "line_no": 3.0000000000000004})  # fmt: skip
+    assert (row.quantity, row.unit_value, row.line_no) == (D("0.3"), D("1E-7"), 3)
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "column", "value"),
+    [("pledges.csv", PLEDGE, "line_no", "24.5"), ("shipments.csv", SHIPMENT, "pledge_line", "1.5"),
+     ("shipments.csv", SHIPMENT, "packages", "2.25"), ("pledges.csv", PLEDGE, "line_no", "1e-1")],
+)  # fmt: skip
+def test_a_fraction_in_a_whole_number_column_says_it_must_be_whole(masters, bad, file, row,
+                                                                    column, value):  # fmt: skip
+    """It said pydantic's "Input should be a valid integer, unable to parse string as an
+    integer"."""
+    extra = {"pledge_ref": "P-1"} if column == "pledge_line" else {}
+    path = write_rows(bad / file, [{**row, **extra, column: value}])
+    err = only(rejected(masters, path))
+    check(err, file, 2, column, "must be a whole number")
+    assert "valid integer" not in err.reason and err.value == value
+
+
+def test_a_whole_number_written_with_zero_decimals_is_read(masters, bad):
+    path = write_rows(bad / "pledges.csv", [{**PLEDGE, "line_no": "2.0"}])
+    assert masters.import_files([path]).new == 1
+    assert pledge_qty(masters, line=2) == 10
+
+
+@pytest.mark.parametrize("column", ["quantity", "line_no"])
+def test_a_number_cell_formatted_as_a_date_says_so(masters, bad, column):
+    """A quantity of 5 in a cell formatted as a date (1900-01-05) said "not a number" of the
+    value '1900-01-05 00:00:00', leaving the user to guess why."""
+    path = _workbook(bad / "book.xlsx",
+                     {"pledges": [PLEDGE_HEADER, _pledge_cells(**{column: dt.datetime(1900, 1, 5)})]})  # fmt: skip
+    err = only(rejected(masters, path))
+    check(err, "book.xlsx[pledges]", 2, column, "the cell holds a date where a")
+    assert "number is expected (is the cell formatted as a date?)" in err.reason
+
+
+def test_a_receipt_or_customs_event_before_its_shipment_of_the_same_import_says_so(masters, bad):
+    """Rows are booked in date order, so a receipt dated before its shipment line's dispatch in
+    the same import said "unknown shipment 'T-SHIP': not in the ledger", though it is right
+    there; against a shipment already in the ledger it says "dated before the shipment's
+    dispatch". The same for a customs event."""
+    ships = write_rows(bad / "shipments.csv", [SHIPMENT, {**SHIPMENT, "line_no": "2",
+                                                          "dispatch_date": "2024-11-08"}])  # fmt: skip
+    receipt = {**RECEIPT, "shipment_ref": "T-SHIP", "warehouse": "KYIV-WH-CENTRAL",
+               "received": "100"}  # fmt: skip
+    receipts = write_rows(bad / "receipts.csv", [
+        {**receipt, "date": "2024-11-04"},
+        {**receipt, "receipt_ref": "T-PN-2", "line_no": "2", "date": "2024-11-07"},
+    ])  # fmt: skip
+    customs = write_rows(bad / "customs.csv", [
+        {"shipment_ref": "T-SHIP", "event": "arrived", "date": "2024-11-03"}])  # fmt: skip
+    errors = rejected(masters, ships, receipts, customs)
+    assert len(errors) == 3, "\n".join(map(str, errors))
+    by_row = {(e.file, e.row): e for e in errors}
+    check(by_row["receipts.csv", 2], "receipts.csv", 2, "shipment_ref",
+          "shipment line T-SHIP/1 is dispatched on 2024-11-05 in this import, after this "
+          "receipt's date (2024-11-04)")  # fmt: skip
+    check(by_row["receipts.csv", 3], "receipts.csv", 3, "line_no",
+          "shipment line T-SHIP/2 is dispatched on 2024-11-08 in this import, after this "
+          "receipt's date (2024-11-07)")  # fmt: skip
+    check(by_row["customs.csv", 2], "customs.csv", 2, "shipment_ref",
+          "shipment T-SHIP is dispatched on 2024-11-05 in this import, after this customs "
+          "event's date (2024-11-03)")  # fmt: skip
+    assert all("correct one of the dates" in e.reason for e in errors)
+    assert not any("not in the ledger" in e.reason for e in errors)
+
+
+@pytest.mark.parametrize(("value", "leading_zero"), [(40221, True), ("12345678901", False)])
+def test_an_hs_code_that_lost_its_leading_zero_says_so(masters, bad, value, leading_zero):
+    """Milk powder's 040221 stored as the number 40221 said pydantic's "String should match
+    pattern '^\\d{6,10}$'"."""
+    item = {"code": "MILK", "name": "Milk powder", "unit": "kg", "hs_code": value,
+            "category": "food", "tracks_expiry": "true"}  # fmt: skip
+    path = _workbook(bad / "book.xlsx", {"items": [list(item), list(item.values())]})
+    err = only(rejected(masters, path))
+    check(err, "book.xlsx[items]", 2, "hs_code", "an HS code is 6 to 10 digits")
+    assert "pattern" not in err.reason and err.value == str(value)
+    advice = ("a spreadsheet may have dropped a leading zero (040221 stored as the number "
+              "40221): store the column as text")  # fmt: skip
+    assert (advice in err.reason) == leading_zero
+
+
+def test_a_receipt_above_transit_names_the_shipment_and_writes_plain_numbers(loaded, bad):
+    """It said "receipt takes 1E-12 out of transit … but only 0.0 of line 1 is in transit":
+    no shipment named, and numbers as Decimal's repr writes them."""
+    path = write_rows(bad / "receipts.csv", [
+        {**RECEIPT, "received": "2.0"},
+        {**RECEIPT, "receipt_ref": "T-PN-2", "received": "0.000000000001"},
+    ])  # fmt: skip
+    err = only(rejected(loaded, path))
+    check(err, "receipts.csv", 3, "received",
+          "receipt takes 0.000000000001 out of transit (received − excess + short + damaged) "
+          "but only 0 of shipment line BXL-2024-001/1 is in transit")  # fmt: skip
+    assert err.value == "0.000000000001"
+
+
+def test_errors_are_listed_by_file_then_row(masters, bad):
+    """Errors came in the order they were found: reading problems first, then booking ones in
+    date order across files (pledges.csv row 4, row 3, row 2, then distributions.csv)."""
+    write_rows(bad / "pledges.csv", [
+        {**PLEDGE, "date": "2024-12-01", "item": "NO-SUCH-1"},       # 2 booked last
+        {**PLEDGE, "line_no": "2", "date": "2024-11-01", "item": "NO-SUCH-2"},  # 3 booked first
+        {**PLEDGE, "line_no": "3", "quantity": "-1"},                # 4 refused as it is read
+    ])  # fmt: skip
+    write_rows(bad / "distributions.csv", [{**DISTRIBUTION, "date": "2025-01-01"}])
+    errors = rejected(masters, bad, bad / "nosuch.csv")
+    assert [(e.file, e.row) for e in errors] == [
+        (str(bad / "nosuch.csv"), None), ("distributions.csv", 2), ("pledges.csv", 2),
+        ("pledges.csv", 3), ("pledges.csv", 4),
+    ], "\n".join(map(str, errors))  # fmt: skip

@@ -162,7 +162,7 @@ def test_receipt_into_another_recipients_warehouse_is_refused(led):
 def test_receipt_above_transit_without_excess_is_refused(led):
     f.world(led)
     ops.dispatch(led, f.ship("S1", qty="10"))
-    with pytest.raises(BookingError, match="only 10 of line 1 is in transit"):
+    with pytest.raises(BookingError, match="only 10 of shipment line S1/1 is in transit"):
         ops.receive(led, f.receive(received="11"))
     assert bal(led, "transit:") == 10
 
@@ -264,7 +264,7 @@ def test_same_row_twice_is_unchanged_and_changed_row_conflicts(led):
     f.world(led)
     assert ops.dispatch(led, f.ship("S1", qty="10")) is Outcome.NEW
     assert ops.dispatch(led, f.ship("S1", qty="10.000")) is Outcome.UNCHANGED
-    with pytest.raises(BookingError, match="quantity: ledger has '10', file has '11'"):
+    with pytest.raises(BookingError, match="quantity: ledger has '10', the command has '11'"):
         ops.dispatch(led, f.ship("S1", qty="11"))
 
 

@@ -49,15 +49,40 @@ class ImportReport:
     files: list[str] = field(default_factory=list)
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # worth a look, not a refusal
+    # per file read: how many sheets of it were read (a workbook), None for a CSV file
+    sources: list[int | None] = field(default_factory=list)
+
+    def read_from(self) -> str:
+        """The files read, as a summary line says it: "12 files", "1 file (7 sheets)", "3 files
+        (2 CSV, 1 workbook of 7 sheets)". `files` holds a label per table, so a workbook of
+        7 sheets was "7 file(s)"."""
+        n = len(self.sources)
+        workbooks = [k for k in self.sources if k is not None]
+        text = _count(n, "file")
+        if not workbooks:
+            return text
+        sheets = _count(sum(workbooks), "sheet")
+        if len(workbooks) == n:
+            return f"{text} ({sheets})"
+        return (
+            f"{text} ({n - len(workbooks)} CSV, {_count(len(workbooks), 'workbook')} of {sheets})"
+        )
 
     @property
     def new(self) -> int:
-        return sum(c[Outcome.NEW] + c[Outcome.CORRECTED] for c in self.counts.values())
+        """Rows booked: new keys, corrections, and records booked again."""
+        booked = (Outcome.NEW, Outcome.CORRECTED, Outcome.BOOKED_AGAIN)
+        return sum(c[o] for c in self.counts.values() for o in booked)
 
     @property
     def brand_new(self) -> int:
         """Rows booked under a key the ledger did not hold (`new` less the corrections)."""
         return sum(c[Outcome.NEW] for c in self.counts.values())
+
+    @property
+    def corrected(self) -> int:
+        """Rows that replaced a stored version whose entry was reversed (or a mistyped rate)."""
+        return sum(c[Outcome.CORRECTED] for c in self.counts.values())
 
     @property
     def unchanged(self) -> int:
@@ -66,6 +91,10 @@ class ImportReport:
     @property
     def still_reversed(self) -> int:
         return sum(c[Outcome.STILL_REVERSED] for c in self.counts.values())
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _pydantic_errors(
@@ -229,10 +258,13 @@ def _share_fields_set(model: Row, shared: dict[frozenset[str], set[str]]) -> Non
         object.__setattr__(model, "__pydantic_fields_set__", one)
 
 
-def read_all(paths: list[Path], errors: list[RowError],
-             notes: list[str] | None = None) -> tuple[list[str], list[SourceRow]]:  # fmt: skip
+def read_all(paths: list[Path], errors: list[RowError], notes: list[str] | None = None,
+             sources: list[int | None] | None = None) -> tuple[list[str], list[SourceRow]]:  # fmt: skip
+    """Every table's rows, validated; the tables' labels. `sources` gets, per file read, the
+    number of its sheets read (a workbook) or None (a CSV file)."""
     rows: list[SourceRow] = []
     files: list[str] = []
+    sources = [] if sources is None else sources
     for folder in paths:
         if folder.is_dir() and not expand([folder]):
             errors.append(RowError(str(folder), None, None, None,
@@ -244,11 +276,16 @@ def read_all(paths: list[Path], errors: list[RowError],
             errors.append(RowError(str(path), None, None, None, "no such file or folder"))
             continue
         try:
+            read = len(files)
             for table in read_path(path):
                 if names[path.name] > 1:  # a/shipments.csv and b/shipments.csv: say which
                     table.label = str(path) + table.label[len(path.name) :]
+                if table.hidden:
+                    _hidden_note(table, notes)
+                    continue
                 files.append(table.label)
                 rows += parse_table(table, errors, notes)
+            sources.append(None if path.suffix.lower() == ".csv" else len(files) - read)
         except (
             ValueError,
             OSError,
@@ -258,6 +295,16 @@ def read_all(paths: list[Path], errors: list[RowError],
         ) as exc:
             errors.append(RowError(str(path), None, None, None, f"cannot be read: {exc}"))
     return files, rows
+
+
+def _hidden_note(table: Table, notes: list[str] | None) -> None:
+    """A hidden sheet named like a kind of row is not read (FORMATS: a draft or a helper), but
+    the user may have hidden it by mistake: its rows would be missing without a word. A hidden
+    sheet of another name (notes, lookups) is left unmentioned."""
+    if notes is not None and table.kind in ROW_TYPES:
+        workbook, _, sheet = table.label.rpartition("[")
+        notes.append(f"{workbook}: sheet {sheet[:-1]!r} was not read because it is hidden "
+                     "(unhide it to import its rows)")  # fmt: skip
 
 
 def _once(given: list[Path], notes: list[str] | None) -> list[Path]:
@@ -328,12 +375,14 @@ class _Booker:
 
     def __init__(self, book: Book, errors: list[RowError], report: ImportReport,
                  pledged_on: dict[tuple[str, str, int], Any] | None = None,
-                 correct_rates: bool = False) -> None:  # fmt: skip
+                 correct_rates: bool = False,
+                 shipped_on: dict[tuple[str, int], Any] | None = None) -> None:  # fmt: skip
         self.book, self.errors, self.report = book, errors, report
         self.correct_rates = correct_rates
         self.waiting: list[tuple[SourceRow, InsufficientStock]] = []
         self.day: Any = None
         self.pledged_on = pledged_on or {}  # this import's pledge lines: their dates
+        self.shipped_on = shipped_on or {}  # this import's shipment lines: their dispatch dates
 
     def add(self, r: SourceRow) -> None:
         day = _day(r)
@@ -385,8 +434,9 @@ class _Booker:
         self.errors.append(RowError(r.file, r.row, exc.column, value, self._why(r, exc)))
 
     def _why(self, r: SourceRow, exc: BookingError) -> str:
-        """The refusal as the user should read it: a shipment against a pledge line of this very
-        import that is dated later found "no pledge line", as it was not booked yet."""
+        """The refusal as the user should read it: a row against a line of this very import
+        that is dated later found "no pledge line" or "unknown shipment", as that line was not
+        booked yet (events are booked in date order)."""
         m = r.model
         if m.kind == "shipments" and exc.column == "pledge_ref":
             day = self.pledged_on.get((m.donor, m.pledge_ref, m.pledge_line))  # type: ignore[attr-defined]
@@ -394,7 +444,29 @@ class _Booker:
                 return (f"pledge line {m.donor}/{m.pledge_ref}/{m.pledge_line} is dated {day}, "  # type: ignore[attr-defined]
                         f"after this dispatch ({m.dispatch_date}): a shipment fulfils a pledge "  # type: ignore[attr-defined]
                         "made before it left; correct one of the dates")  # fmt: skip
+        if m.kind in ("receipts", "customs") and exc.column in ("shipment_ref", "line_no"):
+            return self._dispatched_later(m) or str(exc)
         return str(exc)
+
+    def _dispatched_later(self, m: Any) -> str | None:
+        """A receipt or customs event dated before its shipment (line) is dispatched in this
+        import: said so, where the ledger alone says the shipment is unknown. (Against a
+        shipment already in the ledger the booking says "dated before the shipment's
+        dispatch".)"""
+        what = "receipt" if m.kind == "receipts" else "customs event"
+        if m.kind == "receipts" and (m.shipment_ref, m.line_no) in self.shipped_on:
+            day = self.shipped_on[(m.shipment_ref, m.line_no)]
+            shipment = f"shipment line {m.shipment_ref}/{m.line_no}"
+        else:
+            days = [d for (ref, _), d in self.shipped_on.items() if ref == m.shipment_ref]
+            day = min(days, default=None)
+            shipment = f"shipment {m.shipment_ref}"
+        if day is None or day <= m.date:
+            return None
+        return (
+            f"{shipment} is dispatched on {day} in this import, after this {what}'s date "
+            f"({m.date}): goods arrive after they leave; correct one of the dates"
+        )
 
 
 def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: ImportReport,
@@ -403,7 +475,9 @@ def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: 
 
     pledged_on = {(m.donor, m.pledge_ref, m.line_no): m.date for r in rows
                   if (m := r.model).kind == "pledges"}  # type: ignore[attr-defined]  # fmt: skip
-    booker = _Booker(book, errors, report, pledged_on, correct_rates)
+    shipped_on = {(m.shipment_ref, m.line_no): m.dispatch_date for r in rows
+                  if (m := r.model).kind == "shipments"}  # type: ignore[attr-defined]  # fmt: skip
+    booker = _Booker(book, errors, report, pledged_on, correct_rates, shipped_on)
     total = len(rows)
     for i, r in enumerate(rows, start=1):
         rows[i - 1] = None  # type: ignore[call-overload]  # booked rows free their memory
@@ -458,12 +532,23 @@ def import_into(book: Book, paths: list[Path], progress: Progress | None = None,
     """
     errors: list[RowError] = []
     notes: list[str] = []
-    files, rows = read_all(paths, errors, notes)
+    sources: list[int | None] = []
+    files, rows = read_all(paths, errors, notes, sources)
     ordered = order(rows, errors)
     del rows  # booking releases each row once booked (see book_all)
     book.bulk = worth_bulk(len(ordered), book.stored_entries()) if bulk is None else bulk
-    report = ImportReport(files=files, notes=notes)
+    report = ImportReport(files=files, notes=notes, sources=sources)
     book_all(book, ordered, errors, report, progress, correct_rates)
     if errors:
-        raise ImportRejected(errors, notes)
+        raise ImportRejected(in_file_order(errors, files), notes)
     return report
+
+
+def in_file_order(errors: list[RowError], files: list[str]) -> list[RowError]:
+    """Errors by file (in the order the files were read), then row, as the user goes through
+    them to fix them. They are found in booking order (master data, then events by date across
+    files), so a file's row 9 came before its row 3 and receipts.csv before pledges.csv.
+    A file that could not be read at all (no table of it was read) comes first; within a file
+    a problem of the whole file first; equal places keep the order they were found in."""
+    rank = {label: i for i, label in enumerate(files)}
+    return sorted(errors, key=lambda e: (rank.get(e.file, -1), -1 if e.row is None else e.row))

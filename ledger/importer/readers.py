@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.formulas import restore_cells
-from schemas.fields import COMMA_GROUPS, EXCEL_EPOCH
+from schemas.fields import COMMA_GROUPS, EXCEL_EPOCH, spreadsheet_text
 
 SAMPLE_BYTES = 1 << 20
 
@@ -50,6 +50,7 @@ class Table:
     decimal_comma: bool = False
     comma_groups: bool = False  # a `;` file that also writes 1,234.50: its 12,500 is ambiguous
     excel_epoch: dt.date | None = None  # a workbook's day 0 for serial day numbers (1904 on Mac)
+    hidden: bool = False  # a hidden sheet: not read (no header, no rows), only named in a note
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -284,7 +285,9 @@ def _malformed(path: Path, encoding: str, delimiter: str, row: int, line: int,
 
 
 def _cell(value: Any) -> Any:
-    """Workbook cells as the row schemas expect them: text, or dates for date cells."""
+    """Workbook cells as the row schemas expect them: text, or dates for date cells. A number
+    is the text the program shows for it (15 significant digits, `spreadsheet_text`): a
+    formula's 0.30000000000000004 is 0.3, in a quantity and in a code or remark alike."""
     if value is None or value is UNCALCULATED or isinstance(value, str | dt.date):
         return value
     if isinstance(value, bool):
@@ -292,13 +295,14 @@ def _cell(value: Any) -> Any:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        return spreadsheet_text(value)
     return str(value)
 
 
 def read_xlsx(path: Path) -> Iterator[Table]:
-    """Each non-empty sheet as a table; a file openpyxl refuses is a ValueError, as a bad CSV is
-    (so openpyxl, ~0.3 s to import, is loaded only when a workbook is read)."""
+    """Each non-empty sheet as a table, a hidden one as an unread `hidden` table; a file
+    openpyxl refuses is a ValueError, as a bad CSV is (so openpyxl, ~0.3 s to import, is
+    loaded only when a workbook is read)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -310,12 +314,16 @@ def read_xlsx(path: Path) -> Iterator[Table]:
     epoch = EXCEL_EPOCH if workbook.epoch.year < 1904 else workbook.epoch.date()
     for sheet in workbook.worksheets:
         if getattr(sheet, "sheet_state", "visible") != "visible":
-            continue  # a hidden sheet is a draft or a helper, not data to book
+            # a draft or a helper, not data to book; handed over unread, so the import can
+            # say it left out a sheet named like a kind of row
+            yield Table(f"{path.name}[{sheet.title}]", sheet.title.strip().lower(), [],
+                        iter(()), hidden=True)  # fmt: skip
+            continue
         it = _sheet_rows(sheet)
         first = next(it, None)
         if first is None:
             continue
-        header = restore_cells(["" if h is None or h is UNCALCULATED else str(h)
+        header = restore_cells(["" if h is None or h is UNCALCULATED else str(_cell(h))
                                 for h in first[1]])  # fmt: skip
 
         def rows(it: Iterator[tuple[int, list[Any]]] = it,
