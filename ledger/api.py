@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -205,16 +205,12 @@ class Ledger:
         self.close()
 
     @contextmanager
-    def booking(self, *, bulk: bool = False, behind: bool = False) -> Iterator[Book]:
+    def booking(self, *, bulk: bool = False) -> Iterator[Book]:
         """A Book inside a writer transaction; what it booked is written when the block ends.
 
         `bulk` loads whole tables once (imports); otherwise only what the event touches.
-        `behind`: bulk writes run on a second thread while booking goes on (`ledger.db.behind`;
-        worth it for an import's many rows, not for one event).
         """
-        from ledger.db.behind import write_behind
-
-        with writer(self.engine) as conn, write_behind(conn) if behind else nullcontext():
+        with writer(self.engine) as conn:
             from ledger import journal
             from ledger.book import Book
 
@@ -274,7 +270,7 @@ class Ledger:
         from ledger.importer.pipeline import fewer_collections, import_into
 
         # the importer chooses how it loads (`worth_bulk`); the journal is written on exit
-        with fewer_collections(), self.booking(behind=True) as book:
+        with fewer_collections(), self.booking() as book:
             return import_into(book, paths, progress, correct_rates=correct_rates)
 
     def reverse(self, entry_id: int, reason: str, on: dt.date | None = None) -> int:

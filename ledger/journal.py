@@ -34,7 +34,6 @@ from sqlalchemy import (
 
 from ledger.book import MASTER_KINDS, RECORD_KEYS, RECORD_TABLES, Book, HoldingLine
 from ledger.db import tables as t
-from ledger.db.behind import current
 from ledger.entries import GENESIS_HASH, ZERO, Entry, Posting, entry_hash
 from ledger.errors import UnbalancedEntry
 from ledger.seal import record_digest, records_hash
@@ -121,8 +120,8 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
     known = set(table.columns.keys())
     if not set(columns) <= known:  # guard: identifiers come from our schema only
         raise ValueError(f"unknown columns for {table.name}: {set(columns) - known}")
+    driver = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
-        driver = conn.connection.driver_connection
         from psycopg import sql
 
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -133,7 +132,7 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
                 copy.write_row(row)
         return
     if conn.dialect.name == "sqlite":
-        _sqlite_insert(conn, table.name, columns, rows)
+        _sqlite_insert(driver, table.name, columns, rows)  # type: ignore[arg-type]
         return
     # any other engine: SQLAlchemy's types, which would quote JSON handed over as text again
     text_json = [c for c in columns if isinstance(table.c[c].type, JSON)]
@@ -149,37 +148,26 @@ def bulk_insert(conn: Connection, table: Table, columns: tuple[str, ...],
 SQLITE_ROWS_PER_STATEMENT = 250
 
 
-def _sqlite_insert(conn: Connection, name: str, columns: tuple[str, ...],
+def _sqlite_insert(driver: sqlite3.Connection, name: str, columns: tuple[str, ...],
                    rows: Iterable[tuple[Any, ...]]) -> None:  # fmt: skip
     """Insert rows into `name` by statements of many rows each; the rest by executemany.
 
     Decimals and dates are bound by the driver's adapters (registered in `ledger.db.engine`).
-    While an import writes behind (`ledger.db.behind`), the statements go to its writer thread.
     """
-    driver: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
     per = max(1, min(SQLITE_ROWS_PER_STATEMENT,
                      driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns)))  # fmt: skip
     head = f"INSERT INTO {name} ({', '.join(columns)}) VALUES "  # noqa: S608 - schema names only
     one = f"({', '.join('?' * len(columns))})"
     many = head + ", ".join([one] * per)
-    behind = current(conn)
-    if behind is not None:
-        run: Callable[..., Any] = behind.execute
-    else:
-        cur = driver.cursor()
-
-        def run(statement: str, params: Any, *, many: bool = False) -> None:
-            (cur.executemany if many else cur.execute)(statement, params)
-
+    cur = driver.cursor()
     try:
         it = iter(rows)
         while len(chunk := list(islice(it, per))) == per:
-            run(many, list(chain.from_iterable(chunk)))
+            cur.execute(many, list(chain.from_iterable(chunk)))
         if chunk:
-            run(head + one, chunk, many=True)
+            cur.executemany(head + one, chunk)
     finally:
-        if behind is None:
-            cur.close()
+        cur.close()
 
 
 def bulk_update(conn: Connection, table: Table, keys: tuple[str, ...],

@@ -85,10 +85,6 @@ def _sqlite_events(engine: Engine) -> None:
         cur.execute("PRAGMA case_sensitive_like = ON")
         cur.close()
 
-    from ledger.db.behind import wait_before_statements
-
-    wait_before_statements(engine)
-
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
