@@ -33,7 +33,8 @@ COLUMNS = ("id", "amount", "day", "note")
 amounts = st.one_of(st.none(), st.decimals(allow_nan=False, allow_infinity=False, places=4,
                                              min_value=-10**9, max_value=10**9))  # fmt: skip
 notes = st.one_of(
-    st.none(), st.text(st.characters(exclude_characters="\x00"), max_size=8)
+    st.none(),
+    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=8),
 )  # PG: no NUL
 
 
