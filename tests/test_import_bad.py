@@ -1769,3 +1769,45 @@ def test_errors_are_listed_by_file_then_row(masters, bad):
         (str(bad / "nosuch.csv"), None), ("distributions.csv", 2), ("pledges.csv", 2),
         ("pledges.csv", 3), ("pledges.csv", 4),
     ], "\n".join(map(str, errors))  # fmt: skip
+
+
+def test_a_refusal_that_may_follow_from_an_earlier_one_says_which(masters, bad):
+    """A refused arrival made the release after it fail too ("not at customs: nothing to
+    release"), a refused shipment line its receipt ("no shipment line"), a refused receipt the
+    hand-out from its warehouse ("holds 0"): each read as a problem of its own. They now name
+    the refusal they may follow from, so the user corrects that first."""
+    ships = write_rows(bad / "shipments.csv", [
+        SHIPMENT, {**SHIPMENT, "line_no": "2", "item": "NO-SUCH-ITEM"}])  # fmt: skip
+    customs = write_rows(bad / "customs.csv", [
+        {"shipment_ref": "T-SHIP", "event": "arrived", "date": "2024-11-04"},  # before dispatch
+        {"shipment_ref": "T-SHIP", "event": "released", "date": "2024-11-06"},
+    ])  # fmt: skip
+    receipt = {**RECEIPT, "shipment_ref": "T-SHIP", "warehouse": "KYIV-WH-CENTRAL",
+               "received": "100", "date": "2024-11-07"}  # fmt: skip
+    receipts = write_rows(bad / "receipts.csv", [
+        {**receipt, "received": "200"},  # more than was sent
+        {**receipt, "receipt_ref": "T-PN-2", "line_no": "2"}])  # fmt: skip
+    hand_out = write_rows(bad / "distributions.csv", [
+        {**DISTRIBUTION, "item": "MED-PARACET-500", "quantity": "10"}])  # fmt: skip
+    errors = rejected(masters, ships, customs, receipts, hand_out)
+    by_row = {(e.file, e.row): e for e in errors}
+    assert "may follow" not in by_row["customs.csv", 2].reason  # the first refusal of each
+    assert "may follow" not in by_row["shipments.csv", 3].reason
+    assert "may follow" not in by_row["receipts.csv", 2].reason
+    check(by_row["customs.csv", 3], "customs.csv", 3, "event",
+          "may follow from the refusal of an earlier customs event of shipment T-SHIP, row 2 "
+          "of customs.csv: correct that first")  # fmt: skip
+    check(
+        by_row["receipts.csv", 3],
+        "receipts.csv",
+        3,
+        "line_no",
+        "may follow from the refusal of shipment line T-SHIP/2, row 3 of shipments.csv",
+    )
+    check(
+        by_row["distributions.csv", 2],
+        "distributions.csv",
+        2,
+        "quantity",
+        "may follow from the refusal of a receipt into KYIV-WH-CENTRAL, row 2 of receipts.csv",
+    )

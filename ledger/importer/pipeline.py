@@ -383,6 +383,9 @@ class _Booker:
         self.day: Any = None
         self.pledged_on = pledged_on or {}  # this import's pledge lines: their dates
         self.shipped_on = shipped_on or {}  # this import's shipment lines: their dispatch dates
+        # the first refused shipment line (ref, line) and customs event (ref, None) of each
+        self.refused_shipments: dict[tuple[str, int | None], SourceRow] = {}
+        self.refused_receipts: dict[str, SourceRow] = {}  # first refused receipt per warehouse
 
     def add(self, r: SourceRow) -> None:
         day = _day(r)
@@ -431,7 +434,44 @@ class _Booker:
         value = exc.value
         if value is None and exc.column:
             value = getattr(r.model, exc.column, None)
-        self.errors.append(RowError(r.file, r.row, exc.column, value, self._why(r, exc)))
+        why = self._why(r, exc) + self._after(r, exc)
+        self.errors.append(RowError(r.file, r.row, exc.column, value, why))
+        self._remember_refused(r)
+
+    def _remember_refused(self, r: SourceRow) -> None:
+        m: Any = r.model
+        if m.kind == "shipments":
+            self.refused_shipments.setdefault((m.shipment_ref, m.line_no), r)
+        elif m.kind == "customs":
+            self.refused_shipments.setdefault((m.shipment_ref, None), r)
+        elif m.kind == "receipts":
+            self.refused_receipts.setdefault(m.warehouse, r)
+
+    def _after(self, r: SourceRow, exc: BookingError) -> str:
+        """A refusal that may only follow from an earlier one of this import says so: the
+        release of a shipment whose arrival was refused finds it "not at customs", a receipt
+        of a refused shipment line finds no such line, a hand-out from a warehouse whose
+        receipt was refused finds too little stock. Fixing the first may clear the rest, and
+        the user should start there."""
+        m: Any = r.model
+        earlier = None
+        if m.kind == "customs":
+            earlier = self.refused_shipments.get((m.shipment_ref, None))
+            what = f"an earlier customs event of shipment {m.shipment_ref}"
+        elif m.kind == "receipts" and exc.column in ("shipment_ref", "line_no"):
+            earlier = self.refused_shipments.get((m.shipment_ref, m.line_no))
+            what = f"shipment line {m.shipment_ref}/{m.line_no}"
+            if earlier is None:
+                earlier = self.refused_shipments.get((m.shipment_ref, None))
+                what = f"a customs event of shipment {m.shipment_ref}"
+        elif isinstance(exc, InsufficientStock) and m.kind in ISSUES:
+            warehouse = getattr(m, "warehouse", None) or m.from_warehouse
+            earlier = self.refused_receipts.get(warehouse)
+            what = f"a receipt into {warehouse}"
+        if earlier is None:
+            return ""
+        return (f" (this may follow from the refusal of {what}, row {earlier.row} of "
+                f"{earlier.file}: correct that first)")  # fmt: skip
 
     def _why(self, r: SourceRow, exc: BookingError) -> str:
         """The refusal as the user should read it: a row against a line of this very import
