@@ -263,27 +263,36 @@ def _input_bytes(paths: tuple[Path, ...]) -> int:
 @click.option("--correct-rates", is_flag=True,
               help="A changed FX rate row replaces the stored one (a mistyped rate), while no "
                    "standing receipt was valued at it; without this flag it is a conflict.")  # fmt: skip
+@click.option("--correct-documents", is_flag=True,
+              help="A changed document row (signed since, another signatory, date, sha256 …) "
+                   "replaces the one on file under its key (kind, number, subject), which is "
+                   "kept as a superseded version; without this flag it is a conflict. Other "
+                   "changed rows stay conflicts.")  # fmt: skip
 @click.pass_context
-def import_(ctx: click.Context, paths: tuple[Path, ...], correct_rates: bool) -> None:
+def import_(ctx: click.Context, paths: tuple[Path, ...], correct_rates: bool,
+            correct_documents: bool) -> None:  # fmt: skip
     """Import exchange-format CSV files, XLSX workbooks or folders, all or nothing.
 
     A folder is read master data first, then events in date order. Rows already in the
     ledger are skipped; a changed row under an existing key is a conflict (an event is
-    corrected by reversing its entry first, a mistyped rate with --correct-rates). Any
-    problem: every bad row is listed, nothing is written, exit code 1.
+    corrected by reversing its entry first, a mistyped rate with --correct-rates, a document
+    on file with --correct-documents). Any problem: every bad row is listed, nothing is
+    written, exit code 1.
 
     \b
     Example:
       aidledger import sample_data/
       aidledger import pledges.csv shipments.xlsx
       aidledger import --correct-rates fx_rates.csv
+      aidledger import --correct-documents documents.csv
     """
     led = _ledger(ctx, create=True)
     size = _input_bytes(paths)
     if size >= LARGE_INPUT:  # a long read: say so before the bar can start
         click.echo(f"reading and checking {size / 1e6:.0f} MB of input…", err=True)
     with refusals(), progress_bar("booking", "all rows booked; finishing…") as progress:
-        report = led.import_files(list(paths), progress, correct_rates=correct_rates)
+        report = led.import_files(list(paths), progress, correct_rates=correct_rates,
+                                  correct_documents=correct_documents)  # fmt: skip
     for note in report.notes:
         click.echo(f"note: {note}", err=True)
     for kind, counts in report.counts.items():

@@ -220,21 +220,23 @@ class Ledger:
 
     # ---------------------------------------------------------------- writing
 
-    def post(self, row: Row, *, rebook_reversed: bool = False,
-             correct_rates: bool = False) -> Outcome:  # fmt: skip
+    def post(self, row: Row, *, rebook_reversed: bool = False, correct_rates: bool = False,
+             correct_documents: bool = False) -> Outcome:  # fmt: skip
         """Book one row of any kind (master data or event); idempotent under its natural key.
 
         A row equal to a record whose entry was reversed is left so (`still reversed`) unless
         `rebook_reversed`: then it is booked again (`booked again`, no correction), as the
         CLI's one-event commands do (e.g. a receipt posted again once the rate of its day is on
         file). A script replaying its rows keeps its reversals. A conflict speaks of the posted
-        event ("the command has …, then post it again"), not of a file.
+        event ("the command has …, then post it again"), not of a file. `correct_rates`,
+        `correct_documents`: as for `import_files`.
         """
         from ledger.booking import book_row
 
         with self.booking() as book:
             return book_row(book, row, rebook_reversed=rebook_reversed,
-                            correct_rates=correct_rates, one_event=True)  # fmt: skip
+                            correct_rates=correct_rates, correct_documents=correct_documents,
+                            one_event=True)  # fmt: skip
 
     def entry_of(self, row: Row) -> int | None:
         """The journal entry that booked the record under this row's natural key (the id
@@ -264,14 +266,19 @@ class Ledger:
             return conn.execute(query).first() is not None
 
     def import_files(self, paths: list[Path], progress: Progress | None = None, *,
-                     correct_rates: bool = False) -> ImportReport:  # fmt: skip
+                     correct_rates: bool = False,
+                     correct_documents: bool = False) -> ImportReport:  # fmt: skip
         """`correct_rates`: a changed FX rate replaces the stored (mistyped) one, while no
-        standing receipt was valued at it; otherwise it is a conflict like any changed row."""
+        standing receipt was valued at it; otherwise it is a conflict like any changed row.
+        `correct_documents`: a changed document row (signed since, another signatory, date,
+        file …) replaces the one on file under its key, which is kept in `document_version`;
+        otherwise it is a conflict. Any other changed row stays a conflict either way."""
         from ledger.importer.pipeline import fewer_collections, import_into
 
         # the importer chooses how it loads (`worth_bulk`); the journal is written on exit
         with fewer_collections(), self.booking() as book:
-            return import_into(book, paths, progress, correct_rates=correct_rates)
+            return import_into(book, paths, progress, correct_rates=correct_rates,
+                               correct_documents=correct_documents)  # fmt: skip
 
     def reverse(self, entry_id: int, reason: str, on: dt.date | None = None) -> int:
         from ledger.booking import book_reversal

@@ -83,17 +83,20 @@ class Conflict(BookingError):
         self.given = given
 
 
-def book_row(book: Book, row: Row, *, rebook_reversed: bool = False,
-             correct_rates: bool = False, one_event: bool = False) -> Outcome:  # fmt: skip
+def book_row(book: Book, row: Row, *, rebook_reversed: bool = False, correct_rates: bool = False,
+             correct_documents: bool = False, one_event: bool = False) -> Outcome:  # fmt: skip
     """Book one row of any kind, honouring natural keys (invariant 7).
 
     A row equal to a record whose entry was reversed is booked again only with
     `rebook_reversed` (one event posted on purpose, e.g. a receipt re-posted once its day's
     rate is on file: `booked again`, no correction); an import of the same files again leaves
     the reversal standing. A changed FX rate is a conflict like any changed row unless
-    `correct_rates` says the stored one was mistyped (`import --correct-rates`). `one_event`:
-    the row was posted on its own (a command, `Ledger.post`), not read from a file, and a
-    conflict says so.
+    `correct_rates` says the stored one was mistyped (`import --correct-rates`). A changed
+    document (signed since, another signatory, date or file) is a conflict too unless
+    `correct_documents` says it replaces the one on file (`import --correct-documents`; the
+    version it replaces is kept, `journal._write_records`); no other kind changes with it.
+    `one_event`: the row was posted on its own (a command, `Ledger.post`), not read from a
+    file, and a conflict says so.
     """
     kind = row.kind
     _check_lengths(row)
@@ -107,8 +110,9 @@ def book_row(book: Book, row: Row, *, rebook_reversed: bool = False,
         reversed_ = existing.entry_id is not None and book.is_reversed(existing.entry_id)
         if stored == given and not (reversed_ and rebook_reversed):
             return Outcome.STILL_REVERSED if reversed_ else Outcome.UNCHANGED
-        _refuse_change(book, row, existing, stored, given, reversed_, correct_rates, one_event)
-        replaces = True  # its entry was reversed (the key is free), or a rate to correct
+        _refuse_change(book, row, existing, stored, given, reversed_, correct_rates,
+                       correct_documents, one_event)  # fmt: skip
+        replaces = True  # its entry was reversed (the key is free), a rate or document to correct
         outcome = Outcome.BOOKED_AGAIN if stored == given else Outcome.CORRECTED
     if row.date_field is not None:  # a closed month first: before stock or pledge checks
         day = getattr(row, row.date_field)
@@ -124,10 +128,11 @@ def book_row(book: Book, row: Row, *, rebook_reversed: bool = False,
 
 def _refuse_change(book: Book, row: Row, existing: Any, stored: dict[str, Any],
                    given: dict[str, Any], reversed_: bool, correct_rates: bool,
-                   one_event: bool) -> None:  # fmt: skip
-    """Raise a Conflict unless the stored version may be replaced: its entry was reversed, or
-    it is a mistyped rate to correct (`correct_rates`). The advice says what to do again: post
-    the one event, or import the row."""
+                   correct_documents: bool, one_event: bool) -> None:  # fmt: skip
+    """Raise a Conflict unless the stored version may be replaced: its entry was reversed, it
+    is a mistyped rate to correct (`correct_rates`), or a document to correct
+    (`correct_documents`: documents post nothing, so no reversal can free their key). The
+    advice says what to do again: post the one event, or import the row."""
     if reversed_:
         return
     given_by, again = ("the command", "post it again") if one_event else ("file", "import the row again")  # fmt: skip
@@ -137,6 +142,13 @@ def _refuse_change(book: Book, row: Row, existing: Any, stored: dict[str, Any],
                            "; if the stored rate was mistyped, import it again with "
                            "--correct-rates", given_by)  # fmt: skip
         _rate_correctable(book, row, stored, given, given_by)  # type: ignore[arg-type]
+    elif row.kind == "documents":
+        if not correct_documents:  # never overwritten unasked (invariant 7)
+            how = ("post it again with correct_documents=True" if one_event
+                   else "import the corrected row again with --correct-documents")  # fmt: skip
+            raise Conflict(row.key_text, stored, given,
+                           f"; to replace the document on file with this version (signed since, "
+                           f"a corrected signatory, date or file), {how}", given_by)  # fmt: skip
     elif existing.entry_id is not None:  # an event: corrected by reversing its entry
         raise Conflict(row.key_text, stored, given,
                        f"; to correct it, reverse entry {existing.entry_id} (aidledger reverse "

@@ -8,6 +8,7 @@ batch atomic.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from collections import defaultdict
@@ -27,6 +28,7 @@ from sqlalchemy import (
     cast,
     func,
     insert,
+    literal,
     select,
     type_coerce,
     update,
@@ -216,19 +218,27 @@ def _write_records(conn: Connection, book: Book) -> None:
             if kind in t.VERSIONS:
                 _keep_versions(conn, table.__table__, t.VERSIONS[kind],
                                [values["id"] for values in updates[kind]])  # fmt: skip
+            elif kind == "documents":  # corrected on purpose (`import --correct-documents`)
+                _keep_versions(conn, table.__table__, t.DOCUMENT_VERSIONS,
+                               [values["id"] for values in updates[kind]],
+                               replaced_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))  # fmt: skip
             keys = RECORD_KEYS[kind]
             cols = tuple(c for c in updates[kind][0] if c not in keys)
             bulk_update(conn, table.__table__, keys, cols,
                         [(*(v[k] for k in keys), *(v[c] for c in cols)) for v in updates[kind]])  # fmt: skip
 
 
-def _keep_versions(conn: Connection, table: Table, versions: Table, ids: list[int]) -> None:
-    """Copy the records about to be corrected, as they stand, into their versions table."""
+def _keep_versions(conn: Connection, table: Table, versions: Table, ids: list[int],
+                   **also: Any) -> None:  # fmt: skip
+    """Copy the records about to be corrected, as they stand, into their versions table;
+    `also`: a value for each further column of that table (a document's `replaced_at`)."""
     columns = [c.name for c in table.columns]
+    extra = [literal(v, versions.c[name].type).label(name) for name, v in also.items()]
     for start in range(0, len(ids), 500):  # bound parameters per statement stay few
         chunk = ids[start : start + 500]
         conn.execute(insert(versions).from_select(
-            columns, select(*(table.c[c] for c in columns)).where(table.c.id.in_(chunk))
+            [*columns, *also],
+            select(*(table.c[c] for c in columns), *extra).where(table.c.id.in_(chunk)),
         ))  # fmt: skip
 
 

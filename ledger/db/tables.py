@@ -421,3 +421,16 @@ VERSIONS: dict[str, Table] = {
 }
 # the entry kinds that book those records
 VERSIONED_ENTRY_KINDS = frozenset({"receipt", "distribution", "writeoff", "transfer"})
+
+# The versions of documents that `import --correct-documents` replaced (revision 0008), column for
+# column as they stood, with when they were replaced: a document posts no entry, so no entry id
+# dates it, and no seal covers it (`verify` has nothing to check it against). An auditor still
+# sees that DL1 was on file unsigned until the signed letter replaced it. Append-only.
+DOCUMENT_VERSIONS = Table(
+    "document_version",
+    Base.metadata,
+    Column("version_id", Integer, primary_key=True),
+    *(Column(c.name, c.type, nullable=c.nullable) for c in Document.__table__.columns),
+    Column("replaced_at", DateTime, nullable=False),
+    Index("ix_document_version_id", "id"),
+)

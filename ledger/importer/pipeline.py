@@ -376,9 +376,10 @@ class _Booker:
     def __init__(self, book: Book, errors: list[RowError], report: ImportReport,
                  pledged_on: dict[tuple[str, str, int], Any] | None = None,
                  correct_rates: bool = False,
-                 shipped_on: dict[tuple[str, int], Any] | None = None) -> None:  # fmt: skip
+                 shipped_on: dict[tuple[str, int], Any] | None = None,
+                 correct_documents: bool = False) -> None:  # fmt: skip
         self.book, self.errors, self.report = book, errors, report
-        self.correct_rates = correct_rates
+        self.correct_rates, self.correct_documents = correct_rates, correct_documents
         self.waiting: list[tuple[SourceRow, InsufficientStock]] = []
         self.day: Any = None
         self.pledged_on = pledged_on or {}  # this import's pledge lines: their dates
@@ -417,7 +418,8 @@ class _Booker:
     def _try(self, r: SourceRow) -> InsufficientStock | None:
         """Book one row; a shortage is handed back (the row may wait), other refusals reported."""
         try:
-            outcome = book_row(self.book, r.model, correct_rates=self.correct_rates)
+            outcome = book_row(self.book, r.model, correct_rates=self.correct_rates,
+                               correct_documents=self.correct_documents)  # fmt: skip
         except InsufficientStock as exc:
             return exc
         except BookingError as exc:
@@ -510,14 +512,16 @@ class _Booker:
 
 
 def book_all(book: Book, rows: list[SourceRow], errors: list[RowError], report: ImportReport,
-             progress: Progress | None = None, correct_rates: bool = False) -> None:  # fmt: skip
+             progress: Progress | None = None, correct_rates: bool = False,
+             correct_documents: bool = False) -> None:  # fmt: skip
     from ledger.journal import write
 
     pledged_on = {(m.donor, m.pledge_ref, m.line_no): m.date for r in rows
                   if (m := r.model).kind == "pledges"}  # type: ignore[attr-defined]  # fmt: skip
     shipped_on = {(m.shipment_ref, m.line_no): m.dispatch_date for r in rows
                   if (m := r.model).kind == "shipments"}  # type: ignore[attr-defined]  # fmt: skip
-    booker = _Booker(book, errors, report, pledged_on, correct_rates, shipped_on)
+    booker = _Booker(book, errors, report, pledged_on, correct_rates, shipped_on,
+                     correct_documents)  # fmt: skip
     total = len(rows)
     for i, r in enumerate(rows, start=1):
         rows[i - 1] = None  # type: ignore[call-overload]  # booked rows free their memory
@@ -563,12 +567,14 @@ def worth_bulk(rows: int, stored_entries: int) -> bool:
 
 
 def import_into(book: Book, paths: list[Path], progress: Progress | None = None,
-                bulk: bool | None = None, correct_rates: bool = False) -> ImportReport:  # fmt: skip
+                bulk: bool | None = None, correct_rates: bool = False,
+                correct_documents: bool = False) -> ImportReport:  # fmt: skip
     """Book every row of `paths` into `book`, or raise ImportRejected with every problem.
 
     `bulk` None chooses how the book loads from the batch's size next to the ledger's
     (`worth_bulk`); both ways give the same answers. `correct_rates`: a changed FX rate
-    replaces a mistyped one (`booking.book_row`) instead of being a conflict.
+    replaces a mistyped one (`booking.book_row`) instead of being a conflict;
+    `correct_documents`: so does a changed document row (its earlier version is kept).
     """
     errors: list[RowError] = []
     notes: list[str] = []
@@ -578,7 +584,7 @@ def import_into(book: Book, paths: list[Path], progress: Progress | None = None,
     del rows  # booking releases each row once booked (see book_all)
     book.bulk = worth_bulk(len(ordered), book.stored_entries()) if bulk is None else bulk
     report = ImportReport(files=files, notes=notes, sources=sources)
-    book_all(book, ordered, errors, report, progress, correct_rates)
+    book_all(book, ordered, errors, report, progress, correct_rates, correct_documents)
     if errors:
         raise ImportRejected(in_file_order(errors, files), notes)
     return report

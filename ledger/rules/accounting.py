@@ -166,7 +166,9 @@ def acc_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     severity=ERROR, pack="bookkeeping", sources=("UA-1216",), grade="B",
     reads=("writeoffs", "documents"),
     fix="Draw up the write-off act (decision of the entity holding the goods on its balance) and "
-        "file it (documents.csv kind `writeoff_act`, subject = write-off ref, signatory).",
+        "file it (documents.csv kind `writeoff_act`, subject = write-off ref, signed = true, "
+        "signatory); an act already on file unsigned: import its corrected row with "
+        "`aidledger import --correct-documents`.",
 )  # fmt: skip
 def acc_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     for ref in dict.fromkeys(w.writeoff_ref for w in ds.writeoffs):

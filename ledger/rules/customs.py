@@ -173,8 +173,9 @@ def cus_003(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     sources=("UA-953-NL", "UA-174-SCS"), grade="B", reads=("shipments", "documents"),
     params={"qty_tolerance": Decimal(0), "weight_tolerance_pct": Decimal(0)},
     fix="Correct the AHARS registration (documents.csv kind `ahars_registration`: packages, pieces, "
-        "gross_kg; per product group `item` and `quantity`) or the loading list so that both "
-        "agree before the border.",
+        "gross_kg; per product group `item` and `quantity`; the extract already on file: import "
+        "its corrected row with `aidledger import --correct-documents`) or the loading list so "
+        "that both agree before the border.",
 )  # fmt: skip
 def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """Packages, pieces and gross weight on the shipment vs the registration extract: the

@@ -34,7 +34,8 @@ def _need_signed(ds: Dataset, ctx: Ctx, kind: str, label: str) -> Iterator[Findi
     severity=ERROR, pack="ua-import", sources=("UA-MFA-GR", "UA-FI"), grade="B",
     reads=("shipments", "documents"),
     fix="Obtain the donor's signed donation letter listing the goods and add it to documents.csv "
-        "(kind `donation_letter`, subject = shipment ref, signed = true).",
+        "(kind `donation_letter`, subject = shipment ref, signed = true); if the letter is "
+        "already on file, import its corrected row with `aidledger import --correct-documents`.",
 )  # fmt: skip
 def doc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     yield from _need_signed(ds, ctx, "donation_letter", "donation letter")
@@ -46,7 +47,9 @@ def doc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     reads=("shipments", "documents"),
     fix="File the recipient's signed consent (documents.csv kind `recipient_consent`); under "
         "AHARS registration also the acquirers' letters of need (`acquirer_need_letter`) and the "
-        "distribution plan (`distribution_plan`), subject = shipment ref or its AHARS code.",
+        "distribution plan (`distribution_plan`), subject = shipment ref or its AHARS code; a "
+        "consent already on file unsigned: import its corrected row with `aidledger import "
+        "--correct-documents`.",
 )  # fmt: skip
 def doc_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """Registered in AHARS (the ua-953 regime, with a code): the acquirers' letters and the
@@ -124,7 +127,8 @@ def doc_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     severity=ERROR, pack="ua-import", sources=("CARE",), grade="A",
     reads=("shipments", "documents"),
     fix="File a pro forma invoice with the value (documents.csv kind `proforma`, value, currency) "
-        "and a gift certificate (kind `gift_certificate`).",
+        "and a gift certificate (kind `gift_certificate`); a pro forma already on file without "
+        "its value: import its corrected row with `aidledger import --correct-documents`.",
 )  # fmt: skip
 def doc_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     for s in ctx.shipments:
@@ -278,7 +282,8 @@ def doc_009(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     reads=("receipts", "writeoffs", "documents"),
     fix="Write a signed, dated loss report with the delivery notes and GRN attached and file it "
         "(documents.csv kind `loss_report`, subject = receipt_ref/shipment_ref, shipment or "
-        "write-off ref).",
+        "write-off ref); one already on file unsigned: import its corrected row with "
+        "`aidledger import --correct-documents`.",
 )  # fmt: skip
 def doc_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     for r in ds.receipts:
@@ -309,7 +314,8 @@ def doc_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     reads=("receipts", "documents"),
     fix="Draw up the acceptance-transfer act (Law 996-XIV Art. 9 requisites, signatures of both "
         "sides) and file it (documents.csv kind `acceptance_act`, subject = shipment ref or "
-        "receipt_ref/shipment_ref).",
+        "receipt_ref/shipment_ref); an act already on file unsigned: import its corrected row "
+        "with `aidledger import --correct-documents`.",
 )  # fmt: skip
 def doc_011(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     """A missing act is an error (B); an unsigned one a warning (the requisites list is C)."""

@@ -17,8 +17,9 @@ from ledger.rules.model import ERROR, WARNING, Ctx, Finding, rule
     reads=("pledges", "shipments", "documents"), params={"report_unfunded_pledges": True},
     fix="Obtain the signed agreement (documents.csv kind `agreement`, subject = pledge ref, or "
         "donor/pledge ref when another donor uses the same ref) before "
-        "counting a commitment; keep bare pledges out of funded totals until committed or "
-        "delivered.",
+        "counting a commitment (an agreement already on file unsigned: import its corrected "
+        "row with `aidledger import --correct-documents`); keep bare pledges out of funded "
+        "totals until committed or delivered.",
 )  # fmt: skip
 def rep_005(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
     by_ref: dict[tuple[str, str], list[Pledge]] = defaultdict(list)
