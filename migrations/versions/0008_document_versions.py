@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-09 08:00:00
+Create Date: 2026-12-02 12:30:00
 
 A document on file (documents.csv) posts no entry, so no reversal frees its key: a corrected
 document (signed since, another signatory, date or file) replaces the one on file only when the
