@@ -288,7 +288,7 @@ PARAMS: dict[str, tuple[Mutate, dict[str, Any], bool]] = {
     "QLT-002": (FIRES["QLT-002"][0], {"exception_until": dt.date(2024, 1, 1)}, False),
     "QLT-005": (FIRES["QLT-005"][0], {"min_food_shelf_life_days": 20}, False),
     "QLT-006": (FIRES["QLT-006"][0], {"required_lang": "pl"}, False),
-    "ACC-001": (lambda w: receipt(lines(w, 3, unit_value=D(0)), 3, valuation_method="market_price"),
+    "ACC-001": (lambda w: receipt(w, 3, valuation_method="market_price"),
                 {"valuation_methods": ["donor_doc"]}, True),
     "ACC-002": (lambda w: w, {"rate_source": "ECB"}, True),
     "ACC-004": (FIRES["ACC-004"][0], {"max_days_act_late": 60}, False),
@@ -570,7 +570,43 @@ def test_acc_001_a_zero_price_is_not_valued_by_the_donors_documents():
     found = check(receipt(zero, 3, valuation_method="donor_doc"), "ACC-001")
     assert [(f.rule, f.field, f.value) for f in found] == [
         ("ACC-001", "valuation_method", "donor_doc")]  # fmt: skip
-    assert check(receipt(zero, 3, valuation_method="market_price"), "ACC-001") == []
+    assert "no price to value it by" in found[0].message
+
+
+def test_acc_001_goods_received_at_a_value_of_0_have_no_value():
+    """unit_value 0 with `valuation_method=market_price` (or a commission's estimate with a
+    signed valuation act) gave no finding, and the books valued the goods at 0 UAH."""
+
+    def zero() -> W:
+        return lines(clean(), 3, unit_value=D(0))
+
+    act = _doc("valuation_act", "VA-1", "R1/S1", day=RECEIVED, signed=True, signatory="commission")
+    with_act = zero()
+    with_act["documents"] = [*with_act["documents"], act]
+    worlds = {
+        "market_price": receipt(zero(), 3, valuation_method="market_price"),
+        "commission_estimate": receipt(with_act, 3, valuation_method="commission_estimate"),
+    }
+    for method, w in worlds.items():
+        (f,) = check(w, "ACC-001")
+        assert (f.severity, f.field, f.value, f.line) == ("error", "unit_value", "0", 3), method
+        assert "BLANKET was received at a unit value of 0 EUR" in f.message
+        assert "the goods have no value in the books" in f.message
+        assert "record the fair value as the line's unit_value" in f.message
+        assert "reverse the receipt" in f.fix and "then the dispatch line's entry" in f.fix
+        assert "import the corrected shipments.csv line" in f.fix
+    # no method, or a commission's estimate without its act: what is missing is named too
+    (g,) = check(zero(), "ACC-001")
+    assert (g.field, g.value) == ("valuation_method", None)
+    assert (
+        "no method is recorded: determine its fair value (commission estimate, market "
+        "price)" in g.message
+    )
+    (h,) = check(receipt(zero(), 3, valuation_method="commission_estimate"), "ACC-001")
+    assert (h.field, h.value) == ("documents", "valuation_act") and "R1/S1" in h.message
+    # a line with a positive unit value is valued: quiet whichever method was recorded
+    for method in (None, "donor_doc", "market_price", "commission_estimate"):
+        assert check(receipt(clean(), 3, valuation_method=method), "ACC-001") == []
 
 
 def test_cus_008_goods_written_off_are_not_left_to_hand_out():

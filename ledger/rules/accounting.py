@@ -13,6 +13,14 @@ from ledger.rules.customs import KIND_ENTITY
 from ledger.rules.dataset import ZERO, Dataset
 from ledger.rules.model import ERROR, WARNING, Ctx, Finding, days, rule
 
+ZERO_VALUE_FIX = (
+    "Determine the goods' fair value (market price, or the receiving commission's estimate with "
+    "its valuation act filed) and record it as the shipment line's `unit_value`: reverse the "
+    "receipt (and any later moves of its goods, newest first), then the dispatch line's entry "
+    "(`aidledger entries --ref` gives their ids), import the corrected shipments.csv line and "
+    "post the receipt again (`aidledger receive` with the same values)."
+)
+
 
 @rule(
     "ACC-001", "Every in-kind receipt is valued in UAH (fair value when documents carry no price)",
@@ -20,11 +28,18 @@ from ledger.rules.model import ERROR, WARNING, Ctx, Finding, days, rule
     reads=("receipts", "shipments", "documents"),
     params={"valuation_methods": ("donor_doc", "market_price", "commission_estimate")},
     fix="Add the NBU rate of the receipt day to fx_rates.csv, then reverse the receipt and post "
-        "it again (`aidledger receive` with the same values) so it is valued; for goods without "
-        "a price record `valuation_method` and file the commission's valuation act.",
+        "it again (`aidledger receive` with the same values) so it is valued. Goods that arrived "
+        "at a unit value of 0 have no value: determine their fair value, record "
+        "`valuation_method` (file the commission's valuation act for an estimate) and give the "
+        "shipment line that value (reverse the receipt and the dispatch line's entry, import the "
+        "corrected line, post the receipt again).",
 )  # fmt: skip
 def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """A line received at a unit value of 0 is booked at 0 UAH whatever method is recorded: the
+    value must be on the line. A receipt naming a method outside `valuation_methods` is
+    reported too."""
     methods = set(ctx.p("valuation_methods"))
+    fair = ", ".join(m.replace("_", " ") for m in sorted(methods - {"donor_doc"})) or "none set"
     lines = {(ln.shipment_ref, ln.line_no): ln for ln in ds.lines}
     for r in ds.receipts:
         if r.received <= 0:
@@ -39,26 +54,46 @@ def acc_001(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               "value pending",
                               field="value_uah", shipment=r.shipment_ref,
                               line=r.line_no)  # fmt: skip
-        if ln is not None and ln.unit_value == 0:
-            if r.valuation_method not in methods:
-                yield ctx.finding(r.where, f"{ln.item} arrived without a price and no fair-value "
-                                  "method is recorded", field="valuation_method",
-                                  value=r.valuation_method, shipment=r.shipment_ref,
+        if ln is None:
+            continue
+        method = r.valuation_method
+        if ln.unit_value <= 0:
+            head = (f"{ln.item} was received at a unit value of {ln.unit_value} {ln.currency}: the "
+                    "goods have no value in the books")  # fmt: skip
+            tail = ("; record the fair value as the line's unit_value (reverse the receipt and "
+                    "the dispatch line's entry, import the corrected line, post the receipt "
+                    "again)")  # fmt: skip
+            if method not in methods:
+                said = f"method {method!r} is not accepted" if method else "no method is recorded"
+                yield ctx.finding(r.where, f"{head} and {said}: determine its fair value ({fair}), "
+                                  f"record valuation_method{tail}", field="valuation_method",
+                                  value=method, fix=ZERO_VALUE_FIX, shipment=r.shipment_ref,
                                   line=r.line_no)  # fmt: skip
-            elif r.valuation_method == "donor_doc" and len(methods) > 1:
+            elif method == "donor_doc" and len(methods) > 1:
                 # the donor's documents are what carried no price: they cannot be its source
-                yield ctx.finding(r.where, f"{ln.item} arrived at a price of 0, so the donor's "
-                                  "documents carry no price to value it by: determine its fair "
-                                  "value (" + ", ".join(sorted(methods - {"donor_doc"})) + ")",
-                                  field="valuation_method", value=r.valuation_method,
+                yield ctx.finding(r.where, f"{head}, and the donor's documents carry no price to "
+                                  f"value it by: determine its fair value ({fair}){tail}",
+                                  field="valuation_method", value=method, fix=ZERO_VALUE_FIX,
                                   shipment=r.shipment_ref, line=r.line_no)  # fmt: skip
-            elif r.valuation_method == "commission_estimate" and not (
+            elif method == "commission_estimate" and not (
                 ds.receipt_docs("valuation_act", r.receipt_ref, r.shipment_ref)
                 or ds.docs("valuation_act", r.shipment_ref)
             ):
-                yield ctx.finding(r.where, "commission estimate without a valuation act",
-                                  field="documents", value="valuation_act",
+                yield ctx.finding(r.where, f"{head}; the commission's estimate has no valuation "
+                                  "act on file: file it (documents.csv kind `valuation_act`, "
+                                  f"subject = {r.receipt_ref}/{r.shipment_ref}){tail}",
+                                  field="documents", value="valuation_act", fix=ZERO_VALUE_FIX,
                                   shipment=r.shipment_ref, line=r.line_no)  # fmt: skip
+            else:
+                yield ctx.finding(r.where, f"{head} though its fair value was determined "
+                                  f"({(method or '').replace('_', ' ')}){tail}", field="unit_value",
+                                  value=ln.unit_value, fix=ZERO_VALUE_FIX,
+                                  shipment=r.shipment_ref, line=r.line_no)  # fmt: skip
+        elif method is not None and method not in methods:
+            yield ctx.finding(r.where, f"valuation method {method!r} is not one of the accepted "
+                              f"methods ({', '.join(sorted(methods)) or 'none'})",
+                              field="valuation_method", value=method, shipment=r.shipment_ref,
+                              line=r.line_no)  # fmt: skip
 
 
 @rule(
