@@ -908,3 +908,37 @@ def test_cus_004_an_extract_filed_again_replaces_the_earlier_groups():
                                  date=d.date + dt.timedelta(days=1)) for d in first]  # fmt: skip
     amended = {**w, "documents": [*w["documents"], *again]}
     assert check(amended, "CUS-004") == []
+
+
+# ---------------------------------------------------------------- tester, round 4
+
+
+def _two_trucks(w: W) -> W:
+    """S1 arrives on two trucks: lines 1-2 under receipt R1, line 3 a day later under R2; the
+    acceptance act AKT-1 is filed for R1 only."""
+    w = doc(w, "acceptance_act", subject="R1")
+    w["receipts"] = [
+        dataclasses.replace(r, receipt_ref="R2", date=RECEIVED + dt.timedelta(days=1))
+        if r.line_no == 3
+        else r
+        for r in w["receipts"]
+    ]
+    return w
+
+
+def test_doc_011_each_receipt_of_a_shipment_needs_its_own_act():
+    """An act filed for GRN1 kept DOC-011 quiet for GRN2 of the same shipment too, while
+    ACC-004 warned that GRN2 had no act."""
+    (f,) = check(_two_trucks(clean()), "DOC-011")
+    assert (f.record, f.field, f.value, f.shipment) == ("receipt R2", "documents",
+                                                        "acceptance_act", "S1")  # fmt: skip
+    assert "received under R2 on 2024-03-06 have no acceptance-transfer act" in f.message
+    (g,) = check(_two_trucks(clean()), "ACC-004")  # the two rules name the same receipt
+    assert (g.record, g.value) == (f.record, "acceptance_act")
+    w = _two_trucks(clean())
+    w["documents"] += [_doc("acceptance_act", "AKT-2", "R2", day=RECEIVED + dt.timedelta(days=1),
+                            signed=True, signatory="commission")]  # fmt: skip
+    assert check(w, "DOC-011") == [] and check(w, "ACC-004") == []
+    # an act filed under the shipment covers each of its receipts, for both rules
+    on_shipment = doc(_two_trucks(clean()), "acceptance_act", subject="S1")
+    assert check(on_shipment, "DOC-011") == [] and check(on_shipment, "ACC-004") == []

@@ -146,11 +146,9 @@ def acc_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         if (r.receipt_ref, r.shipment_ref) in seen:
             continue
         seen.add((r.receipt_ref, r.shipment_ref))
-        acts = [*ds.receipt_docs("acceptance_act", r.receipt_ref, r.shipment_ref),
-                *ds.docs("acceptance_act", r.shipment_ref)]  # fmt: skip
+        acts = ds.acceptance_acts(r.receipt_ref, r.shipment_ref)  # as DOC-011 reads them
         users = ds.receipt_ref_parties.get(r.receipt_ref)
-        shared = users is not None and len(users) > 1
-        where = f"receipt {r.receipt_ref}" + (f" ({r.shipment_ref})" if shared else "")
+        where = ds.receipt_where(r.receipt_ref, r.shipment_ref)
         if not acts:
             if (ctx.as_of - r.date).days > late:
                 note = ds.shared_ref_note("acceptance_act", r.receipt_ref,

@@ -464,6 +464,22 @@ class Dataset:
         plain = receipt_ref if len(self.receipt_ref_parties.get(receipt_ref, ())) <= 1 else None
         return self.docs(kinds, f"{receipt_ref}/{shipment_ref}", plain)
 
+    def acceptance_acts(self, receipt_ref: str, shipment_ref: str) -> list[Document]:
+        """The acceptance-transfer acts of one receipt (one handover): those filed under its
+        shipment, which cover every receipt of it, and its own (`receipt_docs`)."""
+        acts = self.docs("acceptance_act", shipment_ref)
+        return acts + [
+            a for a in self.receipt_docs("acceptance_act", receipt_ref, shipment_ref)
+            if a not in acts
+        ]  # fmt: skip
+
+    def receipt_where(self, receipt_ref: str, shipment_ref: str) -> str:
+        """A receipt as a finding's record: `receipt GRN1`, with its shipment once two parties
+        number a receipt alike (`receipt GRN1 (S2)`)."""
+        users = self.receipt_ref_parties.get(receipt_ref)
+        shared = users is not None and len(users) > 1
+        return f"receipt {receipt_ref}" + (f" ({shipment_ref})" if shared else "")
+
     def pledge_docs(
         self, kinds: str | tuple[str, ...], donor: str, pledge_ref: str
     ) -> list[Document]:

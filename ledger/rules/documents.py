@@ -318,25 +318,34 @@ def doc_010(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         "with `aidledger import --correct-documents`.",
 )  # fmt: skip
 def doc_011(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
-    """A missing act is an error (B); an unsigned one a warning (the requisites list is C)."""
-    for ref, receipts in ds.receipts_by_shipment.items():
-        refs = list(dict.fromkeys(r.receipt_ref for r in receipts))
-        acts = ds.docs("acceptance_act", ref)
-        for rref in refs:  # a receipt's own act: `GRN1/S2`, or `GRN1` used by one party only
-            acts += [a for a in ds.receipt_docs("acceptance_act", rref, ref) if a not in acts]
-        where = f"shipment {ref} (receipts {', '.join(refs)})"
+    """A missing act is an error (B); an unsigned one a warning (the requisites list is C).
+
+    Each receipt (each truck) is a handover of its own: its act is one filed under the
+    shipment (all its receipts) or under the receipt (`GRN1/S2`, or `GRN1` while one party uses
+    it), as ACC-004 reads them (`Dataset.acceptance_acts`)."""
+    seen: set[tuple[str, str]] = set()
+    for r in sorted(ds.receipts, key=lambda r: r.date):
+        if (r.receipt_ref, r.shipment_ref) in seen:
+            continue
+        seen.add((r.receipt_ref, r.shipment_ref))
+        rref, ref = r.receipt_ref, r.shipment_ref
+        acts = ds.acceptance_acts(rref, ref)
+        where = ds.receipt_where(rref, ref)
         if not acts:
-            note = "".join(
-                ds.shared_ref_note(
-                    "acceptance_act", rref, f"{rref}/{ref}", ds.receipt_ref_parties.get(rref)
-                )
-                for rref in refs
-            )
-            yield ctx.finding(where, f"goods of {ref} were received with no acceptance-transfer "
-                              f"act on file{note}", field="documents", value="acceptance_act",
-                              shipment=ref)  # fmt: skip
-        elif not all(a.signed and a.signatory for a in acts):
-            bad = next(a for a in acts if not (a.signed and a.signatory))
-            yield ctx.finding(where, f"acceptance act {bad.number} lacks signatures or the "
-                              "responsible person", field="signed", value=bad.number,
+            note = ds.shared_ref_note("acceptance_act", rref, f"{rref}/{ref}",
+                                      ds.receipt_ref_parties.get(rref))  # fmt: skip
+            yield ctx.finding(where, f"goods of {ref} received under {rref} on {r.date} have no "
+                              f"acceptance-transfer act on file{note}", field="documents",
+                              value="acceptance_act", shipment=ref)  # fmt: skip
+            continue
+        bad = next((a for a in acts if not (a.signed and a.signatory)), None)
+        if bad is None:
+            continue
+        if not bad.signed:
+            yield ctx.finding(where, f"acceptance act {bad.number} ({rref}) is not signed",
+                              field="signed", value=bad.signed, shipment=ref,
+                              grade="C")  # fmt: skip
+        else:
+            yield ctx.finding(where, f"acceptance act {bad.number} ({rref}) names no responsible "
+                              "person (signatory)", field="signatory", value=bad.signatory,
                               shipment=ref, grade="C")  # fmt: skip
