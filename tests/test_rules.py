@@ -942,3 +942,36 @@ def test_doc_011_each_receipt_of_a_shipment_needs_its_own_act():
     # an act filed under the shipment covers each of its receipts, for both rules
     on_shipment = doc(_two_trucks(clean()), "acceptance_act", subject="S1")
     assert check(on_shipment, "DOC-011") == [] and check(on_shipment, "ACC-004") == []
+
+
+def _write_off_with_act(w: W, **act: Any) -> W:
+    w["writeoffs"] = [Writeoff("WO1", 1, RECEIVED, "KYIV", "WH", "BLANKET", D(1), reason="expired")]
+    w["documents"] = [*w["documents"], _doc("writeoff_act", "WA-1", "WO1", day=RECEIVED, **act)]
+    return w
+
+
+# rule -> (world, the (field, value) of its finding)
+FIELD_VALUE: dict[str, tuple[Mutate, tuple[str, str | None]]] = {
+    "QLT-002": (FIRES["QLT-002"][0], ("short_date_justification", "used by May")),
+    "DOC-001 unsigned": (lambda w: doc(w, "donation_letter", signed=False), ("signed", "false")),
+    "DOC-001 not stated": (lambda w: doc(w, "donation_letter", signed=None), ("signed", None)),
+    "DOC-011 unsigned": (lambda w: doc(w, "acceptance_act", signed=False), ("signed", "false")),
+    "DOC-011 no signatory": (lambda w: doc(w, "acceptance_act", signatory=None),
+                             ("signatory", None)),
+    "ACC-006 unsigned": (lambda w: _write_off_with_act(w, signed=False, signatory="Mayor"),
+                         ("signed", "false")),
+    "ACC-006 no signatory": (lambda w: _write_off_with_act(w, signed=True), ("signatory", None)),
+    "ACC-004 unsigned": (lambda w: doc(w, "acceptance_act", signed=False), ("signed", "false")),
+    "DOC-006 unsigned": (lambda w: {**w, "documents": [*w["documents"],
+                                                       _doc("waybill", "CMR-1", signed=False)]},
+                         ("signed", "false")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(FIELD_VALUE))
+def test_a_finding_shows_the_value_of_the_field_it_names(case):
+    """QLT-002 named `short_date_justification` and showed the expiry date; DOC-001, DOC-011
+    and ACC-006 named `signed` and showed the document's number."""
+    mutate, expected = FIELD_VALUE[case]
+    found = check(mutate(clean()), case.split()[0])
+    assert [(f.field, f.value) for f in found] == [expected]

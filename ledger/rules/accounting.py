@@ -164,7 +164,7 @@ def acc_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               field="date", value=act.date, shipment=r.shipment_ref)  # fmt: skip
         if not any(a.signed for a in acts):
             yield ctx.finding(where, f"acceptance act {act.number} is not signed by the donor",
-                              field="signed", value=act.number,
+                              field="signed", value=act.signed,
                               shipment=r.shipment_ref)  # fmt: skip
 
 
@@ -210,9 +210,15 @@ def acc_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             yield ctx.finding(f"write-off {ref}", f"write-off {ref} has no write-off act on file",
                               field="documents", value="writeoff_act")  # fmt: skip
         elif not any(a.signed and a.signatory for a in acts):
-            yield ctx.finding(f"write-off {ref}", f"write-off act {acts[0].number} lacks the "
-                              "decision-maker's signature", field="signed",
-                              value=acts[0].number)  # fmt: skip
+            act = acts[0]
+            if not act.signed:
+                yield ctx.finding(f"write-off {ref}", f"write-off act {act.number} is not signed "
+                                  "by the decision-maker", field="signed",
+                                  value=act.signed)  # fmt: skip
+            else:
+                yield ctx.finding(f"write-off {ref}", f"write-off act {act.number} names no "
+                                  "decision-maker (signatory)", field="signatory",
+                                  value=act.signatory)  # fmt: skip
 
 
 def stock_on(ds: Dataset, warehouse: str, item: str, day: dt.date) -> Decimal:

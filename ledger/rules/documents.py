@@ -23,7 +23,7 @@ def _need_signed(ds: Dataset, ctx: Ctx, kind: str, label: str) -> Iterator[Findi
                               value=kind, shipment=s.ref)  # fmt: skip
         elif not any(d.signed for d in docs):
             yield ctx.finding(s.where, f"the {label} for {s.ref} ({docs[0].number}) is not signed",
-                              field="signed", value=docs[0].number, shipment=s.ref)  # fmt: skip
+                              field="signed", value=docs[0].signed, shipment=s.ref)  # fmt: skip
 
 
 # ================================================================ ua-import
@@ -182,7 +182,7 @@ def doc_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         for d in ds.docs("waybill", s.ref):
             if not d.signed:
                 yield ctx.finding(s.where, f"waybill {d.number} is not signed by driver/carrier",
-                                  field="signed", value=d.number, shipment=s.ref)  # fmt: skip
+                                  field="signed", value=d.signed, shipment=s.ref)  # fmt: skip
 
 
 @rule(

@@ -166,6 +166,8 @@ def days(n: int) -> str:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, bool):  # as a flag column is written: `signed` = false
+        return "true" if value else "false"
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, (list, tuple, set, frozenset)):

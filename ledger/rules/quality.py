@@ -80,7 +80,8 @@ def qlt_002(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             yield ctx.finding(ln.where, f"short-dated {ln.item} batch {ln.batch} ("
                               f"{days(left)} left, expiry {ln.expiry}) admitted under the martial-law "
                               f"exception: {ln.short_date_justification}",
-                              field="short_date_justification", value=ln.expiry, shipment=s.ref,
+                              field="short_date_justification",
+                              value=ln.short_date_justification, shipment=s.ref,
                               line=ln.line_no)  # fmt: skip
 
 
