@@ -25,6 +25,7 @@ from ledger.rules.dataset import (
     Party,
     Pledge,
     Receipt,
+    Transfer,
     Warehouse,
     Writeoff,
 )
@@ -975,3 +976,58 @@ def test_a_finding_shows_the_value_of_the_field_it_names(case):
     mutate, expected = FIELD_VALUE[case]
     found = check(mutate(clean()), case.split()[0])
     assert [(f.field, f.value) for f in found] == [expected]
+
+
+def _counted(w: W, *rows: tuple[str, str, int]) -> W:
+    """Count sheet lines of WH on 28 March (number, item, quantity); books: BLANKET 50."""
+    w["documents"] = [*w["documents"], *(
+        _doc("stock_count", number, "WH", dt.date(2024, 3, 28), signed=True, item=code,
+             quantity=D(q)) for number, code, q in rows)]  # fmt: skip
+    return w
+
+
+def test_acc_009_the_lines_of_one_count_add_up():
+    """Count rows SC1/1 BLANKET 30 and SC1/2 BLANKET 20 (one count, two bins; 50 on the
+    books) were each compared with the whole book stock: two warnings."""
+    assert check(_counted(clean(), ("SC1/1", "BLANKET", 30), ("SC1/2", "BLANKET", 20)),
+                 "ACC-009") == []  # fmt: skip
+    (f,) = check(_counted(clean(), ("SC1/1", "BLANKET", 30), ("SC1/2", "BLANKET", 15)), "ACC-009")
+    assert (f.record, f.field, f.value) == ("stock count SC1/1, SC1/2 (WH)", "quantity", "-5")
+    assert "counted 45 BLANKET on 2 lines on 2024-03-28, the books show 50" in f.message
+    (g,) = check(_counted(clean(), ("SC1", "BLANKET", 49)), "ACC-009")  # one line
+    assert "counted 49 BLANKET on 2024-03-28, the books show 50" in g.message
+    # the fix says how several lines of one count are given: each row its own number
+    assert "each row its own `number`" in f.fix and "`INV-7/1`, `INV-7/2`" in f.fix
+
+
+def test_acc_009_a_count_is_due_by_the_day_checked_not_now():
+    """`check --as-of 2024-07-31` said "no stock count … until now"."""
+    (f,) = check(doc(clean(), "stock_count", drop=True), "ACC-009", as_of=dt.date(2024, 7, 31))
+    assert f"no stock count from {RECEIVED} until 2024-07-31, the day checked" in f.message
+    assert "now" not in f.message
+
+
+def _emptied_on(w: W, day: dt.date) -> W:
+    """Everything in WH handed out on `day`; no count after March."""
+    w["distributions"] = [Distribution("A1", n, day, "KYIV", "WH", "HOSP", r_item, q)
+                          for n, (r_item, q) in enumerate([("GEN", D(10)), ("MED", D(100)),
+                                                           ("BLANKET", D(50))], 1)]  # fmt: skip
+    w["documents"] = [d for d in w["documents"]
+                      if d.kind != "stock_count" or d.date.month == 3]  # fmt: skip
+    return w
+
+
+def test_acc_009_no_count_is_asked_of_a_warehouse_that_holds_nothing():
+    """WH emptied on 10 April, counted last on 28 March: ACC-009 kept asking for a count until
+    the day checked (30 June), though there was nothing to count since."""
+    assert check(_emptied_on(clean(), dt.date(2024, 4, 10)), "ACC-009") == []
+    # held past the month after its last count: a count was due while it held goods
+    (f,) = check(_emptied_on(clean(), dt.date(2024, 5, 15)), "ACC-009")
+    assert ("no stock count from 2024-03-28 until 2024-05-15, when it held nothing any more "
+            "(48 days; at most 31)") in f.message  # fmt: skip
+    # goods again from 20 June: the month runs from then, not from the last count
+    w = _emptied_on(clean(), dt.date(2024, 4, 10))
+    w["transfers"] = [Transfer("T1", 1, dt.date(2024, 6, 20), "WH2", "WH", "BLANKET", D(5))]
+    assert check(w, "ACC-009") == []
+    (g,) = check(w, "ACC-009", as_of=dt.date(2024, 7, 31))
+    assert "no stock count from 2024-06-20 until 2024-07-31, the day checked" in g.message

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from ledger.rules.customs import KIND_ENTITY
-from ledger.rules.dataset import ZERO, Dataset
+from ledger.rules.dataset import ZERO, Dataset, Document
 from ledger.rules.model import ERROR, WARNING, Ctx, Finding, days, rule
 
 ZERO_VALUE_FIX = (
@@ -245,44 +245,96 @@ def stock_on(ds: Dataset, warehouse: str, item: str, day: dt.date) -> Decimal:
     return q
 
 
+def held_stretches(ds: Dataset) -> dict[str, list[tuple[dt.date, dt.date | None]]]:
+    """Per warehouse, the stretches of days it held something (any item above 0 at the end of
+    the day): (first day, the day it held nothing again, or None while it still holds)."""
+    item_of = {(ln.shipment_ref, ln.line_no): ln.item for ln in ds.lines}
+    moves: dict[str, dict[dt.date, dict[str, Decimal]]] = defaultdict(
+        lambda: defaultdict(lambda: defaultdict(Decimal))
+    )
+    for r in ds.receipts:
+        if (item := item_of.get((r.shipment_ref, r.line_no))) and r.received:
+            moves[r.warehouse][r.date][item] += r.received
+    for d in ds.distributions:
+        moves[d.warehouse][d.date][d.item] -= d.quantity
+    for w in ds.writeoffs:
+        moves[w.warehouse][w.date][w.item] -= w.quantity
+    for t in ds.transfers:
+        moves[t.from_warehouse][t.date][t.item] -= t.quantity
+        moves[t.to_warehouse][t.date][t.item] += t.quantity
+    out: dict[str, list[tuple[dt.date, dt.date | None]]] = {}
+    for wh, by_day in moves.items():
+        stock: dict[str, Decimal] = defaultdict(Decimal)
+        stretches: list[tuple[dt.date, dt.date | None]] = []
+        start: dt.date | None = None
+        for day in sorted(by_day):
+            for item, q in by_day[day].items():
+                stock[item] += q
+            held = any(q > 0 for q in stock.values())
+            if held and start is None:
+                start = day
+            elif not held and start is not None:
+                stretches.append((start, day))
+                start = None
+        if start is not None:
+            stretches.append((start, None))
+        out[wh] = stretches
+    return out
+
+
 @rule(
     "ACC-009", "Physical stock counts at a fixed frequency, reconciled to the stock cards",
     severity=WARNING, pack="bookkeeping", sources=("BRC", "CARE", "LOG-WH"), grade="B",
     reads=("documents", "receipts", "distributions", "writeoffs", "transfers"),
     params={"max_days_between_counts": 31, "tolerance": Decimal(0)},
-    fix="Count the warehouse and file the count sheet (documents.csv kind `stock_count`, subject = "
-        "warehouse; `item` and `quantity` for each counted line); explain differences by an "
-        "approved adjustment or a loss report.",
+    fix="Count the warehouse and file the count sheet in documents.csv: kind `stock_count`, "
+        "subject = warehouse, date = day counted, one row per counted line with `item` and "
+        "`quantity`, each row its own `number` (kind, number and subject are unique together: "
+        "e.g. `INV-7/1`, `INV-7/2`); rows of one item on one day add up (one per bin). Explain "
+        "differences by an approved adjustment or a loss report.",
 )  # fmt: skip
 def acc_009(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
+    """The counted lines of a warehouse, item and day add up (the stock card is the sum of its
+    bin cards, DOC-009) and are compared with the books at the end of that day. Counts are due
+    while the warehouse holds something: the clock starts when it receives goods after holding
+    nothing, and a stretch in which it held nothing needs no count."""
     gap = ctx.p("max_days_between_counts")
     tol = Decimal(ctx.p("tolerance"))
-    first_in: dict[str, dt.date] = {}
-    for r in ds.receipts:
-        first_in[r.warehouse] = min(first_in.get(r.warehouse, r.date), r.date)
-    for t in ds.transfers:
-        first_in[t.to_warehouse] = min(first_in.get(t.to_warehouse, t.date), t.date)
     counts: dict[str, list[dt.date]] = defaultdict(list)
+    counted: dict[tuple[str, str, dt.date], list[Document]] = defaultdict(list)
     for d in ds.documents:
         if d.kind == "stock_count":
             counts[d.subject].append(d.date)
             if d.item and d.quantity is not None:
-                book = stock_on(ds, d.subject, d.item, d.date)
-                if abs(book - d.quantity) > tol:
-                    yield ctx.finding(f"stock count {d.number} ({d.subject})", f"counted "
-                                      f"{d.quantity} {d.item} on {d.date}, the books show {book}",
-                                      field="quantity", value=d.quantity - book)  # fmt: skip
-    for wh, start in sorted(first_in.items()):
-        counted = sorted(d for d in counts.get(wh, []) if d >= start)
-        prev = start
-        for day in [*counted, ctx.as_of]:
-            if (day - prev).days > gap:
-                until = "now" if day == ctx.as_of else str(day)
-                yield ctx.finding(f"warehouse {wh}", f"no stock count from {prev} until {until} "
-                                  f"({days((day - prev).days)}; at most {gap})",
-                                  field="documents", value="stock_count")  # fmt: skip
+                counted[(d.subject, d.item, d.date)].append(d)
+    for (wh, item, day), rows in sorted(counted.items()):
+        total = sum((d.quantity for d in rows if d.quantity is not None), ZERO)
+        book = stock_on(ds, wh, item, day)
+        if abs(book - total) > tol:
+            numbers = ", ".join(sorted({d.number for d in rows}))
+            lines = f" on {len(rows)} lines" if len(rows) > 1 else ""
+            yield ctx.finding(f"stock count {numbers} ({wh})", f"counted {total} {item}{lines} "
+                              f"on {day}, the books show {book}", field="quantity",
+                              value=total - book)  # fmt: skip
+    for wh, stretches in sorted(held_stretches(ds).items()):
+        for start, end in stretches:
+            if start > ctx.as_of:
                 break
-            prev = day
+            stop = ctx.as_of if end is None or end > ctx.as_of else end
+            prev = start
+            for day in [*sorted(d for d in counts.get(wh, []) if start <= d <= stop), stop]:
+                if (day - prev).days > gap:
+                    until = (f"{day}, the day checked" if day == ctx.as_of and stop == ctx.as_of
+                             else f"{day}, when it held nothing any more" if day == stop
+                             else str(day))  # fmt: skip
+                    yield ctx.finding(f"warehouse {wh}", f"no stock count from {prev} until "
+                                      f"{until} ({days((day - prev).days)}; at most {gap})",
+                                      field="documents", value="stock_count")  # fmt: skip
+                    break
+                prev = day
+            else:
+                continue
+            break
 
 
 @rule(
