@@ -1031,3 +1031,28 @@ def test_acc_009_no_count_is_asked_of_a_warehouse_that_holds_nothing():
     assert check(w, "ACC-009") == []
     (g,) = check(w, "ACC-009", as_of=dt.date(2024, 7, 31))
     assert "no stock count from 2024-06-20 until 2024-07-31, the day checked" in g.message
+
+
+def test_cus_007_names_the_missing_column_as_the_user_knows_it():
+    """ "vehicle VAN has no MAKE": the column is `make`."""
+    (f,) = check(add_line(clean(), "VAN", vin="WDB1"), "CUS-007")
+    assert f.field == "make" and "vehicle VAN has no make (`make`)" in f.message
+    (g,) = check(add_line(clean(), "VAN", make="Mercedes"), "CUS-007")
+    assert g.field == "vin" and "vehicle VAN has no VIN (`vin`)" in g.message
+    assert check(add_line(clean(), "VAN", vin="WDB1", make="Mercedes"), "CUS-007") == []
+
+
+def test_cus_004_counts_goods_in_their_items_unit():
+    """ "RICE: 50 pieces loaded" for rice counted in kg."""
+
+    def by_group(w: W) -> list[str]:  # the product groups' findings (not the totals')
+        return [f.message for f in check(w, "CUS-004") if ":" in f.message.split(" ")[0]]
+
+    w = item(_registered_by_item(clean()), "BLANKET", unit="kg")
+    assert by_group(lines(w, 3, quantity=D(60))) == ["BLANKET: 60 kg loaded, 50 registered "
+                                                     "under UA-HA-1/3"]  # fmt: skip
+    pcs = by_group(lines(_registered_by_item(clean()), 3, quantity=D(60)))
+    assert pcs == ["BLANKET: 60 pieces loaded, 50 registered under UA-HA-1/3"]
+    # the consignment's totals over items of different units say so
+    totals = check(lines(item(clean(), "BLANKET", unit="kg"), 3, quantity=D(60)), "CUS-004")
+    assert [f.message.split(",")[0] for f in totals] == ["170 units (kg + pcs) loaded"]

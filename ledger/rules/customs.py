@@ -195,7 +195,7 @@ def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             continue
         totals = [d for d in regs if not d.item]
         if totals:
-            yield from _cus_004_compare(ctx, s.ref, s.where, s.lines, max(totals, key=lambda d: d.date),
+            yield from _cus_004_compare(ds, ctx, s.ref, s.where, s.lines, max(totals, key=lambda d: d.date),
                                         "", qty_tol, kg_tol)  # fmt: skip
         groups: dict[str, list[Document]] = defaultdict(list)
         grouped = [d for d in regs if d.item]
@@ -222,7 +222,7 @@ def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                   field="item", value=key, shipment=s.ref)  # fmt: skip
                 continue
             reg = _cus_004_sum(docs)
-            yield from _cus_004_compare(ctx, s.ref, s.where, loaded[key], reg, f"{key}: ",
+            yield from _cus_004_compare(ds, ctx, s.ref, s.where, loaded[key], reg, f"{key}: ",
                                         qty_tol, kg_tol)  # fmt: skip
 
 
@@ -239,18 +239,22 @@ def _cus_004_sum(docs: list[Document]) -> Document:
                     gross_kg=add([d.gross_kg for d in docs]))  # fmt: skip
 
 
-def _cus_004_compare(ctx: Ctx, ref: str, where: str, loaded: Iterable[Line], reg: Document,
-                     what: str, qty_tol: Decimal, kg_tol: Decimal) -> Iterator[Finding]:  # fmt: skip
+def _cus_004_compare(ds: Dataset, ctx: Ctx, ref: str, where: str, loaded: Iterable[Line],
+                     reg: Document, what: str, qty_tol: Decimal,
+                     kg_tol: Decimal) -> Iterator[Finding]:  # fmt: skip
     lines = list(loaded)
     packages = sum(ln.packages or 0 for ln in lines)
     pieces = sum((ln.quantity for ln in lines), ZERO)
+    units = sorted({it.unit if (it := ds.items.get(ln.item)) else "?" for ln in lines})
+    unit = {"pcs": "pieces"}.get(units[0], units[0]) if len(units) == 1 else (
+        "units (" + " + ".join(units) + ")")  # fmt: skip
     kg = sum((ln.gross_kg or ZERO for ln in lines), ZERO)
     if reg.packages is not None and abs(packages - reg.packages) > qty_tol:
         yield ctx.finding(where, f"{what}{packages} packages loaded, {reg.packages} registered "
                           f"under {reg.number}", field="packages", value=packages,
                           shipment=ref)  # fmt: skip
     if reg.pieces is not None and abs(pieces - reg.pieces) > qty_tol:
-        yield ctx.finding(where, f"{what}{pieces} pieces loaded, {reg.pieces} registered under "
+        yield ctx.finding(where, f"{what}{pieces} {unit} loaded, {reg.pieces} registered under "
                           f"{reg.number}", field="quantity", value=pieces,
                           shipment=ref)  # fmt: skip
     if reg.gross_kg is not None and reg.gross_kg > 0:
@@ -370,9 +374,9 @@ def cus_007(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                 item.category == "vehicle" or item.hs_code.startswith(prefixes)
             ):
                 continue
-            for column in ("vin", "make"):
+            for column, label in (("vin", "VIN (`vin`)"), ("make", "make (`make`)")):
                 if not getattr(ln, column):
-                    yield ctx.finding(ln.where, f"vehicle {ln.item} has no {column.upper()}",
+                    yield ctx.finding(ln.where, f"vehicle {ln.item} has no {label}",
                                       field=column, shipment=s.ref, line=ln.line_no)  # fmt: skip
             et = ds.entity_type(s.recipient, KIND_ENTITY)
             party = ds.parties.get(s.recipient)
