@@ -1056,3 +1056,31 @@ def test_cus_004_counts_goods_in_their_items_unit():
     # the consignment's totals over items of different units say so
     totals = check(lines(item(clean(), "BLANKET", unit="kg"), 3, quantity=D(60)), "CUS-004")
     assert [f.message.split(",")[0] for f in totals] == ["170 units (kg + pcs) loaded"]
+
+
+def test_cus_004_two_extracts_of_one_date_that_disagree_are_reported():
+    """Two totals extracts of the same date (101 kg and 100 kg): one was picked silently."""
+    w = clean()  # UA-HA-1 of DAY: 20 packages, 160 pieces, 650 kg
+    w["documents"] += [_doc("ahars_registration", "UA-HA-1B", packages=20, pieces=D(160),
+                            gross_kg=D(651))]  # fmt: skip
+    (f,) = check(w, "CUS-004")
+    assert (f.field, f.value, f.severity) == ("gross_kg", "650, 651", "error")
+    assert (f"the AHARS registration extracts of S1 dated {DAY} register different totals "
+            "(UA-HA-1: 20 packages, 160 pieces, 650 kg gross; UA-HA-1B: 20 packages, 160 "
+            "pieces, 651 kg gross)") in f.message  # fmt: skip
+    assert "file it (an extract of a later date replaces these)" in f.message
+    # the same figures twice (filed under the shipment and under its code): no conflict
+    same = clean()
+    same["documents"] += [_doc("ahars_registration", "UA-HA-1", "UA-HA-1", packages=20,
+                               pieces=D(160), gross_kg=D(650))]  # fmt: skip
+    assert check(same, "CUS-004") == []
+    # of different dates, the later extract replaces the earlier, as before
+    later = clean()
+    later["documents"] += [_doc("ahars_registration", "UA-HA-1B", day=DAY + dt.timedelta(days=1),
+                                packages=20, pieces=D(160), gross_kg=D(651))]  # fmt: skip
+    (g,) = check(later, "CUS-004")
+    assert g.field == "gross_kg" and "651 kg registered under UA-HA-1B" in g.message
+    earlier = clean()
+    earlier["documents"] += [_doc("ahars_registration", "UA-HA-0", day=DAY - dt.timedelta(days=1),
+                                  packages=20, pieces=D(160), gross_kg=D(651))]  # fmt: skip
+    assert check(earlier, "CUS-004") == []

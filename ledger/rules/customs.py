@@ -195,8 +195,14 @@ def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             continue
         totals = [d for d in regs if not d.item]
         if totals:
-            yield from _cus_004_compare(ds, ctx, s.ref, s.where, s.lines, max(totals, key=lambda d: d.date),
-                                        "", qty_tol, kg_tol)  # fmt: skip
+            # the latest extract replaces the earlier ones; two of that date must agree
+            latest_totals = max(d.date for d in totals)
+            current = [d for d in totals if d.date == latest_totals]
+            if len({_totals(d) for d in current}) > 1:
+                yield _cus_004_conflict(ctx, s.ref, s.where, current)
+            else:
+                yield from _cus_004_compare(ds, ctx, s.ref, s.where, s.lines, current[0], "",
+                                            qty_tol, kg_tol)  # fmt: skip
         groups: dict[str, list[Document]] = defaultdict(list)
         grouped = [d for d in regs if d.item]
         latest = max((d.date for d in grouped), default=None)
@@ -224,6 +230,33 @@ def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             reg = _cus_004_sum(docs)
             yield from _cus_004_compare(ds, ctx, s.ref, s.where, loaded[key], reg, f"{key}: ",
                                         qty_tol, kg_tol)  # fmt: skip
+
+
+def _totals(d: Document) -> tuple[Any, ...]:
+    return (d.packages, d.pieces, d.gross_kg)
+
+
+def _cus_004_conflict(ctx: Ctx, ref: str, where: str, docs: list[Document]) -> Finding:
+    """Extracts of one date registering different totals: which one holds is for the user."""
+    numbers = [d.number for d in docs]
+    same_number = len(set(numbers)) < len(numbers)
+
+    def name(d: Document) -> str:
+        return d.number + (f" (filed under {d.subject})" if same_number else "")
+
+    def figures(d: Document) -> str:
+        said = [f"{v} {label}" for v, label in ((d.packages, "packages"), (d.pieces, "pieces"),
+                                                (d.gross_kg, "kg gross")) if v is not None]  # fmt: skip
+        return ", ".join(said) or "no totals"
+
+    column = next(c for c, i in (("packages", 0), ("pieces", 1), ("gross_kg", 2))
+                  if len({_totals(d)[i] for d in docs}) > 1)  # fmt: skip
+    listed = "; ".join(f"{name(d)}: {figures(d)}" for d in sorted(docs, key=lambda d: d.number))
+    return ctx.finding(where, f"the AHARS registration extracts of {ref} dated {docs[0].date} "
+                       f"register different totals ({listed}): the goods are compared with "
+                       "none of them; take the extract from AHARS again and file it (an extract of a "
+                       "later date replaces these)", field=column,
+                       value={getattr(d, column) for d in docs}, shipment=ref)  # fmt: skip
 
 
 def _cus_004_sum(docs: list[Document]) -> Document:
