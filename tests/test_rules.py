@@ -685,9 +685,6 @@ OWN_SEVERITY: dict[str, tuple[Mutate, str]] = {
     "CUS-004": (lambda w: doc(w, "ahars_registration", drop=True), "warning"),
     "CUS-008": (lambda w: lines(w, 1, purchased_by_recipient=True), "warning"),
     "CUS-010": (lambda w: lines(w, export_mrn=None), "warning"),
-    "CUS-018": (lambda w: {**w, "customs": [dataclasses.replace(
-        w["customs"][0], provisional=True, docs_due_by=ARRIVED,
-        docs_completed_at=ARRIVED + dt.timedelta(days=1))]}, "info"),
     "DOC-003": (lambda w: lines(w, 3, condition="used", depreciation_pct=D(60)), "warning"),
     "DOC-004": (lambda w: doc(w, "packing_list", drop=True), "error"),
     "ACC-005": (PARAMS["ACC-005"][0], "warning"),
@@ -1084,3 +1081,16 @@ def test_cus_004_two_extracts_of_one_date_that_disagree_are_reported():
     earlier["documents"] += [_doc("ahars_registration", "UA-HA-0", day=DAY - dt.timedelta(days=1),
                                   packages=20, pieces=D(160), gross_kg=D(651))]  # fmt: skip
     assert check(earlier, "CUS-004") == []
+
+
+def test_cus_018_documents_filed_after_the_deadline_are_a_warning():
+    """Filed late, the documents were reported as `info`; the catalogue says "warning when
+    overdue"."""
+    w = {**clean(), "customs": [dataclasses.replace(
+        clean()["customs"][0], provisional=True, docs_due_by=ARRIVED,
+        docs_completed_at=ARRIVED + dt.timedelta(days=1))]}  # fmt: skip
+    (f,) = check(w, "CUS-018")
+    assert (f.severity, f.field) == ("warning", "docs_completed_at")
+    assert "filed 2024-03-04, after the deadline 2024-03-03" in f.message
+    on_time = {**w, "customs": [dataclasses.replace(w["customs"][0], docs_completed_at=ARRIVED)]}
+    assert check(on_time, "CUS-018") == []

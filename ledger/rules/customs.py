@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledger.rules.dataset import ZERO, Dataset, Document, Line
-from ledger.rules.model import ERROR, INFO, WARNING, Ctx, Finding, days, rule
+from ledger.rules.model import ERROR, WARNING, Ctx, Finding, days, rule
 
 # party `kind` -> entity type, when the party does not state `entity_type`
 KIND_ENTITY = {
@@ -523,8 +523,8 @@ def cus_018(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
         elif c.docs_completed_at is not None and c.docs_completed_at > c.docs_due_by:
             yield ctx.finding(where, f"supporting documents filed {c.docs_completed_at}, after the "
                               f"deadline {c.docs_due_by}", field="docs_completed_at",
-                              value=c.docs_completed_at, shipment=c.shipment_ref,
-                              severity=INFO)  # fmt: skip
+                              value=c.docs_completed_at,
+                              shipment=c.shipment_ref)  # fmt: skip
 
 
 # ================================================================ eu-export
