@@ -1065,7 +1065,10 @@ def test_cus_004_two_extracts_of_one_date_that_disagree_are_reported():
     assert (f"the AHARS registration extracts of S1 dated {DAY} register different totals "
             "(UA-HA-1: 20 packages, 160 pieces, 650 kg gross; UA-HA-1B: 20 packages, 160 "
             "pieces, 651 kg gross)") in f.message  # fmt: skip
-    assert "file it (an extract of a later date replaces these)" in f.message
+    assert (
+        "correct the wrong one to what AHARS holds (import its corrected row with "
+        "`aidledger import --correct-documents`)" in f.message
+    )
     # the same figures twice (filed under the shipment and under its code): no conflict
     same = clean()
     same["documents"] += [_doc("ahars_registration", "UA-HA-1", "UA-HA-1", packages=20,

@@ -254,8 +254,8 @@ def _cus_004_conflict(ctx: Ctx, ref: str, where: str, docs: list[Document]) -> F
     listed = "; ".join(f"{name(d)}: {figures(d)}" for d in sorted(docs, key=lambda d: d.number))
     return ctx.finding(where, f"the AHARS registration extracts of {ref} dated {docs[0].date} "
                        f"register different totals ({listed}): the goods are compared with "
-                       "none of them; take the extract from AHARS again and file it (an extract of a "
-                       "later date replaces these)", field=column,
+                       "none of them: correct the wrong one to what AHARS holds (import its "
+                       "corrected row with `aidledger import --correct-documents`)", field=column,
                        value={getattr(d, column) for d in docs}, shipment=ref)  # fmt: skip
 
 
