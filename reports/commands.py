@@ -113,10 +113,22 @@ def reconciliation(ctx: click.Context, donor: str | None, recipient: str | None,
     _make(ctx, "reconciliation", [target], locale, no_rules, donor=donor, recipient=recipient)
 
 
+PACK_SUFFIXES = (".pdf", ".xlsx", ".html")
+PACK_OUT_HELP = "File to write; its suffix chooses the format: .pdf, .xlsx or .html."
+
+
+def _pack_format(out: Path) -> None:
+    """A pack is a document of several sections: PDF, XLSX (a sheet each) or HTML. A CSV holds
+    one table, and the pack's first alone is not the pack the donor or the broker expects."""
+    if out.suffix.lower() not in PACK_SUFFIXES:
+        raise click.UsageError(f"--out must end in .pdf, .xlsx or .html (the suffix chooses the "
+                               f"format), not {out.name!r}")  # fmt: skip
+
+
 @report.command("customs-pack")
 @click.argument("shipment")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="F.pdf or F.xlsx")  # fmt: skip
+              help=PACK_OUT_HELP)  # fmt: skip
 @LOCALE
 @NO_RULES
 @click.pass_context
@@ -127,8 +139,7 @@ def customs_pack(ctx: click.Context, shipment: str, out: Path, locale: str, no_r
     Example:
       aidledger report customs-pack HEL-2023-001 --out hel.pdf
     """
-    if out.suffix.lower() not in (".pdf", ".xlsx", ".html"):
-        raise click.UsageError("--out must end in .pdf, .xlsx or .html")
+    _pack_format(out)
     _make(ctx, "customs-pack", [out], locale, no_rules, shipment=shipment)
 
 
@@ -178,7 +189,8 @@ def _not_over_yet(period: str | None) -> None:
 @click.option(
     "--period", metavar="PERIOD", help="Consignments dispatched in YYYY-MM, YYYY-Qn, YYYY."
 )
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help=PACK_OUT_HELP)  # fmt: skip
 @LOCALE
 @NO_RULES
 @click.pass_context
@@ -196,6 +208,7 @@ def donor_pack(ctx: click.Context, donor: str, period: str | None, out: Path, lo
         raise click.BadParameter(
             "use YYYY-MM, YYYY-Qn or YYYY, e.g. 2023-05", param_hint="--period"
         )
+    _pack_format(out)
     _not_over_yet(period)
     _make(ctx, "donor-pack", [out], locale, no_rules, donor=donor, period=period)
 

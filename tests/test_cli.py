@@ -764,3 +764,16 @@ def test_a_command_starting_a_new_ledger_says_so(tmp_path, sample_dir):
     assert first.exit_code == 0 and f"note: starting a new ledger in {db}" in first.stderr
     again = CliRunner().invoke(main, ["--db", str(db), "import", str(sample_dir / "items.csv")])
     assert again.exit_code == 0 and "starting a new ledger" not in again.stderr
+
+
+@pytest.mark.parametrize("args", [["donor-pack", "--donor", "PRAGUE"],
+                                  ["customs-pack", "HEL-2023-001"]])  # fmt: skip
+def test_a_pack_out_of_another_format_is_refused_before_any_work(run, tmp_path, args):
+    """`report donor-pack --out d.csv` wrote the pack's first table alone, exit 0, as if it
+    were the pack (and the docs offered a `--format` it does not have): a pack's --out suffix
+    chooses its format, .pdf, .xlsx or .html, and anything else is bad usage."""
+    out = tmp_path / "pack.csv"
+    result = run("report", *args, "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "--out must end in .pdf, .xlsx or .html" in result.output
+    assert not out.exists()
