@@ -305,17 +305,25 @@ def _int(v: Any) -> Any:
     if isinstance(v, str):
         s = v.strip()
         if s.isascii() and s.isdigit():
-            return int(s)
-        if "_" in s or not s.isascii():  # int() reads 1_000, ٣ and ５ too
-            raise ValueError("not a whole number: write ASCII digits 0-9")
-        if PLAIN_NUMBER.match(s):  # 24.5, 24.0, 1e3: a number, but is it whole?
             return _whole(Decimal(s))
+        if "_" in s or not s.isascii() or not POINT_NUMBER.match(s):  # int() reads 1_000, ٣, ５
+            raise ValueError("not a whole number: write ASCII digits 0-9")
+        return _whole(Decimal(s))  # 24.5, 24.0: a number, but is it whole?
     return v
+
+
+# A number with at most a decimal point: no exponent, which `int(Decimal("1e1000000"))` would
+# expand to a million digits (one cell held an import for minutes)
+POINT_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", re.ASCII)
 
 
 def _whole(d: Decimal) -> int:
     if not d.is_finite() or d != d.to_integral_value():
-        raise ValueError(f"must be a whole number, not {dstr(d) if d.is_finite() else d}")
+        text = dstr(d) if d.is_finite() else str(d)
+        shown = text if len(text) <= 30 else f"{text[:27]}…"
+        raise ValueError(f"must be a whole number, not {shown}")
+    if d > MAX_WHOLE:  # before int(): a giant stays a Decimal
+        raise ValueError(f"too large: a whole number here is at most {MAX_WHOLE:,}")
     return int(d)
 
 
