@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -198,10 +199,12 @@ def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             # the latest extract replaces the earlier ones; two of that date must agree
             latest_totals = max(d.date for d in totals)
             current = [d for d in totals if d.date == latest_totals]
-            if len({_totals(d) for d in current}) > 1:
+            if any(len(_stated(current, column)) > 1 for column in TOTALS):
                 yield _cus_004_conflict(ctx, s.ref, s.where, current)
-            else:
-                yield from _cus_004_compare(ds, ctx, s.ref, s.where, s.lines, current[0], "",
+            else:  # figures one extract states and another leaves out do not conflict
+                merged = replace(current[0], **{c: min(_stated(current, c), default=None)
+                                                for c in TOTALS})  # fmt: skip
+                yield from _cus_004_compare(ds, ctx, s.ref, s.where, s.lines, merged, "",
                                             qty_tol, kg_tol)  # fmt: skip
         groups: dict[str, list[Document]] = defaultdict(list)
         grouped = [d for d in regs if d.item]
@@ -232,8 +235,12 @@ def cus_004(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                         qty_tol, kg_tol)  # fmt: skip
 
 
-def _totals(d: Document) -> tuple[Any, ...]:
-    return (d.packages, d.pieces, d.gross_kg)
+TOTALS = ("packages", "pieces", "gross_kg")
+
+
+def _stated(docs: list[Document], column: str) -> set[Any]:
+    """The values extracts state for one of their totals (a blank states nothing)."""
+    return {v for d in docs if (v := getattr(d, column)) is not None}
 
 
 def _cus_004_conflict(ctx: Ctx, ref: str, where: str, docs: list[Document]) -> Finding:
@@ -249,14 +256,13 @@ def _cus_004_conflict(ctx: Ctx, ref: str, where: str, docs: list[Document]) -> F
                                                 (d.gross_kg, "kg gross")) if v is not None]  # fmt: skip
         return ", ".join(said) or "no totals"
 
-    column = next(c for c, i in (("packages", 0), ("pieces", 1), ("gross_kg", 2))
-                  if len({_totals(d)[i] for d in docs}) > 1)  # fmt: skip
+    column = next(c for c in TOTALS if len(_stated(docs, c)) > 1)
     listed = "; ".join(f"{name(d)}: {figures(d)}" for d in sorted(docs, key=lambda d: d.number))
     return ctx.finding(where, f"the AHARS registration extracts of {ref} dated {docs[0].date} "
                        f"register different totals ({listed}): the goods are compared with "
                        "none of them: correct the wrong one to what AHARS holds (import its "
                        "corrected row with `aidledger import --correct-documents`)", field=column,
-                       value={getattr(d, column) for d in docs}, shipment=ref)  # fmt: skip
+                       value=sorted(_stated(docs, column)), shipment=ref)  # fmt: skip
 
 
 def _cus_004_sum(docs: list[Document]) -> Document:
