@@ -322,8 +322,11 @@ def doc_011(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
 
     Each receipt (each truck) is a handover of its own: its act is one filed under the
     shipment (all its receipts) or under the receipt (`GRN1/S2`, or `GRN1` while one party uses
-    it), as ACC-004 reads them (`Dataset.acceptance_acts`)."""
+    it), as ACC-004 reads them (`Dataset.acceptance_acts`). One signed act naming its
+    signatory evidences the handover, whatever drafts lie beside it (as ACC-004 is satisfied by
+    one signed act); an act filed under the shipment is reported once, not once per truck."""
     seen: set[tuple[str, str]] = set()
+    told: set[tuple[str, str]] = set()  # acts already reported (one under the shipment: once)
     for r in sorted(ds.receipts, key=lambda r: r.date):
         if (r.receipt_ref, r.shipment_ref) in seen:
             continue
@@ -338,9 +341,12 @@ def doc_011(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                               f"acceptance-transfer act on file{note}", field="documents",
                               value="acceptance_act", shipment=ref)  # fmt: skip
             continue
-        bad = next((a for a in acts if not (a.signed and a.signatory)), None)
-        if bad is None:
+        if any(a.signed and a.signatory for a in acts):  # one good act evidences it
             continue
+        bad = next((a for a in acts if a.signed), acts[0])  # the closest to good, said once
+        if (bad.number, bad.subject) in told:
+            continue
+        told.add((bad.number, bad.subject))
         if not bad.signed:
             yield ctx.finding(where, f"acceptance act {bad.number} ({rref}) is not signed",
                               field="signed", value=bad.signed, shipment=ref,
