@@ -940,6 +940,16 @@ def test_doc_011_each_receipt_of_a_shipment_needs_its_own_act():
     # an act filed under the shipment covers each of its receipts, for both rules
     on_shipment = doc(_two_trucks(clean()), "acceptance_act", subject="S1")
     assert check(on_shipment, "DOC-011") == [] and check(on_shipment, "ACC-004") == []
+    # an unsigned draft under the shipment: one warning, not one per truck (review)
+    draft = doc(_two_trucks(clean()), "acceptance_act", subject="S1", signed=False)
+    (d,) = check(draft, "DOC-011")
+    assert (d.field, d.value) == ("signed", "false")
+    # ... and beside it a signed act for R2: R2 is evidenced, as ACC-004 reads it
+    both = _two_trucks(doc(clean(), "acceptance_act", subject="S1", signed=False))
+    both["documents"] += [_doc("acceptance_act", "AKT-2", "R2", day=RECEIVED + dt.timedelta(days=1),
+                               signed=True, signatory="commission")]  # fmt: skip
+    assert [f.record for f in check(both, "DOC-011")] == ["receipt R1"]
+    assert [f.record for f in check(both, "ACC-004")] == ["receipt R1"]  # the rules agree
 
 
 def _write_off_with_act(w: W, **act: Any) -> W:
@@ -995,6 +1005,12 @@ def test_acc_009_the_lines_of_one_count_add_up():
     assert "counted 49 BLANKET on 2024-03-28, the books show 50" in g.message
     # the fix says how several lines of one count are given: each row its own number
     assert "each row its own `number`" in f.fix and "`INV-7/1`, `INV-7/2`" in f.fix
+    # a recount of the same day on another sheet is compared on its own, not added (review)
+    assert check(_counted(clean(), ("SC1/1", "BLANKET", 30), ("SC1/2", "BLANKET", 20),
+                          ("SC2/1", "BLANKET", 50)), "ACC-009") == []  # fmt: skip
+    (r,) = check(_counted(clean(), ("SC1/1", "BLANKET", 30), ("SC1/2", "BLANKET", 20),
+                          ("SC2/1", "BLANKET", 48)), "ACC-009")  # fmt: skip
+    assert r.record == "stock count SC2/1 (WH)" and "counted 48 BLANKET on" in r.message
 
 
 def test_acc_009_a_count_is_due_by_the_day_checked_not_now():
@@ -1084,6 +1100,15 @@ def test_cus_004_two_extracts_of_one_date_that_disagree_are_reported():
     earlier["documents"] += [_doc("ahars_registration", "UA-HA-0", day=DAY - dt.timedelta(days=1),
                                   packages=20, pieces=D(160), gross_kg=D(651))]  # fmt: skip
     assert check(earlier, "CUS-004") == []
+    # a bare registration (number and date, no figures) beside the extract: no conflict, and
+    # the goods are still compared with the figures stated (review: None counted as a figure)
+    bare = clean()
+    bare["documents"] += [_doc("ahars_registration", "UA-HA-1C")]
+    assert check(bare, "CUS-004") == []
+    partial = clean()
+    partial["documents"] += [_doc("ahars_registration", "UA-HA-1C", gross_kg=D(700))]
+    (h,) = check(partial, "CUS-004")
+    assert (h.field, h.value) == ("gross_kg", "650, 700") and "different totals" in h.message
 
 
 def test_cus_018_documents_filed_after_the_deadline_are_a_warning():

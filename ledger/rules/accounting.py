@@ -282,6 +282,11 @@ def held_stretches(ds: Dataset) -> dict[str, list[tuple[dt.date, dt.date | None]
     return out
 
 
+def count_sheet(number: str) -> str:
+    """The count sheet a counted line belongs to: its number up to the first `/`."""
+    return number.split("/", 1)[0]
+
+
 @rule(
     "ACC-009", "Physical stock counts at a fixed frequency, reconciled to the stock cards",
     severity=WARNING, pack="bookkeeping", sources=("BRC", "CARE", "LOG-WH"), grade="B",
@@ -294,20 +299,22 @@ def held_stretches(ds: Dataset) -> dict[str, list[tuple[dt.date, dt.date | None]
         "differences by an approved adjustment or a loss report.",
 )  # fmt: skip
 def acc_009(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
-    """The counted lines of a warehouse, item and day add up (the stock card is the sum of its
-    bin cards, DOC-009) and are compared with the books at the end of that day. Counts are due
+    """The counted lines of one count sheet (`INV-7/1`, `INV-7/2`: the number before the `/`)
+    for a warehouse, item and day add up (the stock card is the sum of its bin cards, DOC-009)
+    and are compared with the books at the end of that day; another sheet of the same day (a
+    recount) is compared on its own, not added to the first. Counts are due
     while the warehouse holds something: the clock starts when it receives goods after holding
     nothing, and a stretch in which it held nothing needs no count."""
     gap = ctx.p("max_days_between_counts")
     tol = Decimal(ctx.p("tolerance"))
     counts: dict[str, list[dt.date]] = defaultdict(list)
-    counted: dict[tuple[str, str, dt.date], list[Document]] = defaultdict(list)
+    counted: dict[tuple[str, str, dt.date, str], list[Document]] = defaultdict(list)
     for d in ds.documents:
         if d.kind == "stock_count":
             counts[d.subject].append(d.date)
             if d.item and d.quantity is not None:
-                counted[(d.subject, d.item, d.date)].append(d)
-    for (wh, item, day), rows in sorted(counted.items()):
+                counted[(d.subject, d.item, d.date, count_sheet(d.number))].append(d)
+    for (wh, item, day, _sheet), rows in sorted(counted.items()):
         total = sum((d.quantity for d in rows if d.quantity is not None), ZERO)
         book = stock_on(ds, wh, item, day)
         if abs(book - total) > tol:
