@@ -138,9 +138,10 @@ def _refuse_change(book: Book, row: Row, existing: Any, stored: dict[str, Any],
     given_by, again = ("the command", "post it again") if one_event else ("file", "import the row again")  # fmt: skip
     if row.kind == "fx_rates":
         if not correct_rates:  # never overwritten unasked (invariant 7)
+            how = ("post it again with correct_rates=True" if one_event
+                   else "import it again with --correct-rates")  # fmt: skip
             raise Conflict(row.key_text, stored, given,
-                           "; if the stored rate was mistyped, import it again with "
-                           "--correct-rates", given_by)  # fmt: skip
+                           f"; if the stored rate was mistyped, {how}", given_by)  # fmt: skip
         _rate_correctable(book, row, stored, given, given_by)  # type: ignore[arg-type]
     elif row.kind == "documents":
         if not correct_documents:  # never overwritten unasked (invariant 7)

@@ -111,14 +111,24 @@ def test_a_changed_rate_is_a_conflict_unless_its_correction_is_asked_for(
     with pytest.raises(LedgerError) as caught:
         received.post(rate("16", other_day))
     assert "ledger has '1.6', the command has '16'" in str(caught.value)
-    assert "--correct-rates" in str(caught.value)
+    assert "post it again with correct_rates=True" in str(caught.value)  # the API's own way
     assert stored_rate(received, other_day) == D("1.6")
     rates = tmp_path / "fx_rates.csv"
     rates.write_text(f"date,currency,rate,base,source\n{other_day},CZK,16,UAH,NBU\n",
                      encoding="utf-8")  # fmt: skip
     refused = CliRunner().invoke(main, ["--db", received.url, "import", str(rates)])
-    assert refused.exit_code == 1 and "conflict" in refused.output, refused.output
+    assert refused.exit_code == 1 and "import it again with --correct-rates" in refused.output
     assert stored_rate(received, other_day) == D("1.6")
     done = CliRunner().invoke(main, ["--db", received.url, "import", "--correct-rates", str(rates)])
     assert done.exit_code == 0 and "1 corrected" in done.output, done.output
     assert stored_rate(received, other_day) == D(16)
+
+
+def test_a_rate_posted_as_one_event_is_told_how_to_correct_it_in_its_own_terms(received):
+    """A changed rate posted through the API (no file) was told to "import it again with
+    --correct-rates" (review); it is told the API's own way, as a document is."""
+    with pytest.raises(LedgerError) as exc:
+        received.post(rate("16", RECEIPT_DAY + dt.timedelta(days=30)))  # filed afresh: new
+        received.post(rate("17", RECEIPT_DAY + dt.timedelta(days=30)))
+    assert "post it again with correct_rates=True" in str(exc.value)
+    assert "--correct-rates" not in str(exc.value) and "file has" not in str(exc.value)

@@ -81,7 +81,8 @@ class ImportReport:
 
     @property
     def corrected(self) -> int:
-        """Rows that replaced a stored version whose entry was reversed (or a mistyped rate)."""
+        """Rows that replaced a stored version: one whose entry was reversed, a mistyped rate
+        (`--correct-rates`) or a document on file (`--correct-documents`)."""
         return sum(c[Outcome.CORRECTED] for c in self.counts.values())
 
     @property
