@@ -68,11 +68,12 @@ def test_every_row_arrives_once_and_exact(engine, monkeypatch: pytest.MonkeyPatc
     assert stored == rows
 
 
-def test_a_bad_row_in_a_later_statement_leaves_nothing(engine) -> None:
+@pytest.mark.parametrize("at", [300, 600], ids=["inside-a-statement", "in-the-remainder"])
+def test_a_bad_row_in_a_later_statement_leaves_nothing(engine, at: int) -> None:
     """A statement of many rows fails as a whole, and the caller's transaction takes back the
     statements before it: all or nothing, as with one row per statement."""
     rows = _rows([(Decimal(1), "x")] * 600)
-    rows.append(rows[3])  # a duplicate key, after two full statements
+    rows.insert(at, rows[3])  # a duplicate key, in the second full statement or after two
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"), writer(engine) as conn:
         journal.bulk_insert(conn, PROBE, COLUMNS, rows)
     with engine.connect() as conn:

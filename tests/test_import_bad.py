@@ -1800,7 +1800,8 @@ def test_a_refusal_that_may_follow_from_an_earlier_one_says_which(masters, bad):
         {**receipt, "received": "200"},  # more than was sent
         {**receipt, "receipt_ref": "T-PN-2", "line_no": "2"}])  # fmt: skip
     hand_out = write_rows(bad / "distributions.csv", [
-        {**DISTRIBUTION, "item": "MED-PARACET-500", "quantity": "10"}])  # fmt: skip
+        {**DISTRIBUTION, "item": "MED-PARACET-500", "quantity": "10"},
+        {**DISTRIBUTION, "line_no": "2"}])  # fmt: skip  # another item: its own shortage
     errors = rejected(masters, ships, customs, receipts, hand_out)
     by_row = {(e.file, e.row): e for e in errors}
     assert "may follow" not in by_row["customs.csv", 2].reason  # the first refusal of each
@@ -1823,3 +1824,4 @@ def test_a_refusal_that_may_follow_from_an_earlier_one_says_which(masters, bad):
         "quantity",
         "may follow from the refusal of a receipt into KYIV-WH-CENTRAL, row 2 of receipts.csv",
     )
+    assert "may follow" not in by_row["distributions.csv", 3].reason  # not the item refused

@@ -385,9 +385,11 @@ class _Booker:
         self.day: Any = None
         self.pledged_on = pledged_on or {}  # this import's pledge lines: their dates
         self.shipped_on = shipped_on or {}  # this import's shipment lines: their dispatch dates
+        self._first_dispatched: dict[str, Any] | None = None
         # the first refused shipment line (ref, line) and customs event (ref, None) of each
         self.refused_shipments: dict[tuple[str, int | None], SourceRow] = {}
-        self.refused_receipts: dict[str, SourceRow] = {}  # first refused receipt per warehouse
+        # the first refused receipt or transfer in per (warehouse, item)
+        self.refused_receipts: dict[tuple[str, str], SourceRow] = {}
 
     def add(self, r: SourceRow) -> None:
         day = _day(r)
@@ -448,13 +450,17 @@ class _Booker:
         elif m.kind == "customs":
             self.refused_shipments.setdefault((m.shipment_ref, None), r)
         elif m.kind == "receipts":
-            self.refused_receipts.setdefault(m.warehouse, r)
+            lot = self.book.lot_by_key(m.shipment_ref, m.line_no)
+            if lot is not None:  # of an unknown line the item is unknown too
+                self.refused_receipts.setdefault((m.warehouse, lot.item), r)
+        elif m.kind == "transfers":
+            self.refused_receipts.setdefault((m.to_warehouse, m.item), r)
 
     def _after(self, r: SourceRow, exc: BookingError) -> str:
         """A refusal that may only follow from an earlier one of this import says so: the
         release of a shipment whose arrival was refused finds it "not at customs", a receipt
-        of a refused shipment line finds no such line, a hand-out from a warehouse whose
-        receipt was refused finds too little stock. Fixing the first may clear the rest, and
+        of a refused shipment line finds no such line, a hand-out of an item whose receipt or
+        transfer into its warehouse was refused finds too little stock. Fixing the first may clear the rest, and
         the user should start there."""
         m: Any = r.model
         earlier = None
@@ -469,8 +475,10 @@ class _Booker:
                 what = f"a customs event of shipment {m.shipment_ref}"
         elif isinstance(exc, InsufficientStock) and m.kind in ISSUES:
             warehouse = getattr(m, "warehouse", None) or m.from_warehouse
-            earlier = self.refused_receipts.get(warehouse)
-            what = f"a receipt into {warehouse}"
+            earlier = self.refused_receipts.get((warehouse, m.item))
+            what = (f"a transfer of {m.item} into {warehouse}"
+                    if earlier is not None and earlier.model.kind == "transfers"
+                    else f"a receipt into {warehouse}")  # fmt: skip
         if earlier is None:
             return ""
         return (f" (this may follow from the refusal of {what}, row {earlier.row} of "
@@ -491,6 +499,17 @@ class _Booker:
             return self._dispatched_later(m) or str(exc)
         return str(exc)
 
+    def _first_dispatch(self) -> dict[str, Any]:
+        """Each shipment of this import: the day its first line leaves (made once, when a
+        refusal first asks: one pass, not one per refused row)."""
+        if self._first_dispatched is None:
+            first: dict[str, Any] = {}
+            for (ref, _line), day in self.shipped_on.items():
+                if ref not in first or day < first[ref]:
+                    first[ref] = day
+            self._first_dispatched = first
+        return self._first_dispatched
+
     def _dispatched_later(self, m: Any) -> str | None:
         """A receipt or customs event dated before its shipment (line) is dispatched in this
         import: said so, where the ledger alone says the shipment is unknown. (Against a
@@ -501,8 +520,7 @@ class _Booker:
             day = self.shipped_on[(m.shipment_ref, m.line_no)]
             shipment = f"shipment line {m.shipment_ref}/{m.line_no}"
         else:
-            days = [d for (ref, _), d in self.shipped_on.items() if ref == m.shipment_ref]
-            day = min(days, default=None)
+            day = self._first_dispatch().get(m.shipment_ref)
             shipment = f"shipment {m.shipment_ref}"
         if day is None or day <= m.date:
             return None
