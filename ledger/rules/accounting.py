@@ -221,37 +221,15 @@ def acc_006(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
                                   value=act.signatory)  # fmt: skip
 
 
-def stock_on(ds: Dataset, warehouse: str, item: str, day: dt.date) -> Decimal:
-    """Book quantity of an item in a warehouse at the end of a day, from the records."""
-    item_of = {(ln.shipment_ref, ln.line_no): ln.item for ln in ds.lines}
-    q = ZERO
-    for r in ds.receipts:
-        if (
-            r.warehouse == warehouse
-            and r.date <= day
-            and item_of.get((r.shipment_ref, r.line_no)) == item
-        ):
-            q += r.received
-    for d in ds.distributions:
-        if d.warehouse == warehouse and d.item == item and d.date <= day:
-            q -= d.quantity
-    for w in ds.writeoffs:
-        if w.warehouse == warehouse and w.item == item and w.date <= day:
-            q -= w.quantity
-    for t in ds.transfers:
-        if t.item == item and t.date <= day:
-            q += t.quantity if t.to_warehouse == warehouse else ZERO
-            q -= t.quantity if t.from_warehouse == warehouse else ZERO
-    return q
+# warehouse -> day -> item -> the day's net movement
+Moves = dict[str, dict[dt.date, dict[str, Decimal]]]
 
 
-def held_stretches(ds: Dataset) -> dict[str, list[tuple[dt.date, dt.date | None]]]:
-    """Per warehouse, the stretches of days it held something (any item above 0 at the end of
-    the day): (first day, the day it held nothing again, or None while it still holds)."""
+def stock_moves(ds: Dataset) -> Moves:
+    """Every stock movement of the records, per warehouse, day and item: what ACC-009 reads the
+    book stock and the stretches a warehouse held something from (one reading for both)."""
     item_of = {(ln.shipment_ref, ln.line_no): ln.item for ln in ds.lines}
-    moves: dict[str, dict[dt.date, dict[str, Decimal]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(Decimal))
-    )
+    moves: Moves = defaultdict(lambda: defaultdict(lambda: defaultdict(Decimal)))
     for r in ds.receipts:
         if (item := item_of.get((r.shipment_ref, r.line_no))) and r.received:
             moves[r.warehouse][r.date][item] += r.received
@@ -262,6 +240,18 @@ def held_stretches(ds: Dataset) -> dict[str, list[tuple[dt.date, dt.date | None]
     for t in ds.transfers:
         moves[t.from_warehouse][t.date][t.item] -= t.quantity
         moves[t.to_warehouse][t.date][t.item] += t.quantity
+    return moves
+
+
+def stock_on(moves: Moves, warehouse: str, item: str, day: dt.date) -> Decimal:
+    """Book quantity of an item in a warehouse at the end of a day."""
+    by_day = moves.get(warehouse, {})
+    return sum((q.get(item, ZERO) for d, q in by_day.items() if d <= day), ZERO)
+
+
+def held_stretches(moves: Moves) -> dict[str, list[tuple[dt.date, dt.date | None]]]:
+    """Per warehouse, the stretches of days it held something (any item above 0 at the end of
+    the day): (first day, the day it held nothing again, or None while it still holds)."""
     out: dict[str, list[tuple[dt.date, dt.date | None]]] = {}
     for wh, by_day in moves.items():
         stock: dict[str, Decimal] = defaultdict(Decimal)
@@ -314,16 +304,17 @@ def acc_009(ds: Dataset, ctx: Ctx) -> Iterator[Finding]:
             counts[d.subject].append(d.date)
             if d.item and d.quantity is not None:
                 counted[(d.subject, d.item, d.date, count_sheet(d.number))].append(d)
+    moves = stock_moves(ds)
     for (wh, item, day, _sheet), rows in sorted(counted.items()):
         total = sum((d.quantity for d in rows if d.quantity is not None), ZERO)
-        book = stock_on(ds, wh, item, day)
+        book = stock_on(moves, wh, item, day)
         if abs(book - total) > tol:
             numbers = ", ".join(sorted({d.number for d in rows}))
             lines = f" on {len(rows)} lines" if len(rows) > 1 else ""
             yield ctx.finding(f"stock count {numbers} ({wh})", f"counted {total} {item}{lines} "
                               f"on {day}, the books show {book}", field="quantity",
                               value=total - book)  # fmt: skip
-    for wh, stretches in sorted(held_stretches(ds).items()):
+    for wh, stretches in sorted(held_stretches(moves).items()):
         for start, end in stretches:
             if start > ctx.as_of:
                 break
