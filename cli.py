@@ -510,6 +510,9 @@ def period_list(ctx: click.Context) -> None:
 def demo(data: Path, out: Path) -> None:
     """Build a fresh SQLite ledger from the sample data and write what it shows to OUT.
 
+    OUT/aidledger.db is replaced only when an earlier demo made it (a .aidledger-demo file
+    beside it says so): a ledger of your own there is refused, untouched.
+
     \b
     Example:
       aidledger demo --out out/
@@ -518,10 +521,7 @@ def demo(data: Path, out: Path) -> None:
     from reports.tabular import render
     from schemas.outputs import ReconRow
 
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "aidledger.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db = _demo_ledger_file(out)
     with refusals(), Ledger(f"sqlite:///{db}") as led:
         report = led.import_files([data])
         click.echo(f"imported {report.new} rows from {report.read_from()} into {db}")
@@ -564,8 +564,30 @@ def demo(data: Path, out: Path) -> None:
         click.echo("\nreports (PDF, XLSX, HTML, CSV) with their verification codes:")
         demo_reports(led, out, click.echo)
     click.echo("\nwritten:")
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+    for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != DEMO_MARKER):
         click.echo(f"  {path}")
+
+
+# Left beside the ledger the demo builds: only a ledger with it beside it is the demo's own,
+# and only that one a later demo replaces (`demo --out .` must not wipe a user's ledger).
+DEMO_MARKER = ".aidledger-demo"
+
+
+def _demo_ledger_file(out: Path) -> Path:
+    """OUT/aidledger.db cleared for a fresh demo ledger, and marked as the demo's: a ledger
+    there that the demo did not make (no marker beside it) is refused, before any work."""
+    db = out / "aidledger.db"
+    files = [Path(f"{db}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
+    marker = out / DEMO_MARKER
+    if any(f.exists() for f in files) and not marker.is_file():
+        raise Failure(f"{out} holds a ledger the demo did not make ({db.name}): give another "
+                      "--out, or move it away")  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        file.unlink(missing_ok=True)
+    marker.write_text("This folder's aidledger.db was built by `aidledger demo`; the next demo "
+                      "into this folder replaces it.\n", encoding="utf-8")  # fmt: skip
+    return db
 
 
 def _summary(recon: list[dict[str, Any]]) -> list[dict[str, Any]]:
