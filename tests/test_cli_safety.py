@@ -3,6 +3,7 @@ ledger, an in-memory or malformed database URL, a mistyped account; and exits as
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from cli import main
@@ -47,3 +48,77 @@ def test_demo_replaces_its_own_ledger(tmp_path):
     assert not (out / "aidledger.db-wal").exists() or (out / "aidledger.db-wal").stat().st_size
     assert (out / ".aidledger-demo").is_file()  # so the next run replaces it again
     assert ".aidledger-demo" not in result.stdout
+
+
+# ---------------------------------------------------------------- database URLs
+
+IN_MEMORY = (
+    "error: an in-memory SQLite database keeps nothing: give a file, e.g. sqlite:///aidledger.db"
+)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:",
+                                 "sqlite:///file::memory:?uri=true"])  # fmt: skip
+@pytest.mark.parametrize("command", [["verify"], ["balance"], ["import", "SAMPLE"],
+                                     ["export", "hxl", "--out", "h.csv"]])  # fmt: skip
+def test_an_in_memory_database_is_refused(url, command, sample_dir, tmp_path, monkeypatch):
+    """It acted as an empty ledger: verify said intact, an import said rows new, then they
+    were gone. (`--db sqlite:///$UNSET` is `sqlite:///`.)"""
+    monkeypatch.chdir(tmp_path)
+    args = [str(sample_dir) if a == "SAMPLE" else a for a in command]
+    result = cli("--db", url, *args)
+    assert (result.exit_code, result.stderr.strip()) == (1, IN_MEMORY)
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_an_in_memory_database_is_refused_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AIDLEDGER_DB", "sqlite:///")
+    result = cli("verify")
+    assert (result.exit_code, result.stderr.strip()) == (1, IN_MEMORY)
+
+
+@pytest.mark.parametrize("command", [["verify"], ["import", "SAMPLE"]])
+def test_an_sqlite_url_with_a_host_part_is_refused(command, sample_dir, tmp_path, monkeypatch):
+    """`sqlite://tmp/x.db`: the import gave a traceback (Invalid SQLite URL), verify said "no
+    ledger at x.db" (the host part dropped)."""
+    monkeypatch.chdir(tmp_path)
+    args = [str(sample_dir) if a == "SAMPLE" else a for a in command]
+    result = cli("--db", "sqlite://tmp/x.db", *args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == (
+        "error: sqlite://tmp/x.db is not a SQLite URL of a file: use sqlite:///relative/path.db "
+        "or sqlite:////absolute/path.db (or just the path)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_url_that_cannot_be_parsed_is_refused_without_its_password(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("--db", "postgresql://aid:secret@host:port/db", "verify")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.startswith("error: postgresql://aid:***@host:port/db is not a database "
+                                    "URL AidLedger can read")  # fmt: skip
+    assert "secret" not in result.output
+
+
+@pytest.mark.parametrize(("url", "right"), [
+    ("sqlite:/tmp/w/x.db", "write sqlite:////tmp/w/x.db (or just the path, /tmp/w/x.db)"),
+    ("sqlite:w/x.db", "write sqlite:///w/x.db (or just the path, w/x.db)"),
+    ("SQLite:w/x.db", "write sqlite:///w/x.db (or just the path, w/x.db)"),
+])  # fmt: skip
+def test_an_sqlite_url_with_one_slash_is_refused(url, right, sample_dir, tmp_path, monkeypatch):
+    """It was taken for a bare path: the import made a folder named `sqlite:` here."""
+    monkeypatch.chdir(tmp_path)
+    result = cli("--db", url, "import", str(sample_dir))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"error: {url} is not a SQLite URL of a file: {right}"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_server_url_with_one_slash_is_refused(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = cli("--db", "postgresql:/aid@host/db", "import", "x.csv")
+    assert result.exit_code == 1 and list(tmp_path.iterdir()) == []
+    assert "postgresql:/aid@host/db is not a database URL" in result.stderr
+    assert "postgresql://user@host/db" in result.stderr
