@@ -59,7 +59,7 @@ IN_MEMORY = (
 
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:",
                                  "sqlite:///file::memory:?uri=true"])  # fmt: skip
-@pytest.mark.parametrize("command", [["verify"], ["balance"], ["import", "SAMPLE"],
+@pytest.mark.parametrize("command", [["verify"], ["balance"], ["import", "SAMPLE"], ["check"],
                                      ["export", "hxl", "--out", "h.csv"]])  # fmt: skip
 def test_an_in_memory_database_is_refused(url, command, sample_dir, tmp_path, monkeypatch):
     """It acted as an empty ledger: verify said intact, an import said rows new, then they
@@ -122,3 +122,29 @@ def test_a_server_url_with_one_slash_is_refused(tmp_path, monkeypatch):
     assert result.exit_code == 1 and list(tmp_path.iterdir()) == []
     assert "postgresql:/aid@host/db is not a database URL" in result.stderr
     assert "postgresql://user@host/db" in result.stderr
+
+
+# ---------------------------------------------------------------- exit codes
+
+
+def test_check_without_a_ledger_exits_1_as_every_command_does(tmp_path, monkeypatch):
+    """README: 1 refusal or bad input, 2 bad usage; `check` alone exited 2 for no ledger."""
+    monkeypatch.chdir(tmp_path)
+    for command in (["check"], ["verify"], ["balance"]):
+        result = cli("--db", "missing.db", *command)
+        assert result.exit_code == 1, command
+        assert result.stderr.startswith("error: no ledger at missing.db"), command
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_with_a_bad_rules_config_still_exits_2(tmp_path, sqlite_url):
+    config = tmp_path / "rules.toml"
+    config.write_text("[rules.NOPE-1]\n", encoding="utf-8")
+    result = cli("--db", sqlite_url, "check", "--rules-config", str(config))
+    assert result.exit_code == 2 and "unknown rule" in result.stderr
+
+
+def test_explaining_an_unknown_rule_exits_1():
+    result = cli("rules", "explain", "QLT-999")
+    assert (result.exit_code, result.stderr) == (
+        1, "error: no rule 'QLT-999'; see `aidledger rules list`\n")  # fmt: skip
