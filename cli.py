@@ -340,7 +340,10 @@ def template(directory: Path) -> None:
 
 @main.command()
 @click.option(
-    "--account", metavar="PREFIX", help="Only accounts starting with PREFIX, e.g. stock:KYIV"
+    "--account",
+    metavar="PREFIX",
+    help="Only accounts starting with PREFIX, e.g. stock:KYIV "
+    "(refused when no account of the ledger does).",
 )
 @click.option("--by-lot", is_flag=True, help="One row per lot (shipment line, batch, expiry), "
               "and per currency where a lot holds values in two.")  # fmt: skip
@@ -354,7 +357,10 @@ def balance(ctx: click.Context, account: str | None, by_lot: bool, fmt: str) -> 
       aidledger balance --account stock:KYIV --by-lot
       aidledger balance --format csv > balance.csv
     """
-    rows = _ledger(ctx).balances(account, by_lot)
+    led = _ledger(ctx)
+    rows = led.balances(account, by_lot)
+    if account and not rows:  # a mistyped prefix must not read as "holds nothing"
+        led.require_account(account)
     columns = ["account", "commodity", "quantity", "value", "currency"]
     if by_lot:
         columns += ["lot", "batch", "expiry"]

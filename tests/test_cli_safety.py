@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from tests.conftest import SAMPLE
 
 
 def cli(*args: str):
@@ -148,3 +149,38 @@ def test_explaining_an_unknown_rule_exits_1():
     result = cli("rules", "explain", "QLT-999")
     assert (result.exit_code, result.stderr) == (
         1, "error: no rule 'QLT-999'; see `aidledger rules list`\n")  # fmt: skip
+
+
+# ---------------------------------------------------------------- balance --account
+
+
+@pytest.fixture(scope="module")
+def sample_ledger(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('safety') / 'sample.db'}"
+    result = cli("--db", url, "import", str(SAMPLE))
+    assert result.exit_code == 0, result.output
+    return url
+
+
+@pytest.mark.parametrize("by_lot", [[], ["--by-lot"]])
+def test_balance_of_an_account_prefix_no_account_starts_with_is_refused(sample_ledger, by_lot):
+    """`balance --account stock:KYYIV` printed an empty table (exit 0), while `reconcile
+    --donor PRAHA` refuses "no party 'PRAHA'"."""
+    result = cli("--db", sample_ledger, "balance", "--account", "stock:KYYIV", *by_lot)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == ("error: no account starts with 'stock:KYYIV'; did you mean "
+                             "stock:KYIV, stock:LVIV, stock:KHARKIV?\n")  # fmt: skip
+    wrong_case = cli("--db", sample_ledger, "balance", "--account", "stock:kyiv", *by_lot)
+    assert wrong_case.exit_code == 1 and "did you mean stock:KYIV," in wrong_case.stderr
+    nothing_like = cli("--db", sample_ledger, "balance", "--account", "zzz", *by_lot)
+    assert nothing_like.stderr == "error: no account starts with 'zzz'\n"
+
+
+def test_balance_of_an_account_that_holds_nothing_now_is_still_an_empty_answer(sample_ledger):
+    """An account of the ledger whose goods all moved on (released from customs), and a prefix
+    that is not a whole part of a name, answer as before."""
+    empty = cli("--db", sample_ledger, "balance", "--account", "customs:BXL-2022-001",
+                "--format", "csv")  # fmt: skip
+    assert (empty.exit_code, empty.stdout) == (0, "account,commodity,quantity,value,currency\n")
+    part = cli("--db", sample_ledger, "balance", "--account", "stock:KY", "--format", "csv")
+    assert part.exit_code == 0 and "stock:KYIV:KYIV-WH-CENTRAL,CL-SOCKS-THERMAL" in part.stdout
