@@ -118,7 +118,7 @@ class _Commands(click.Group):
             if detail is not None:
                 _unmake_new_ledger()  # the transaction rolled back: a new ledger holds nothing
                 raise Failure(f"the ledger database ({_shown_db(ctx)}) cannot be used: {detail}"
-                              ) from None  # fmt: skip
+                              + _read_only_hint(ctx, detail)) from None  # fmt: skip
             if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and exc.strerror:
                 where = f": {exc.filename}" if exc.filename else ""
                 raise Failure(f"{exc.strerror}{where}") from None
@@ -139,6 +139,32 @@ def _database_error(exc: BaseException) -> str | None:
     if module == "sqlite3" or module.startswith("psycopg"):
         return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return None
+
+
+def _read_only_hint(ctx: click.Context, detail: str) -> str:
+    """Why SQLite cannot open a ledger file that is there, when its folder is read-only."""
+    from ledger.api import sqlite_file
+    from ledger.db.engine import resolve_url
+
+    if "unable to open database file" not in detail and "readonly database" not in detail:
+        return ""
+    try:
+        file = sqlite_file(resolve_url((ctx.obj or {}).get("db")))
+    except Exception:  # the URL was refused before: no file to speak of
+        return ""
+    return read_only_folder_note(file)
+
+
+def read_only_folder_note(file: Path | None) -> str:
+    """For a ledger file that exists in a folder this process cannot write: SQLite writes its
+    -wal and -shm files beside the ledger, so read-only storage cannot hold a ledger in use."""
+    import os
+
+    if file is None or not file.is_file() or os.access(file.absolute().parent, os.W_OK):
+        return ""
+    return (f" ({file.absolute().parent} is not writable: SQLite needs to write the ledger's "
+            f"-wal and -shm files next to it, so a ledger on read-only storage must be copied "
+            f"to writable storage first)")  # fmt: skip
 
 
 def _shown_db(ctx: click.Context) -> str:

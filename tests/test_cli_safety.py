@@ -3,10 +3,18 @@ ledger, an in-memory or malformed database URL, a mistyped account; and exits as
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from cli import main
+from ledger.api import Ledger
 from tests.conftest import SAMPLE
 
 
@@ -184,3 +192,53 @@ def test_balance_of_an_account_that_holds_nothing_now_is_still_an_empty_answer(s
     assert (empty.exit_code, empty.stdout) == (0, "account,commodity,quantity,value,currency\n")
     part = cli("--db", sample_ledger, "balance", "--account", "stock:KY", "--format", "csv")
     assert part.exit_code == 0 and "stock:KYIV:KYIV-WH-CENTRAL,CL-SOCKS-THERMAL" in part.stdout
+
+
+# ---------------------------------------------------------------- read-only storage
+
+READ_ONLY_NOTE = ("is not writable: SQLite needs to write the ledger's -wal and -shm files next "
+                  "to it, so a ledger on read-only storage must be copied to writable storage "
+                  "first)")  # fmt: skip
+
+
+def test_a_ledger_in_a_read_only_folder_says_why_it_cannot_be_used():
+    """It said only "cannot be used: unable to open database file" (or "attempt to write a
+    readonly database"). Root writes into any folder, so as root the command runs as nobody
+    (setpriv); the folder is made outside pytest's own (mode 700) so that nobody reaches it."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("root, and no setpriv to run the command as another user")
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        folder = Path(tmp) / "readonly"
+        folder.mkdir()
+        db = folder / "ledger.db"
+        Ledger(f"sqlite:///{db}").close()  # a ledger (its schema), no -wal or -shm left
+        before = db.read_bytes()
+        db.chmod(0o666)
+        folder.chmod(0o555)
+        try:
+            out = subprocess.run([*prefix, str(Path(sys.executable).parent / "aidledger"),
+                                  "--db", str(db), "verify"], capture_output=True, text=True,
+                                 cwd=tmp, timeout=120)  # fmt: skip
+        finally:
+            folder.chmod(0o755)
+        assert out.returncode == 1, out.stderr
+        assert out.stderr.startswith(f"error: the ledger database (sqlite:///{db}) cannot be used")
+        assert f"({folder} {READ_ONLY_NOTE}" in out.stderr and "Traceback" not in out.stderr
+        assert db.read_bytes() == before
+
+
+def test_the_read_only_note_needs_an_existing_file_in_a_folder_not_writable(tmp_path):
+    """The note alone, for a folder no user (root neither) can write: /proc/sys."""
+    from cli import read_only_folder_note
+
+    proc = Path("/proc/sys/kernel/hostname")
+    if proc.is_file() and not os.access(proc.parent, os.W_OK):
+        assert read_only_folder_note(proc) == f" ({proc.parent} {READ_ONLY_NOTE}"
+    (tmp_path / "ledger.db").write_bytes(b"")
+    assert read_only_folder_note(tmp_path / "ledger.db") == ""  # writable: another cause
+    assert read_only_folder_note(Path("/proc/sys/kernel/no-such-ledger.db")) == ""
+    assert read_only_folder_note(None) == ""
