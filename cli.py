@@ -118,7 +118,7 @@ class _Commands(click.Group):
             if detail is not None:
                 _unmake_new_ledger()  # the transaction rolled back: a new ledger holds nothing
                 raise Failure(f"the ledger database ({_shown_db(ctx)}) cannot be used: {detail}"
-                              ) from None  # fmt: skip
+                              + _read_only_hint(ctx, detail)) from None  # fmt: skip
             if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError) and exc.strerror:
                 where = f": {exc.filename}" if exc.filename else ""
                 raise Failure(f"{exc.strerror}{where}") from None
@@ -139,6 +139,32 @@ def _database_error(exc: BaseException) -> str | None:
     if module == "sqlite3" or module.startswith("psycopg"):
         return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return None
+
+
+def _read_only_hint(ctx: click.Context, detail: str) -> str:
+    """Why SQLite cannot open a ledger file that is there, when its folder is read-only."""
+    from ledger.api import sqlite_file
+    from ledger.db.engine import resolve_url
+
+    if "unable to open database file" not in detail and "readonly database" not in detail:
+        return ""
+    try:
+        file = sqlite_file(resolve_url((ctx.obj or {}).get("db")))
+    except Exception:  # the URL was refused before: no file to speak of
+        return ""
+    return read_only_folder_note(file)
+
+
+def read_only_folder_note(file: Path | None) -> str:
+    """For a ledger file that exists in a folder this process cannot write: SQLite writes its
+    -wal and -shm files beside the ledger, so read-only storage cannot hold a ledger in use."""
+    import os
+
+    if file is None or not file.is_file() or os.access(file.absolute().parent, os.W_OK):
+        return ""
+    return (f" ({file.absolute().parent} is not writable: SQLite needs to write the ledger's "
+            f"-wal and -shm files next to it, so a ledger on read-only storage must be copied "
+            f"to writable storage first)")  # fmt: skip
 
 
 def _shown_db(ctx: click.Context) -> str:
@@ -340,7 +366,10 @@ def template(directory: Path) -> None:
 
 @main.command()
 @click.option(
-    "--account", metavar="PREFIX", help="Only accounts starting with PREFIX, e.g. stock:KYIV"
+    "--account",
+    metavar="PREFIX",
+    help="Only accounts starting with PREFIX, e.g. stock:KYIV "
+    "(refused when no account of the ledger does).",
 )
 @click.option("--by-lot", is_flag=True, help="One row per lot (shipment line, batch, expiry), "
               "and per currency where a lot holds values in two.")  # fmt: skip
@@ -354,7 +383,10 @@ def balance(ctx: click.Context, account: str | None, by_lot: bool, fmt: str) -> 
       aidledger balance --account stock:KYIV --by-lot
       aidledger balance --format csv > balance.csv
     """
-    rows = _ledger(ctx).balances(account, by_lot)
+    led = _ledger(ctx)
+    rows = led.balances(account, by_lot)
+    if account and not rows:  # a mistyped prefix must not read as "holds nothing"
+        led.require_account(account)
     columns = ["account", "commodity", "quantity", "value", "currency"]
     if by_lot:
         columns += ["lot", "batch", "expiry"]
@@ -510,6 +542,9 @@ def period_list(ctx: click.Context) -> None:
 def demo(data: Path, out: Path) -> None:
     """Build a fresh SQLite ledger from the sample data and write what it shows to OUT.
 
+    OUT/aidledger.db is replaced only when an earlier demo made it (a .aidledger-demo file
+    beside it says so): a ledger of your own there is refused, untouched.
+
     \b
     Example:
       aidledger demo --out out/
@@ -518,10 +553,7 @@ def demo(data: Path, out: Path) -> None:
     from reports.tabular import render
     from schemas.outputs import ReconRow
 
-    out.mkdir(parents=True, exist_ok=True)
-    db = out / "aidledger.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db = _demo_ledger_file(out)
     with refusals(), Ledger(f"sqlite:///{db}") as led:
         report = led.import_files([data])
         click.echo(f"imported {report.new} rows from {report.read_from()} into {db}")
@@ -564,8 +596,30 @@ def demo(data: Path, out: Path) -> None:
         click.echo("\nreports (PDF, XLSX, HTML, CSV) with their verification codes:")
         demo_reports(led, out, click.echo)
     click.echo("\nwritten:")
-    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+    for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != DEMO_MARKER):
         click.echo(f"  {path}")
+
+
+# Left beside the ledger the demo builds: only a ledger with it beside it is the demo's own,
+# and only that one a later demo replaces (`demo --out .` must not wipe a user's ledger).
+DEMO_MARKER = ".aidledger-demo"
+
+
+def _demo_ledger_file(out: Path) -> Path:
+    """OUT/aidledger.db cleared for a fresh demo ledger, and marked as the demo's: a ledger
+    there that the demo did not make (no marker beside it) is refused, before any work."""
+    db = out / "aidledger.db"
+    files = [Path(f"{db}{suffix}") for suffix in ("", "-wal", "-shm", "-journal")]
+    marker = out / DEMO_MARKER
+    if any(f.exists() for f in files) and not marker.is_file():
+        raise Failure(f"{out} holds a ledger the demo did not make ({db.name}): give another "
+                      "--out, or move it away")  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    for file in files:
+        file.unlink(missing_ok=True)
+    marker.write_text("This folder's aidledger.db was built by `aidledger demo`; the next demo "
+                      "into this folder replaces it.\n", encoding="utf-8")  # fmt: skip
+    return db
 
 
 def _summary(recon: list[dict[str, Any]]) -> list[dict[str, Any]]:

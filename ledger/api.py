@@ -325,6 +325,12 @@ class Ledger:
         with reader(self.engine) as conn:
             return queries.balances(conn, account, by_lot)
 
+    def require_account(self, prefix: str) -> None:
+        """Refuse (`NotFound`) a prefix no account of the ledger starts with, naming close
+        ones; `balances` itself answers such a prefix with no rows."""
+        with reader(self.engine) as conn:
+            queries.require_account(conn, prefix)
+
     def entries(self, ref: str | None = None, kind: str | None = None,
                 since: dt.date | None = None, until: dt.date | None = None,
                 last: int | None = None) -> list[EntryRow]:  # fmt: skip

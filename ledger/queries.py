@@ -76,8 +76,31 @@ def balances(
     pledge line in EUR) is one row per currency: a blank value there left whoever sums a
     currency's rows short of what the slot holds in it.
     """
-    if not by_lot:
-        return _holdings(conn, account_prefix)
+    return _holdings(conn, account_prefix) if not by_lot else _lot_balances(conn, account_prefix)
+
+
+def require_account(conn: Connection, prefix: str) -> None:
+    """Refuse a prefix no account of the ledger starts with (`balance --account stock:KYYIV`
+    would read as "holds nothing"), naming up to three close ones: accounts and their
+    `:`-parts (`stock:KYIV`). An account that holds nothing now is still an account."""
+    import difflib
+
+    h = t.HoldingTotal
+    if conn.execute(select(h.account).where(h.account.startswith(prefix, autoescape=True))
+                    .limit(1)).first() is not None:  # fmt: skip
+        return
+    names: set[str] = set()
+    for account in conn.execute(select(h.account).distinct()).scalars():
+        parts = account.split(":")
+        names.update(":".join(parts[:n]) for n in range(1, len(parts) + 1))
+    folded = {name.lower(): name for name in sorted(names)}  # `stock:kyiv` finds stock:KYIV
+    close = [folded[n] for n in difflib.get_close_matches(prefix.lower(), folded, n=3)]
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise NotFound(f"no account starts with {prefix!r}{hint}")
+
+
+def _lot_balances(conn: Connection, account_prefix: str | None) -> list[BalanceRow]:
+    """`balances` per lot (and currency)."""
     b = t.Balance
     query = select(
         b.account, b.commodity, b.lot_id, b.pledge_line_id, b.currency, b.quantity, b.value

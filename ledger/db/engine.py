@@ -9,6 +9,7 @@ the same single-writer discipline, so the no-negative-stock check cannot race.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -33,21 +34,69 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 SCHEMA_HEAD = "0008"
 
 
+# How to write an SQLite ledger's URL, said whenever one is refused
+SQLITE_FORMS = "sqlite:///relative/path.db or sqlite:////absolute/path.db (or just the path)"
+# Database URL schemes: `sqlite:/x.db` (one slash) is a mistyped URL, not a file named so
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9.-]*)(\+[A-Za-z0-9.-]+)?:(?!//)")
+DB_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "oracle", "mssql")
+
+
 def resolve_url(url: str | None) -> str:
-    """`--db` wins, then AIDLEDGER_DB, then ./aidledger.db; a bare path means an SQLite file."""
-    url = url or os.environ.get("AIDLEDGER_DB") or DEFAULT_URL
+    """`--db` wins, then AIDLEDGER_DB, then ./aidledger.db; a bare path means an SQLite file.
+
+    Refused (`LedgerError`): an in-memory SQLite database (a ledger that keeps nothing), an
+    SQLite URL with a host part (`sqlite://tmp/x.db`), a URL with one slash or none after its
+    scheme (`sqlite:/tmp/x.db`, which would be taken for a path), and a URL that cannot be
+    parsed."""
+    from ledger.errors import LedgerError
+
+    url = given = url or os.environ.get("AIDLEDGER_DB") or DEFAULT_URL
     if "://" not in url:
+        if (m := _SCHEME.match(url)) and m.group(1).lower() in DB_SCHEMES:
+            raise LedgerError(_one_slash(url, m.group(1).lower(), url[m.end() :]))
         url = f"sqlite:///{url}"
     for alias in ("postgresql://", "postgres://"):
         if url.startswith(alias):
             url = "postgresql+psycopg://" + url.removeprefix(alias)
     if not url.startswith(("sqlite:", "postgresql+psycopg:")):
-        from ledger.errors import LedgerError
-
         scheme = url.split("://", 1)[0]
         raise LedgerError(f"unsupported database {scheme!r}: give an SQLite path (or sqlite:///"
                           "path) or postgresql://user@host/db")  # fmt: skip
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise LedgerError(f"{_hide_password(given)} is not a database URL AidLedger can read "
+                          f"({exc}): give an SQLite path (or {SQLITE_FORMS.split(' (')[0]}) or "
+                          "postgresql://user@host/db") from None  # fmt: skip
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.host or parsed.username or parsed.port:
+            raise LedgerError(f"{_hide_password(given)} is not a SQLite URL of a file: use "
+                              f"{SQLITE_FORMS}")  # fmt: skip
+        database = parsed.database or ""
+        uri = parsed.query.get("uri") or database.startswith("file:")
+        if (not database or database == ":memory:"
+                or (uri and (":memory:" in database or "mode=memory" in url))):  # fmt: skip
+            raise LedgerError("an in-memory SQLite database keeps nothing: give a file, e.g. "
+                              "sqlite:///aidledger.db")  # fmt: skip
     return url
+
+
+def _one_slash(given: str, scheme: str, rest: str) -> str:
+    """The refusal of a URL written with fewer than two slashes after its scheme."""
+    if scheme == "sqlite":
+        path = rest.lstrip("/")
+        path = ("/" if rest.startswith("/") else "") + (path or "aidledger.db")
+        return (f"{given} is not a SQLite URL of a file: write sqlite:///{path} (or just the "
+                f"path, {path})")  # fmt: skip
+    return (f"{_hide_password(given)} is not a database URL (a URL has two slashes after "
+            f"'{scheme}:'): write e.g. postgresql://user@host/db")  # fmt: skip
+
+
+def _hide_password(url: str) -> str:
+    """The URL as given, with any password in it replaced by ***."""
+    return re.sub(r"^([^:/]+:/*[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 BUSY_TIMEOUT_MS = 30_000
@@ -115,7 +164,7 @@ def make_engine(url: str | None = None) -> Engine:
         path = url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url)  # the URL is checked (`resolve_url`)
         _sqlite_events(engine)
     else:
         given = "application_name" in make_url(url).query

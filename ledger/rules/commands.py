@@ -19,10 +19,19 @@ FORMAT = click.Choice(["table", "csv", "json"])
 
 
 class _Fail(click.ClickException):
+    """A check that cannot be made for a bad rules configuration: exit code 2."""
+
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
+
+
+class _Refused(_Fail):
+    """A refusal or lookup of something absent (no ledger, no such shipment or rule): exit code
+    1, as for every other command."""
+
+    exit_code = 1
 
 
 def finding_rows(findings: Any) -> list[dict[str, Any]]:
@@ -105,8 +114,8 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
 
     Packs are chosen per shipment by corridor and date (e.g. the 2022 simplified regime or
     the AHARS registration regime from 2023-12-01). Exit 0 when no error finding stands,
-    1 when any does, 2 when the check cannot be made (a bad rules config, an unknown shipment,
-    no ledger): a script can tell "not clean" from "not checked".
+    1 when any does or the check is refused (no ledger, an unknown shipment: an error line
+    on stderr, as for every command), 2 for a bad rules config.
 
     \b
     Example:
@@ -124,8 +133,10 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
             _say_when_long(led)
             result = check_ledger(led, packs=packs or None, settings=settings, shipment=shipment,
                                   as_of=as_of)  # fmt: skip
-    except (ConfigError, LedgerError) as exc:
+    except ConfigError as exc:
         raise _Fail(str(exc)) from None
+    except LedgerError as exc:
+        raise _Refused(str(exc)) from None
     if result.last_event and result.last_event > result.as_of:
         click.echo(f"note: the ledger has events dated after {result.as_of} (up to "
                    f"{result.last_event}); they are checked too: --as-of is the day deadlines "
@@ -225,7 +236,7 @@ def rules_explain(rule_id: str) -> None:
             click.echo(f"{rid}  {pending[1]}\n(source {pending[3]}, grade {pending[4]}) "
                        f"{why_pending(rid)}")  # fmt: skip
             return
-        raise _Fail(f"no rule {rule_id!r}; see `aidledger rules list`")
+        raise _Refused(f"no rule {rule_id!r}; see `aidledger rules list`")
     pack = PACKS[spec.pack]
     out = [
         f"{spec.id}  {spec.title}",
