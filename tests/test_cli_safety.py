@@ -76,7 +76,8 @@ def test_an_in_memory_database_is_refused(url, command, sample_dir, tmp_path, mo
     monkeypatch.chdir(tmp_path)
     args = [str(sample_dir) if a == "SAMPLE" else a for a in command]
     result = cli("--db", url, *args)
-    assert (result.exit_code, result.stderr.strip()) == (1, IN_MEMORY)
+    code = 2 if command == ["check"] else 1  # `check`: not checked (docs/rules.md)
+    assert (result.exit_code, result.stderr.strip()) == (code, IN_MEMORY)
     assert result.stdout == "" and list(tmp_path.iterdir()) == []
 
 
@@ -136,12 +137,13 @@ def test_a_server_url_with_one_slash_is_refused(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- exit codes
 
 
-def test_check_without_a_ledger_exits_1_as_every_command_does(tmp_path, monkeypatch):
-    """README: 1 refusal or bad input, 2 bad usage; `check` alone exited 2 for no ledger."""
+def test_without_a_ledger_check_says_not_checked_and_the_others_refuse(tmp_path, monkeypatch):
+    """`check` answers 1 for error findings, so a missing ledger is 2 ("not checked",
+    docs/rules.md); every other command refuses it with 1. Each says why on stderr."""
     monkeypatch.chdir(tmp_path)
-    for command in (["check"], ["verify"], ["balance"]):
+    for command, code in ((["check"], 2), (["verify"], 1), (["balance"], 1)):
         result = cli("--db", "missing.db", *command)
-        assert result.exit_code == 1, command
+        assert result.exit_code == code, command
         assert result.stderr.startswith("error: no ledger at missing.db"), command
     assert list(tmp_path.iterdir()) == []
 

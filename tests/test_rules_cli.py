@@ -118,7 +118,7 @@ def test_shipment_filter_and_rules_config(sample_db, tmp_path):
     assert bad.exit_code == 2 and "unknown rule" in bad.stderr
     # a mistyped shipment said "no findings", which reads as "that shipment is clean"
     typo = run("--db", sample_db, "check", "--shipment", "PRG-2024-02")
-    assert typo.exit_code == 1 and "no shipment 'PRG-2024-02' in the ledger" in typo.stderr
+    assert typo.exit_code == 2 and "no shipment 'PRG-2024-02' in the ledger" in typo.stderr
 
 
 def test_empty_ledger_is_clean(sqlite_url):

@@ -19,7 +19,8 @@ FORMAT = click.Choice(["table", "csv", "json"])
 
 
 class _Fail(click.ClickException):
-    """A check that cannot be made for a bad rules configuration: exit code 2."""
+    """A check that cannot be made (a bad rules configuration, no ledger, an unknown
+    shipment): exit code 2, apart from exit 1's error findings."""
 
     exit_code = 2
 
@@ -28,8 +29,7 @@ class _Fail(click.ClickException):
 
 
 class _Refused(_Fail):
-    """A refusal or lookup of something absent (no ledger, no such shipment or rule): exit code
-    1, as for every other command."""
+    """A lookup of something absent (no such rule): exit code 1, as every other command's."""
 
     exit_code = 1
 
@@ -114,8 +114,8 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
 
     Packs are chosen per shipment by corridor and date (e.g. the 2022 simplified regime or
     the AHARS registration regime from 2023-12-01). Exit 0 when no error finding stands,
-    1 when any does or the check is refused (no ledger, an unknown shipment: an error line
-    on stderr, as for every command), 2 for a bad rules config.
+    1 when any does, 2 when the check cannot be made (a bad rules config, an unknown shipment,
+    no ledger): a script can tell "not clean" from "not checked".
 
     \b
     Example:
@@ -133,10 +133,8 @@ def check(ctx: click.Context, shipment: str | None, packs: tuple[str, ...],
             _say_when_long(led)
             result = check_ledger(led, packs=packs or None, settings=settings, shipment=shipment,
                                   as_of=as_of)  # fmt: skip
-    except ConfigError as exc:
+    except (ConfigError, LedgerError) as exc:  # not checked: 2, apart from 1's error findings
         raise _Fail(str(exc)) from None
-    except LedgerError as exc:
-        raise _Refused(str(exc)) from None
     if result.last_event and result.last_event > result.as_of:
         click.echo(f"note: the ledger has events dated after {result.as_of} (up to "
                    f"{result.last_event}); they are checked too: --as-of is the day deadlines "
