@@ -220,11 +220,21 @@ def test_template_writes_headers(tmp_path):
     assert {"received", "short", "damaged", "excess", "remarks"} <= set(header)
 
 
-def test_demo_writes_outputs(tmp_path, sample_dir):
+def test_demo_writes_outputs_and_replaces_its_own_ledger(tmp_path, sample_dir):
+    """Into a folder as a previous demo left it (its marker beside its ledger): that ledger is
+    replaced, as `make demo` run twice needs (a ledger without the marker is refused:
+    tests/test_cli_safety.py). One full run: they take ~20 s."""
     out = tmp_path / "out"
+    out.mkdir()
+    (out / ".aidledger-demo").write_text("made by the demo\n", encoding="utf-8")
+    (out / "aidledger.db").write_bytes(b"a previous demo's ledger")
+    (out / "aidledger.db-wal").write_bytes(b"its WAL")
     result = CliRunner().invoke(main, ["demo", "--data", str(sample_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "verify: intact" in result.output
+    assert (out / "aidledger.db").read_bytes().startswith(b"SQLite format 3\x00")
+    assert (out / ".aidledger-demo").is_file()  # so the next run replaces it again
+    assert ".aidledger-demo" not in result.output
     assert (out / "reconciliation.csv").exists() and (out / "aidledger.db").exists()
     plain = (out / "reconciliation.csv").read_text(encoding="utf-8").splitlines()
     header, tags, *rows = (out / "reconciliation-hxl.csv").read_text(encoding="utf-8").splitlines()

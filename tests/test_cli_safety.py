@@ -43,22 +43,6 @@ def test_demo_refuses_a_ledger_it_did_not_make(tmp_path):
         assert sorted(p.name for p in folder.iterdir()) == [name]  # nothing else written
 
 
-def test_demo_replaces_its_own_ledger(tmp_path):
-    """A ledger the demo made (its marker beside it) is replaced: `make demo` runs twice. One
-    full run (they take ~20 s): into a folder as a previous demo left it."""
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / ".aidledger-demo").write_text("made by the demo\n", encoding="utf-8")
-    (out / "aidledger.db").write_bytes(b"a previous demo's ledger")
-    (out / "aidledger.db-wal").write_bytes(b"its WAL")
-    result = cli("demo", "--out", str(out))
-    assert result.exit_code == 0, result.output
-    assert (out / "aidledger.db").read_bytes().startswith(b"SQLite format 3\x00")
-    assert not (out / "aidledger.db-wal").exists() or (out / "aidledger.db-wal").stat().st_size
-    assert (out / ".aidledger-demo").is_file()  # so the next run replaces it again
-    assert ".aidledger-demo" not in result.stdout
-
-
 # ---------------------------------------------------------------- database URLs
 
 IN_MEMORY = (
