@@ -126,6 +126,8 @@ def test_reconciliation_xlsx_equals_ledger(world: dict[str, Any]) -> None:
             )
         if want.received_value_uah is not None:
             assert d(got["received value, UAH"]) == i18n.round_money(want.received_value_uah, "UAH")
+        if want.distributed == 0 and want.currency:  # nothing handed out is 0, as lost is
+            assert d(got[i18n.en("col.distributed_value")]) == 0, want
 
 
 def test_reconciliation_value_totals_name_their_currency_and_leave_pending_uah_blank(

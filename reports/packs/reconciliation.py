@@ -234,7 +234,7 @@ def build(conn: Connection, donor: str | None = None, recipient: str | None = No
                 vrow["received_value_uah"] = None if pending else uah
                 vrow["_flag_received_value_uah"] = bool(pending)
             v = values.get((*key, cur), {})
-            vrow["distributed_value"] = v.get("distributed")
+            vrow["distributed_value"] = v.get("distributed", ZERO)  # 0, as lost_value: not blank
             vrow["lost_value"] = v.get("short", ZERO) + v.get("damaged", ZERO) + v.get(
                 "written_off", ZERO)  # fmt: skip
             value_rows.append(vrow)
