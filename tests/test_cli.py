@@ -235,6 +235,8 @@ def test_demo_writes_outputs_and_replaces_its_own_ledger(tmp_path, sample_dir):
     assert (out / "aidledger.db").read_bytes().startswith(b"SQLite format 3\x00")
     assert (out / ".aidledger-demo").is_file()  # so the next run replaces it again
     assert ".aidledger-demo" not in result.output
+    # it prints the count of every severity but lists the errors alone: it says so
+    assert "the error findings:" in result.output and "warnings and info too" in result.output
     assert (out / "reconciliation.csv").exists() and (out / "aidledger.db").exists()
     plain = (out / "reconciliation.csv").read_text(encoding="utf-8").splitlines()
     header, tags, *rows = (out / "reconciliation-hxl.csv").read_text(encoding="utf-8").splitlines()

@@ -275,8 +275,9 @@ def demo_findings(led: Any, out: Path, echo: Any) -> None:
          f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info")  # fmt: skip
     errors = [r for r in finding_rows(result.findings) if r["severity"] == "error"]
     if errors:
+        echo("the error findings:")
         echo(render("table", ["rule", "record", "field", "value", "message"], errors))
     echo(
-        "all findings with what to do: findings.csv, findings.json "
+        "all findings (warnings and info too) with what to do: findings.csv, findings.json "
         "(or: aidledger check --as-of " + result.as_of.isoformat() + ")"
     )
