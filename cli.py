@@ -554,6 +554,7 @@ def demo(data: Path, out: Path) -> None:
     from schemas.outputs import ReconRow
 
     db = _demo_ledger_file(out)
+    started = db.parent.joinpath(DEMO_MARKER).stat().st_mtime  # written just now
     with refusals(), Ledger(f"sqlite:///{db}") as led:
         report = led.import_files([data])
         click.echo(f"imported {report.new} rows from {report.read_from()} into {db}")
@@ -595,8 +596,9 @@ def demo(data: Path, out: Path) -> None:
 
         click.echo("\nreports (PDF, XLSX, HTML, CSV) with their verification codes:")
         demo_reports(led, out, click.echo)
-    click.echo("\nwritten:")
-    for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != DEMO_MARKER):
+    click.echo("\nwritten:")  # by this run: not whatever else the folder holds
+    for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != DEMO_MARKER
+                       and p.stat().st_mtime >= started):  # fmt: skip
         click.echo(f"  {path}")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -229,12 +230,15 @@ def test_demo_writes_outputs_and_replaces_its_own_ledger(tmp_path, sample_dir):
     (out / ".aidledger-demo").write_text("made by the demo\n", encoding="utf-8")
     (out / "aidledger.db").write_bytes(b"a previous demo's ledger")
     (out / "aidledger.db-wal").write_bytes(b"its WAL")
+    (out / "my-notes.txt").write_text("not the demo's", encoding="utf-8")
+    os.utime(out / "my-notes.txt", (1_600_000_000, 1_600_000_000))  # written long before
     result = CliRunner().invoke(main, ["demo", "--data", str(sample_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "verify: intact" in result.output
     assert (out / "aidledger.db").read_bytes().startswith(b"SQLite format 3\x00")
     assert (out / ".aidledger-demo").is_file()  # so the next run replaces it again
     assert ".aidledger-demo" not in result.output
+    assert "my-notes.txt" not in result.output and str(out / "reconciliation.csv") in result.output
     # it prints the count of every severity but lists the errors alone: it says so
     assert "the error findings:" in result.output and "warnings and info too" in result.output
     assert (out / "reconciliation.csv").exists() and (out / "aidledger.db").exists()
